@@ -1,0 +1,268 @@
+package org.sqlflow.playground.api;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.RequestDispatcher;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.web.filter.OncePerRequestFilter;
+import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.cluster.UserKey;
+import org.sqlflow.playground.identity.CallerIdentity;
+import org.sqlflow.playground.identity.IdentityResolver;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The API port's front door. It answers every request that is not exactly one of our endpoints with a JSON
+ * 404 or 405, reads the body the way the real SQLFlow client sends it (JSON under a form content type),
+ * validates the user id, checks the caller's certificate allows acting for that user, and only then hands a
+ * canonical JSON request to spring-cloud-function-web. Errors from the functions come back here as JSON.
+ */
+public class ApiEdgeFilter extends OncePerRequestFilter {
+
+    private static final Set<String> BODY_TYPES = Set.of("application/x-www-form-urlencoded", "application/json",
+            "text/plain");
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+    private final Set<String> servedFunctions;
+    private final int maxBodyBytes;
+    private final IdentityResolver identities;
+    private final boolean reaperOpenToMesh;
+    private final Duration retryAfter;
+    private final MeterRegistry meters;
+
+    public ApiEdgeFilter(Set<String> servedFunctions, int maxBodyBytes, IdentityResolver identities,
+            boolean reaperOpenToMesh, Duration retryAfter, MeterRegistry meters) {
+        this.servedFunctions = servedFunctions;
+        this.maxBodyBytes = maxBodyBytes;
+        this.identities = identities;
+        this.reaperOpenToMesh = reaperOpenToMesh;
+        this.retryAfter = retryAfter;
+        this.meters = meters;
+    }
+
+    @Override
+    protected boolean shouldNotFilterErrorDispatch() {
+        // Container-level errors (e.g. a malformed request line) must leave as our JSON too.
+        return false;
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        if (request.getDispatcherType() == DispatcherType.ERROR) {
+            Object status = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
+            int code = status instanceof Integer i ? i : 500;
+            ApiErrors.write(response, code, code == 404 ? "not_found" : code < 500 ? "bad_request" : "internal_error",
+                    code < 500 ? "The request could not be understood." : "Something went wrong on the playground server.",
+                    null);
+            return;
+        }
+        Timer.Sample sample = Timer.start(meters);
+        String endpointTag = "none";
+        HttpServletResponse guarded = new HeaderAllowlistResponse(response);
+        try {
+            Endpoint endpoint = route(request);
+            endpointTag = endpoint.function();
+            byte[] canonical = canonicalBody(endpoint, request);
+            chain.doFilter(new CanonicalRequest(request, canonical), guarded);
+        } catch (PlaygroundException e) {
+            fail(guarded, e, endpointTag);
+        } catch (ServletException | RuntimeException e) {
+            fail(guarded, ApiErrors.classify(e, retryAfter), endpointTag);
+        } finally {
+            sample.stop(meters.timer("playground.api.requests", "endpoint", endpointTag,
+                    "status", Integer.toString(response.getStatus())));
+        }
+    }
+
+    private void fail(HttpServletResponse response, PlaygroundException e, String endpoint) throws IOException {
+        meters.counter("playground.api.errors", "endpoint", endpoint, "code", e.code()).increment();
+        ApiErrors.write(response, e);
+    }
+
+    private Endpoint route(HttpServletRequest request) {
+        Optional<Endpoint> found = Endpoint.forPath(request.getRequestURI())
+                .filter(e -> servedFunctions.contains(e.function()));
+        if (found.isEmpty()) {
+            throw new PlaygroundException(404, "not_found", "No such endpoint. This server answers POST "
+                    + "/api/create_db and GET /api/heart_beat?user_id=ID.");
+        }
+        Endpoint endpoint = found.get();
+        if (!endpoint.method().equals(request.getMethod())) {
+            throw new PlaygroundException(405, "method_not_allowed",
+                    endpoint.path() + " takes " + endpoint.method() + " only.");
+        }
+        return endpoint;
+    }
+
+    private byte[] canonicalBody(Endpoint endpoint, HttpServletRequest request) throws IOException {
+        switch (endpoint) {
+            case CREATE_DB -> {
+                String userId = userIdFromBody(request);
+                authorize(request, userId);
+                return JSON.writeValueAsBytes(Map.of("user_id", userId));
+            }
+            case HEART_BEAT -> {
+                String userId = userIdFromQuery(request.getQueryString());
+                authorize(request, userId);
+                return JSON.writeValueAsBytes(Map.of("user_id", userId));
+            }
+            case REAP_STALE -> {
+                authorizeReaper(request);
+                byte[] body = readBody(request);
+                boolean dryRun = false;
+                if (body.length > 0) {
+                    JsonNode node = parseObject(body);
+                    JsonNode flag = node.get("dry_run");
+                    if (flag != null && !flag.isBoolean()) {
+                        throw PlaygroundException.badRequest("invalid_dry_run", "dry_run must be true or false.");
+                    }
+                    dryRun = flag != null && flag.booleanValue();
+                }
+                return JSON.writeValueAsBytes(Map.of("dry_run", dryRun));
+            }
+            default -> throw new IllegalStateException("unrouted endpoint " + endpoint);
+        }
+    }
+
+    private String userIdFromBody(HttpServletRequest request) throws IOException {
+        String contentType = request.getContentType();
+        if (contentType != null) {
+            String base = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+            if (!base.isEmpty() && !BODY_TYPES.contains(base)) {
+                throw new PlaygroundException(415, "unsupported_media_type",
+                        "Send the body as JSON, e.g. {\"user_id\": \"alice\"}.");
+            }
+        }
+        byte[] body = readBody(request);
+        if (body.length == 0) {
+            throw PlaygroundException.badRequest("missing_body", "The body must be JSON like {\"user_id\": \"alice\"}.");
+        }
+        JsonNode node = parseObject(body);
+        JsonNode id = node.get("user_id");
+        if (id == null || id.isNull()) {
+            throw PlaygroundException.badRequest("missing_user_id", "The body must name user_id.");
+        }
+        if (!id.isString()) {
+            throw invalidUserId();
+        }
+        return validUserId(id.stringValue());
+    }
+
+    private static JsonNode parseObject(byte[] body) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(body);
+        } catch (JacksonException e) {
+            if (String.valueOf(e.getOriginalMessage()).startsWith("Duplicate")) {
+                throw PlaygroundException.badRequest("repeated_user_id", "The body names a field more than once.");
+            }
+            throw PlaygroundException.badRequest("invalid_json", "The body is not valid JSON.");
+        }
+        if (node == null || !node.isObject()) {
+            throw PlaygroundException.badRequest("body_not_object",
+                    "The body must be one JSON object like {\"user_id\": \"alice\"}.");
+        }
+        return node;
+    }
+
+    private byte[] readBody(HttpServletRequest request) throws IOException {
+        long declared = request.getContentLengthLong();
+        if (declared > maxBodyBytes) {
+            throw tooLarge();
+        }
+        try (InputStream in = request.getInputStream()) {
+            byte[] body = in.readNBytes(maxBodyBytes + 1);
+            if (body.length > maxBodyBytes) {
+                throw tooLarge();
+            }
+            return body;
+        }
+    }
+
+    private PlaygroundException tooLarge() {
+        return new PlaygroundException(413, "body_too_large", "The body is larger than " + maxBodyBytes + " bytes.");
+    }
+
+    static String userIdFromQuery(String query) {
+        List<String> ids = new ArrayList<>();
+        if (query != null && !query.isEmpty()) {
+            for (String pair : query.split("&")) {
+                String[] kv = pair.split("=", 2);
+                String key;
+                String value;
+                try {
+                    key = URLDecoder.decode(kv[0], StandardCharsets.UTF_8);
+                    value = kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "";
+                } catch (IllegalArgumentException e) {
+                    throw PlaygroundException.badRequest("invalid_query", "The query string is not well formed.");
+                }
+                if (key.equals("user_id")) {
+                    ids.add(value);
+                }
+            }
+        }
+        if (ids.isEmpty()) {
+            throw PlaygroundException.badRequest("missing_user_id", "Add ?user_id=YOUR_ID to the URL.");
+        }
+        if (ids.size() > 1) {
+            throw PlaygroundException.badRequest("repeated_user_id", "Give user_id exactly once.");
+        }
+        return validUserId(ids.get(0));
+    }
+
+    private static String validUserId(String id) {
+        if (!UserKey.isValidUserId(id)) {
+            throw invalidUserId();
+        }
+        return id;
+    }
+
+    private static PlaygroundException invalidUserId() {
+        return PlaygroundException.badRequest("invalid_user_id",
+                "user_id must be 1 to 63 characters of letters, digits, '.', '_' or '-'.");
+    }
+
+    private void authorize(HttpServletRequest request, String userId) {
+        CallerIdentity caller = identities.resolve(request).orElseThrow(ApiEdgeFilter::unauthenticated);
+        if (!caller.mayActFor(userId)) {
+            throw new PlaygroundException(403, "forbidden_user",
+                    "Your certificate does not allow acting for this user id.");
+        }
+    }
+
+    private void authorizeReaper(HttpServletRequest request) {
+        if (reaperOpenToMesh) {
+            return;
+        }
+        CallerIdentity caller = identities.resolve(request).orElseThrow(ApiEdgeFilter::unauthenticated);
+        if (!caller.admin()) {
+            throw new PlaygroundException(403, "admin_only", "Only an admin certificate may start a sweep.");
+        }
+    }
+
+    private static PlaygroundException unauthenticated() {
+        return new PlaygroundException(401, "unauthenticated",
+                "No client certificate naming a user came with this request.");
+    }
+}

@@ -1,0 +1,45 @@
+package org.sqlflow.playground.api;
+
+import java.time.Instant;
+import java.util.Locale;
+import java.util.function.Function;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.sqlflow.playground.cluster.DatabaseProvisioner;
+import org.sqlflow.playground.cluster.HeartbeatRecorder;
+import org.sqlflow.playground.cluster.UserKey;
+
+/**
+ * The functions spring-cloud-function-web serves. The snake_case alias of each bean is the last segment of its
+ * path ({@code /api/create_db}); the camelCase name is what {@code spring.cloud.function.definition} and the
+ * Knative Services use.
+ */
+@Configuration(proxyBeanMethods = false)
+public class PlaygroundFunctions {
+
+    @Bean(name = {"createDb", "create_db"})
+    Function<UserRequest, CreateDbReply> createDb(DatabaseProvisioner provisioner, MeterRegistry meters) {
+        return request -> {
+            DatabaseProvisioner.Provisioned p = provisioner.createOrGet(UserKey.of(request.userId()));
+            meters.counter("playground.databases.requested", "outcome", p.created() ? "created" : "existing")
+                    .increment();
+            return new CreateDbReply(p.dataSource(), p.userId(), format(p.expiresAt()));
+        };
+    }
+
+    @Bean(name = {"heartBeat", "heart_beat"})
+    Function<UserRequest, HeartBeatReply> heartBeat(HeartbeatRecorder recorder, MeterRegistry meters) {
+        return request -> {
+            HeartbeatRecorder.Beat beat = recorder.beat(UserKey.of(request.userId()));
+            String state = beat.database().name().toLowerCase(Locale.ROOT);
+            meters.counter("playground.heartbeats", "database", state).increment();
+            return new HeartBeatReply(beat.userId(), state, format(beat.expiresAt()));
+        };
+    }
+
+    private static String format(Instant instant) {
+        return instant == null ? null : instant.toString();
+    }
+}

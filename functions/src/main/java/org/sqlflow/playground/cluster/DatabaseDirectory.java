@@ -1,0 +1,61 @@
+package org.sqlflow.playground.cluster;
+
+import java.util.List;
+
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+
+/**
+ * A watch-fed cache of the database roots in the namespace, so that a heartbeat from a user who has a
+ * database costs no API read. The cache may lag the API server by a moment: callers treat "absent" as
+ * "ask the API server", and never take a destructive decision from it.
+ */
+public class DatabaseDirectory implements AutoCloseable {
+
+    private final KubernetesClient client;
+    private final String namespace;
+    private volatile SharedIndexInformer<Deployment> informer;
+
+    public DatabaseDirectory(KubernetesClient client, String namespace) {
+        this.client = client;
+        this.namespace = namespace;
+    }
+
+    /** Starts the watch; returns once the first list is in, or throws if the API server cannot be reached. */
+    public synchronized void start() {
+        if (informer == null) {
+            informer = client.apps().deployments().inNamespace(namespace)
+                    .withLabels(PlaygroundLabels.allDatabases()).inform();
+        }
+    }
+
+    /** The cached root of this user's database, or null when the cache has none (yet). */
+    public Deployment cached(UserKey user) {
+        SharedIndexInformer<Deployment> i = informer;
+        return i == null ? null : i.getStore().getByKey(namespace + "/" + user.resourceName());
+    }
+
+    public List<Deployment> all() {
+        SharedIndexInformer<Deployment> i = informer;
+        return i == null ? List.of() : i.getStore().list();
+    }
+
+    public int count() {
+        SharedIndexInformer<Deployment> i = informer;
+        return i == null ? 0 : i.getStore().list().size();
+    }
+
+    public boolean isWatching() {
+        SharedIndexInformer<Deployment> i = informer;
+        return i != null && i.isWatching();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (informer != null) {
+            informer.close();
+            informer = null;
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package org.sqlflow.playground.cluster;
+
+import java.net.HttpURLConnection;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlflow.playground.PlaygroundException;
+
+/**
+ * Create-or-get of one user's database. Every step is idempotent and every object is created with a fixed
+ * name, so repeated or concurrent calls for one user converge on one database and one password, and a call
+ * after a failure half-way finishes what the failed one started.
+ */
+public class DatabaseProvisioner {
+
+    private static final Logger log = LoggerFactory.getLogger(DatabaseProvisioner.class);
+
+    private final KubernetesClient client;
+    private final String namespace;
+    private final DatabaseObjects objects;
+    private final DatabaseRoots roots;
+    private final DatabaseDirectory directory;
+    private final HeartbeatLedger ledger;
+    private final ExpiryPolicy expiry;
+    private final Duration readyWait;
+    private final Duration retryAfter;
+    private final int maxDatabases;
+
+    public DatabaseProvisioner(KubernetesClient client, String namespace, DatabaseObjects objects, DatabaseRoots roots,
+            DatabaseDirectory directory, HeartbeatLedger ledger, ExpiryPolicy expiry, Duration readyWait,
+            Duration retryAfter, int maxDatabases) {
+        this.client = client;
+        this.namespace = namespace;
+        this.objects = objects;
+        this.roots = roots;
+        this.directory = directory;
+        this.ledger = ledger;
+        this.expiry = expiry;
+        this.readyWait = readyWait;
+        this.retryAfter = retryAfter;
+        this.maxDatabases = maxDatabases;
+    }
+
+    /** What create_db answers. The password is inside {@code dataSource}; never log this record. */
+    public record Provisioned(String userId, String dataSource, Instant expiresAt, boolean created) {
+        @Override
+        public String toString() {
+            return "Provisioned[userId=" + userId + ", created=" + created + "]";
+        }
+    }
+
+    public Provisioned createOrGet(UserKey user) {
+        long deadline = System.nanoTime() + readyWait.toNanos();
+        boolean created = false;
+        Deployment root = roots.get(user);
+        if (root == null) {
+            if (directory.count() >= maxDatabases) {
+                throw new PlaygroundException(503, "playground_full",
+                        "The playground is full right now; try again in a few minutes.", Duration.ofMinutes(1), null);
+            }
+            try {
+                root = client.apps().deployments().inNamespace(namespace).resource(objects.root(user)).create();
+                created = true;
+                log.info("created database {} for user key {}", user.resourceName(), user.key());
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                    throw e;
+                }
+                root = roots.get(user);
+                if (root == null) {
+                    throw new KubernetesClientException("the database was deleted while being created; try again", e);
+                }
+            }
+        }
+        DatabaseRoots.checkOwner(root, user);
+        if (root.getMetadata().getDeletionTimestamp() != null) {
+            throw PlaygroundException.unavailable("database_deleting",
+                    "Your previous database is being removed; re-run the cell in a few seconds.", retryAfter, null);
+        }
+        if (DatabaseRoots.isCondemned(root)) {
+            root = roots.rescue(root);
+            if (root == null) {
+                throw PlaygroundException.unavailable("database_deleting",
+                        "Your previous database is being removed; re-run the cell in a few seconds.", retryAfter, null);
+            }
+        }
+        final Deployment owner = root;
+        String password = passwordOf(ensureSecret(user, owner));
+        createOrFetch(() -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
+                () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
+        if (objects.usesVolumeClaim()) {
+            createOrFetch(() -> client.persistentVolumeClaims().inNamespace(namespace)
+                    .resource(objects.volumeClaim(user, owner)).create(),
+                    () -> client.persistentVolumeClaims().inNamespace(namespace).withName(user.resourceName()).get());
+        }
+        Instant beat = ledger.beat(user);
+        awaitReady(user, owner, deadline);
+        String dataSource = "mysql://" + objects.databaseUser() + ":" + password + "@tcp("
+                + objects.host(user, namespace) + ":" + objects.port() + ")/?maxAllowedPacket=0";
+        return new Provisioned(user.userId(), dataSource, expiry.expiresAt(beat, owner), created);
+    }
+
+    private Secret ensureSecret(UserKey user, Deployment owner) {
+        Secret existing = client.secrets().inNamespace(namespace).withName(user.resourceName()).get();
+        if (existing != null) {
+            return existing;
+        }
+        // Concurrent callers each draw a password; the API server keeps exactly one, and the losers read it.
+        return createOrFetch(() -> client.secrets().inNamespace(namespace)
+                        .resource(objects.secret(user, owner, Passwords.generate())).create(),
+                () -> client.secrets().inNamespace(namespace).withName(user.resourceName()).get());
+    }
+
+    private static String passwordOf(Secret secret) {
+        String encoded = secret.getData() == null ? null : secret.getData().get(DatabaseObjects.PASSWORD_KEY);
+        if (encoded != null) {
+            return new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+        }
+        String plain = secret.getStringData() == null ? null : secret.getStringData().get(DatabaseObjects.PASSWORD_KEY);
+        if (plain == null) {
+            throw new KubernetesClientException("the database secret has no password");
+        }
+        return plain;
+    }
+
+    private void awaitReady(UserKey user, Deployment root, long deadlineNanos) {
+        if (DatabaseObjects.isReady(root) || DatabaseObjects.isReady(directory.cached(user))) {
+            return;
+        }
+        long remaining = deadlineNanos - System.nanoTime();
+        try {
+            if (remaining > 0) {
+                client.apps().deployments().inNamespace(namespace).withName(user.resourceName())
+                        .waitUntilCondition(DatabaseObjects::isReady, remaining, TimeUnit.NANOSECONDS);
+                return;
+            }
+        } catch (KubernetesClientTimeoutException e) {
+            // fall through to the 503 below
+        }
+        throw PlaygroundException.unavailable("database_starting",
+                "Your database is still starting; re-run the cell in a few seconds.", retryAfter, null);
+    }
+
+    /** Create, or on "already exists" (another caller was first) read what is there. */
+    private static <T extends HasMetadata> T createOrFetch(Supplier<T> create, Supplier<T> fetch) {
+        try {
+            return create.get();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                throw e;
+            }
+            T existing = fetch.get();
+            if (existing == null) {
+                // Deleted between our create and our read: the next call starts afresh.
+                throw new KubernetesClientException("the object was deleted while being created; try again", e);
+            }
+            return existing;
+        }
+    }
+}

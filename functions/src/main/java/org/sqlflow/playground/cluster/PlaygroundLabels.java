@@ -1,0 +1,58 @@
+package org.sqlflow.playground.cluster;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Names of the labels and annotations the playground puts on everything it makes, in one place. */
+public final class PlaygroundLabels {
+
+    public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
+    public static final String PART_OF = "app.kubernetes.io/part-of";
+    public static final String COMPONENT = "app.kubernetes.io/component";
+    public static final String NAME = "app.kubernetes.io/name";
+    public static final String PRODUCT = "sqlflow-playground";
+
+    /** Label: the user's derived key (label values cannot hold every user id). */
+    public static final String USER = "sqlflow-playground.org/user";
+    /** Annotation: the exact user id, checked on every read against the caller's. */
+    public static final String USER_ID = "sqlflow-playground.org/user-id";
+    /** Annotation on a database root: the reaper has condemned it; a beat that sees it takes it back. */
+    public static final String REAPING = "sqlflow-playground.org/reaping-since";
+    /** Annotation on a database root: never reap it (demos). */
+    public static final String KEEP = "sqlflow-playground.org/keep";
+
+    public static final String COMPONENT_DATABASE = "database";
+    public static final String COMPONENT_HEARTBEATS = "heartbeats";
+
+    private PlaygroundLabels() {
+    }
+
+    /** Labels every object the playground makes carries. */
+    public static Map<String, String> common(String component) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(MANAGED_BY, PRODUCT);
+        labels.put(PART_OF, PRODUCT);
+        labels.put(COMPONENT, component);
+        return labels;
+    }
+
+    /** Labels of one user's database objects; also the pod selector of its Deployment and Service. */
+    public static Map<String, String> database(UserKey user) {
+        Map<String, String> labels = common(COMPONENT_DATABASE);
+        labels.put(NAME, "mysql");
+        labels.put(USER, user.key());
+        return labels;
+    }
+
+    /** The selector that finds every database object. */
+    public static Map<String, String> allDatabases() {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(MANAGED_BY, PRODUCT);
+        labels.put(COMPONENT, COMPONENT_DATABASE);
+        return labels;
+    }
+
+    public static Map<String, String> heartbeats() {
+        return common(COMPONENT_HEARTBEATS);
+    }
+}

@@ -1,0 +1,64 @@
+package org.sqlflow.playground.config;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.sqlflow.playground.local.EmbeddedKubernetes;
+import org.sqlflow.playground.local.StandInKubelet;
+
+/**
+ * The Kubernetes API the playground talks to: the real cluster (in-cluster service account or kubeconfig),
+ * or, only with --local, an embedded one. There is no fallback from one to the other: a server that meant to
+ * use a cluster and silently used an in-memory one would lose every database at restart.
+ */
+@Configuration(proxyBeanMethods = false)
+public class KubernetesConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(KubernetesConfiguration.class);
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnProperty(name = "playground.local.enabled", havingValue = "false", matchIfMissing = true)
+    KubernetesClient kubernetesClient(PlaygroundProperties props) {
+        Config base = Config.autoConfigure(null);
+        Config config = new ConfigBuilder(base)
+                .withConnectionTimeout((int) props.kubernetes().connectTimeout().toMillis())
+                .withRequestTimeout((int) props.kubernetes().requestTimeout().toMillis())
+                // fabric8 retries failed requests with backoff by default; that would hold a create_db past the
+                // client's 20 s. We answer 503 instead and let the next call resume.
+                .withRequestRetryBackoffLimit(1)
+                .build();
+        log.info("using the Kubernetes API at {} (namespace {})", config.getMasterUrl(), props.namespace());
+        return new KubernetesClientBuilder().withConfig(config).build();
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnProperty(name = "playground.local.enabled", havingValue = "true")
+    static class LocalKubernetes {
+
+        @Bean(destroyMethod = "close")
+        EmbeddedKubernetes embeddedKubernetes() {
+            EmbeddedKubernetes embedded = new EmbeddedKubernetes();
+            log.warn("LOCAL MODE: an in-memory Kubernetes API at {} stands in for a cluster; "
+                    + "databases are simulated and vanish when the server stops", embedded.url());
+            return embedded;
+        }
+
+        @Bean(destroyMethod = "")
+        KubernetesClient kubernetesClient(EmbeddedKubernetes embedded) {
+            return embedded.client();
+        }
+
+        @Bean(destroyMethod = "close")
+        StandInKubelet standInKubelet(KubernetesClient client, PlaygroundProperties props) {
+            log.warn("LOCAL MODE: a stand-in kubelet marks each database ready {} after it is created",
+                    props.local().databaseStartDelay());
+            return new StandInKubelet(client, props.namespace(), props.local().databaseStartDelay()).start();
+        }
+    }
+}

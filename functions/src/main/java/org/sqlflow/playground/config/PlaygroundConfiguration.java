@@ -1,0 +1,102 @@
+package org.sqlflow.playground.config;
+
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.sqlflow.playground.api.ApiEdgeFilter;
+import org.sqlflow.playground.cluster.DatabaseDirectory;
+import org.sqlflow.playground.cluster.DatabaseObjects;
+import org.sqlflow.playground.cluster.DatabaseProvisioner;
+import org.sqlflow.playground.cluster.DatabaseRoots;
+import org.sqlflow.playground.cluster.ExpiryPolicy;
+import org.sqlflow.playground.cluster.HeartbeatLedger;
+import org.sqlflow.playground.cluster.HeartbeatRecorder;
+import org.sqlflow.playground.identity.IdentityResolver;
+
+/** Wires the playground's parts; the parts themselves know nothing of Spring. */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(PlaygroundProperties.class)
+public class PlaygroundConfiguration {
+
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Bean
+    DatabaseObjects databaseObjects(PlaygroundProperties props) {
+        return new DatabaseObjects(props.database());
+    }
+
+    @Bean
+    DatabaseRoots databaseRoots(KubernetesClient client, PlaygroundProperties props) {
+        return new DatabaseRoots(client, props.namespace());
+    }
+
+    @Bean(initMethod = "start", destroyMethod = "close")
+    DatabaseDirectory databaseDirectory(KubernetesClient client, PlaygroundProperties props) {
+        return new DatabaseDirectory(client, props.namespace());
+    }
+
+    @Bean
+    ExpiryPolicy expiryPolicy(PlaygroundProperties props) {
+        return new ExpiryPolicy(props.heartbeat().ttl(), props.reaper().maxAge());
+    }
+
+    @Bean(destroyMethod = "shutdownNow")
+    ExecutorService heartbeatWriters(PlaygroundProperties props) {
+        AtomicInteger n = new AtomicInteger();
+        return Executors.newFixedThreadPool(props.heartbeat().writerThreads(), r -> {
+            Thread t = new Thread(r, "heartbeat-writer-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Bean
+    HeartbeatLedger heartbeatLedger(KubernetesClient client, PlaygroundProperties props, Clock clock,
+            ExecutorService heartbeatWriters) {
+        return new HeartbeatLedger(client, props.namespace(), props.heartbeat().shards(),
+                props.heartbeat().precision(), props.kubernetes().writeTimeout(), clock, heartbeatWriters);
+    }
+
+    @Bean
+    DatabaseProvisioner databaseProvisioner(KubernetesClient client, PlaygroundProperties props,
+            DatabaseObjects objects, DatabaseRoots roots, DatabaseDirectory directory, HeartbeatLedger ledger,
+            ExpiryPolicy expiry) {
+        return new DatabaseProvisioner(client, props.namespace(), objects, roots, directory, ledger, expiry,
+                props.database().readyWait(), props.database().retryAfter(), props.database().maxDatabases());
+    }
+
+    @Bean
+    HeartbeatRecorder heartbeatRecorder(DatabaseRoots roots, DatabaseDirectory directory, HeartbeatLedger ledger,
+            ExpiryPolicy expiry, Clock clock) {
+        return new HeartbeatRecorder(roots, directory, ledger, expiry, clock);
+    }
+
+    @Bean
+    IdentityResolver identityResolver(PlaygroundProperties props) {
+        return new IdentityResolver(props.identity());
+    }
+
+    @Bean
+    FilterRegistrationBean<ApiEdgeFilter> apiEdgeFilter(PlaygroundProperties props, IdentityResolver identities,
+            MeterRegistry meters) {
+        ApiEdgeFilter filter = new ApiEdgeFilter(props.api().functions(), props.api().maxBodyBytes(), identities,
+                props.api().reaperOpenToMesh(), props.database().retryAfter(), meters);
+        FilterRegistrationBean<ApiEdgeFilter> registration = new FilterRegistrationBean<>(filter);
+        registration.addUrlPatterns("/*");
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        registration.setDispatcherTypes(jakarta.servlet.DispatcherType.REQUEST, jakarta.servlet.DispatcherType.ERROR);
+        return registration;
+    }
+}

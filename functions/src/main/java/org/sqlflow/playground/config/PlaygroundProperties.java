@@ -1,0 +1,159 @@
+package org.sqlflow.playground.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Every setting of the playground, bound from {@code playground.*}. A bad value stops the start with a
+ * message that names the property, instead of surfacing later as a confusing 5xx.
+ */
+@Validated
+@ConfigurationProperties("playground")
+public record PlaygroundProperties(
+        @NotBlank @Pattern(regexp = "[a-z0-9]([-a-z0-9]*[a-z0-9])?", message = "must be a Kubernetes namespace name")
+        @DefaultValue("sqlflow-playground") String namespace,
+        @Valid @NotNull @DefaultValue Database database,
+        @Valid @NotNull @DefaultValue Heartbeat heartbeat,
+        @Valid @NotNull @DefaultValue Reaper reaper,
+        @Valid @NotNull @DefaultValue Api api,
+        @Valid @NotNull @DefaultValue Identity identity,
+        @Valid @NotNull @DefaultValue Kubernetes kubernetes,
+        @Valid @NotNull @DefaultValue Local local) {
+
+    /** How each user's MySQL database is made. */
+    public record Database(
+            @NotBlank @DefaultValue("sqlflow/sqlflow:mysql") String image,
+            @NotNull @DefaultValue("sqlflow-start-script") Entrypoint entrypoint,
+            @Min(1) @Max(65535) @DefaultValue("3306") int port,
+            @NotBlank @DefaultValue("root") String user,
+            @NotBlank @DefaultValue("svc.cluster.local") String serviceDomain,
+            @NotNull @DefaultValue("15s") Duration readyWait,
+            @NotNull @DefaultValue("5s") Duration retryAfter,
+            /* Unset: the image starts as root and drops to its mysql user itself (sqlflow/sqlflow:mysql does);
+               set: the pod runs as this uid with the "restricted" Pod Security profile. */
+            Long runAsUser,
+            @Min(1) @DefaultValue("200") int maxDatabases,
+            @Valid @NotNull @DefaultValue Resources resources,
+            @Valid @NotNull @DefaultValue Storage storage) {
+
+        public Database {
+            // The SQLFlow magic gives up after 20 s (tornado's default); a longer wait would turn a 503 that
+            // tells the person to re-run the cell into a client-side timeout that tells them nothing.
+            if (readyWait != null && (readyWait.isNegative() || readyWait.compareTo(Duration.ofSeconds(20)) >= 0)) {
+                throw new IllegalArgumentException(
+                        "playground.database.ready-wait must be between 0 and 20s (the SQLFlow client times out at 20 s), got "
+                                + readyWait);
+            }
+        }
+    }
+
+    /** What the database container runs. */
+    public enum Entrypoint {
+        /**
+         * The sqlflow/sqlflow:mysql image hard-codes root's password as "root" in its /start.bash; we run that script,
+         * wait for the tutorial datasets, then set root's password to the per-user random one.
+         */
+        SQLFLOW_START_SCRIPT,
+        /** The image's own entrypoint, which must honour MYSQL_ROOT_PASSWORD like the official mysql and mariadb images. */
+        IMAGE
+    }
+
+    public record Resources(
+            @NotBlank @DefaultValue("250m") String cpuRequest,
+            @NotBlank @DefaultValue("1") String cpuLimit,
+            @NotBlank @DefaultValue("512Mi") String memoryRequest,
+            @NotBlank @DefaultValue("1Gi") String memoryLimit) {
+    }
+
+    /** Ephemeral storage is lost with the pod; a PersistentVolumeClaim survives pod restarts until the reaper runs. */
+    public record Storage(
+            @NotNull @DefaultValue("ephemeral") StorageKind kind,
+            @NotBlank @DefaultValue("5Gi") String size,
+            @DefaultValue("") String storageClass) {
+    }
+
+    public enum StorageKind { EPHEMERAL, PERSISTENT_VOLUME_CLAIM }
+
+    /** The heartbeat ledger: sharded ConfigMaps, one entry per user. */
+    public record Heartbeat(
+            @Min(1) @Max(1000) @DefaultValue("32") int shards,
+            @NotNull @DefaultValue("60s") Duration precision,
+            @NotNull @DefaultValue("30m") Duration ttl,
+            @Min(1) @Max(64) @DefaultValue("4") int writerThreads) {
+
+        public Heartbeat {
+            if (precision != null && ttl != null && precision.multipliedBy(4).compareTo(ttl) > 0) {
+                throw new IllegalArgumentException(
+                        "playground.heartbeat.precision must be at most a quarter of playground.heartbeat.ttl, got "
+                                + precision + " and " + ttl);
+            }
+        }
+    }
+
+    /** The reaper's schedule and rules. */
+    public record Reaper(
+            @DefaultValue("false") boolean dryRun,
+            @DefaultValue("0s") Duration maxAge,
+            @NotNull @DefaultValue("5m") Duration interval,
+            @DefaultValue("true") boolean schedule,
+            @Min(1) @Max(64) @DefaultValue("4") int parallelism,
+            @Min(1) @DefaultValue("500") int pageSize) {
+    }
+
+    /** Which endpoints this instance serves: one Knative Service per function, all of them standalone. */
+    public record Api(
+            @NotNull @DefaultValue({"create_db", "heart_beat", "reap_stale"}) Set<String> functions,
+            @Min(1) @DefaultValue("65536") int maxBodyBytes,
+            /* Only for the reaper's own Knative Service: the mesh's AuthorizationPolicy admits the CronJob. */
+            @DefaultValue("false") boolean reaperOpenToMesh) {
+
+        public Api {
+            if (functions != null) {
+                for (String f : functions) {
+                    if (!List.of("create_db", "heart_beat", "reap_stale").contains(f)) {
+                        throw new IllegalArgumentException("playground.api.functions: unknown function '" + f
+                                + "' (known: create_db, heart_beat, reap_stale)");
+                    }
+                }
+            }
+        }
+    }
+
+    /** Where the caller's verified identity comes from. */
+    public record Identity(
+            @NotNull @DefaultValue("tls") IdentitySource source,
+            @NotBlank @DefaultValue("x-playground-client-subject") String header,
+            @NotBlank @DefaultValue("sqlflow-playground-admins") String adminOrganizationalUnit) {
+    }
+
+    /** How hard we wait on the API server: a slow API becomes a 503 long before the notebook's 20 s. */
+    public record Kubernetes(
+            @NotNull @DefaultValue("3s") Duration connectTimeout,
+            @NotNull @DefaultValue("5s") Duration requestTimeout,
+            @NotNull @DefaultValue("5s") Duration writeTimeout) {
+    }
+
+    /** --local: an embedded API server and a stand-in kubelet, for trying the server on one machine. */
+    public record Local(
+            @DefaultValue("false") boolean enabled,
+            @NotNull @DefaultValue("2s") Duration databaseStartDelay) {
+    }
+
+    public enum IdentitySource {
+        /** Standalone: the jar terminates mutual TLS and reads the peer certificate. */
+        TLS,
+        /** Behind the Istio ingress gateway, which writes the verified subject into one header. */
+        GATEWAY
+    }
+}

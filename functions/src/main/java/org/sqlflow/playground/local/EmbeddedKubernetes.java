@@ -1,0 +1,52 @@
+package org.sqlflow.playground.local;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.HashMap;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+
+/**
+ * fabric8's mock API server in CRUD mode, on 127.0.0.1 only. It stores and watches objects like an API server
+ * but has no RBAC, no controllers and no garbage collector: good for a local run and the fast test tier; the
+ * real-API tier covers the rest.
+ */
+public final class EmbeddedKubernetes implements AutoCloseable {
+
+    private final KubernetesMockServer server;
+    private final KubernetesClient client;
+
+    public EmbeddedKubernetes() {
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                new KubernetesCrudDispatcher(), false);
+        try {
+            server.init(InetAddress.getByName("127.0.0.1"), 0);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("127.0.0.1 is always resolvable", e);
+        }
+        client = server.createClient();
+    }
+
+    public KubernetesClient client() {
+        return client;
+    }
+
+    /** Requests the server has received; the tests and the benchmark count API calls with it. */
+    public int requestCount() {
+        return server.getRequestCount();
+    }
+
+    public String url() {
+        return client.getConfiguration().getMasterUrl();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        server.destroy();
+    }
+}
