@@ -1,0 +1,31 @@
+package org.sqlflow.playground.testing;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+/**
+ * A Kubernetes API for a scenario: fabric8's mock server in the fast tier, a real API server in the real-API
+ * tier. Scenarios written against this interface run unchanged in both.
+ */
+public interface TestCluster extends AutoCloseable {
+
+    /** The client the playground itself uses (in the real-API tier: its ServiceAccount, under its Role). */
+    KubernetesClient client();
+
+    /** A client with every right, for setting up and inspecting. */
+    KubernetesClient admin();
+
+    /** The namespace the playground works in; fresh for each scenario. */
+    String namespace();
+
+    /**
+     * Plays the kubelet for one database: afterwards the Deployment reports a ready replica (in the real tier
+     * by making its pod Ready and letting the real controllers propagate that).
+     */
+    void markDatabaseReady(String deploymentName);
+
+    /** Whether deleting an owner deletes its dependents (a real controller manager's garbage collector). */
+    boolean hasGarbageCollector();
+
+    @Override
+    void close();
+}
