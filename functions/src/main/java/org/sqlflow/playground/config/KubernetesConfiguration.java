@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -25,16 +27,19 @@ public class KubernetesConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty(name = "playground.local.enabled", havingValue = "false", matchIfMissing = true)
     KubernetesClient kubernetesClient(PlaygroundProperties props) {
-        Config base = Config.autoConfigure(null);
-        Config config = new ConfigBuilder(base)
-                .withConnectionTimeout((int) props.kubernetes().connectTimeout().toMillis())
-                .withRequestTimeout((int) props.kubernetes().requestTimeout().toMillis())
-                // fabric8 retries failed requests with backoff by default; that would hold a create_db past the
-                // client's 20 s. We answer 503 instead and let the next call resume.
-                .withRequestRetryBackoffLimit(1)
-                .build();
+        Config config = tuned(Config.autoConfigure(null), props);
         log.info("using the Kubernetes API at {} (namespace {})", config.getMasterUrl(), props.namespace());
         return new KubernetesClientBuilder().withConfig(config).build();
+    }
+
+    static Config tuned(Config base, PlaygroundProperties props) {
+        return new ConfigBuilder(base)
+                .withConnectionTimeout((int) props.kubernetes().connectTimeout().toMillis())
+                .withRequestTimeout((int) props.kubernetes().requestTimeout().toMillis())
+                // fabric8 retries failed requests ten times with backoff by default; that would hold a create_db
+                // past the client's 20 s. One retry, then a 503, and the next call resumes.
+                .withRequestRetryBackoffLimit(1)
+                .build();
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -42,16 +47,17 @@ public class KubernetesConfiguration {
     static class LocalKubernetes {
 
         @Bean(destroyMethod = "close")
-        EmbeddedKubernetes embeddedKubernetes() {
-            EmbeddedKubernetes embedded = new EmbeddedKubernetes();
+        EmbeddedKubernetes embeddedKubernetes(ObjectProvider<KubernetesCrudDispatcher> dispatcher) {
+            // Tests may supply a dispatcher that injects API faults.
+            EmbeddedKubernetes embedded = new EmbeddedKubernetes(dispatcher.getIfAvailable(KubernetesCrudDispatcher::new));
             log.warn("LOCAL MODE: an in-memory Kubernetes API at {} stands in for a cluster; "
                     + "databases are simulated and vanish when the server stops", embedded.url());
             return embedded;
         }
 
-        @Bean(destroyMethod = "")
-        KubernetesClient kubernetesClient(EmbeddedKubernetes embedded) {
-            return embedded.client();
+        @Bean(destroyMethod = "close")
+        KubernetesClient kubernetesClient(EmbeddedKubernetes embedded, PlaygroundProperties props) {
+            return new KubernetesClientBuilder().withConfig(tuned(embedded.client().getConfiguration(), props)).build();
         }
 
         @Bean(destroyMethod = "close")

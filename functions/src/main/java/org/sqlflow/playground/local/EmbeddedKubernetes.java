@@ -21,8 +21,12 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     private final KubernetesClient client;
 
     public EmbeddedKubernetes() {
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), false);
+        this(new KubernetesCrudDispatcher());
+    }
+
+    /** With a dispatcher of the caller's, e.g. one that fails chosen requests to test fault handling. */
+    public EmbeddedKubernetes(KubernetesCrudDispatcher dispatcher) {
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
         try {
             server.init(InetAddress.getByName("127.0.0.1"), 0);
         } catch (UnknownHostException e) {
