@@ -1,0 +1,102 @@
+package org.sqlflow.playground.manifests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.istio.api.networking.v1.Gateway;
+import io.fabric8.knative.serving.v1.Service;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Each folder's files: listed by its kustomization, and every document a known, fully typed kind. */
+class ManifestFilesTest {
+
+  @ParameterizedTest
+  @ValueSource(strings = {"knative", "istio"})
+  void kustomizationListsEveryFileOfItsFolder(String folder) {
+    ManifestFolder f = ManifestFolder.ofRepository(folder);
+    assertThat(f.yamlFiles()).isNotEmpty();
+    assertThat(ManifestChecks.kustomizationCoverage(f.yamlFiles(), f.kustomization().resources())).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"knative", "istio"})
+  void everyDocumentParsesIntoItsTypedModel(String folder) {
+    ManifestFolder f = ManifestFolder.ofRepository(folder);
+    assertThat(f.docs()).isNotEmpty();
+    assertThat(ManifestChecks.typedModels(f.docs())).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"knative", "istio"})
+  void noDocumentHasAFieldItsModelDoesNotKnow(String folder) {
+    for (ManifestFolder.Doc doc : ManifestFolder.ofRepository(folder).docs()) {
+      assertThat(ManifestChecks.unknownFields(doc.resource())).as(doc.where()).isEmpty();
+    }
+  }
+
+  @Test
+  void theDeploymentHasTheExpectedObjects() {
+    Deployment d = Deployment.ofRepository();
+    assertThat(d.knativeServices()).extracting(s -> s.getMetadata().getName())
+        .containsExactlyInAnyOrder("playground-create-db", "playground-heart-beat", "playground-reap-stale");
+    assertThat(d.gateways()).extracting(g -> g.getMetadata().getName()).containsExactly("playground-gateway");
+    assertThat(d.cronJobs()).extracting(c -> c.getMetadata().getName()).containsExactly("playground-reaper");
+    assertThat(d.serviceAccounts()).extracting(s -> s.getMetadata().getName())
+        .containsExactlyInAnyOrder("playground-functions", "playground-reaper");
+  }
+
+  // The checks above must be able to fail.
+
+  @Test
+  void coverageReportsAnUnlistedFileAndAListedFileThatIsMissing() {
+    assertThat(ManifestChecks.kustomizationCoverage(Set.of("a.yaml", "b.yaml"), List.of("a.yaml", "c.yaml")))
+        .containsExactly(
+            "b.yaml is not listed in kustomization.yaml resources",
+            "kustomization.yaml lists c.yaml, which is not a YAML file of the folder");
+  }
+
+  @Test
+  void aMisspeltFieldIsReported() throws Exception {
+    List<ManifestFolder.Doc> docs = ManifestFolder.parseDocuments("broken.yaml", """
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata:
+          name: g
+        spec:
+          selector:
+            istio: ingressgateway
+          servers:
+            - port: {number: 443, name: https, protocol: HTTPS}
+              hosts: ["*"]
+              tls:
+                mode: MUTUAL
+                credentialNmae: typo
+        """);
+    assertThat(docs).singleElement().satisfies(doc -> {
+      assertThat(doc.resource()).isInstanceOf(Gateway.class);
+      assertThat(ManifestChecks.unknownFields(doc.resource())).containsExactly(".spec.servers[0].tls.credentialNmae");
+    });
+  }
+
+  @Test
+  void aKindThisDeploymentDoesNotUseIsReported() throws Exception {
+    List<ManifestFolder.Doc> docs = ManifestFolder.parseDocuments("extra.yaml", """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: stray
+        ---
+        apiVersion: serving.knative.dev/v1
+        kind: Service
+        metadata:
+          name: ok
+        """);
+    assertThat(docs).hasSize(2);
+    assertThat(docs.get(1).resource()).isInstanceOf(Service.class);
+    assertThat(ManifestChecks.typedModels(docs))
+        .containsExactly("extra.yaml#0 (ConfigMap): v1 ConfigMap is not a kind this deployment uses");
+  }
+}
