@@ -12,6 +12,7 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
+import org.springframework.core.env.Environment;
 import org.sqlflow.playground.api.ApiEdgeFilter;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
@@ -84,7 +85,8 @@ public class PlaygroundConfiguration {
     }
 
     @Bean
-    IdentityResolver identityResolver(PlaygroundProperties props) {
+    IdentityResolver identityResolver(PlaygroundProperties props, Environment env) {
+        TransportGuard.check(props, env);
         return new IdentityResolver(props.identity());
     }
 
