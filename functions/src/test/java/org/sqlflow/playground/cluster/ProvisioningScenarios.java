@@ -1,0 +1,292 @@
+package org.sqlflow.playground.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.testing.MutableClock;
+import org.sqlflow.playground.testing.PlaygroundParts;
+import org.sqlflow.playground.testing.SqlflowDataSource;
+import org.sqlflow.playground.testing.TestCluster;
+
+/**
+ * Create-or-get and heartbeats against a Kubernetes API. The fast tier runs these on fabric8's mock server;
+ * the real-API tier runs the very same scenarios on a real API server under the shipped Role.
+ */
+public abstract class ProvisioningScenarios {
+
+    protected TestCluster cluster;
+    protected MutableClock clock;
+    private final List<PlaygroundParts> parts = new ArrayList<>();
+
+    protected abstract TestCluster newCluster();
+
+    @BeforeEach
+    void startCluster() {
+        cluster = newCluster();
+        clock = new MutableClock(Instant.now());
+    }
+
+    @AfterEach
+    void stopCluster() {
+        parts.forEach(PlaygroundParts::close);
+        cluster.close();
+    }
+
+    protected PlaygroundParts playground(Duration readyWait, int maxDatabases) {
+        PlaygroundParts p = new PlaygroundParts(cluster, clock, readyWait, maxDatabases, Duration.ZERO);
+        parts.add(p);
+        return p;
+    }
+
+    /** Stands in for the kubelet: once the user's Deployment exists, report it ready. */
+    protected Thread kubeletFor(String... users) {
+        Thread t = new Thread(() -> {
+            Set<String> pending = new HashSet<>(List.of(users));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!pending.isEmpty() && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
+                for (String u : List.copyOf(pending)) {
+                    String name = UserKey.of(u).resourceName();
+                    if (cluster.admin().apps().deployments().inNamespace(cluster.namespace()).withName(name).get() != null) {
+                        cluster.markDatabaseReady(name);
+                        pending.remove(u);
+                    }
+                }
+                pause();
+            }
+        }, "stand-in-kubelet");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    protected static void eventually(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 30 s: " + what);
+            }
+            pause();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    protected <T extends HasMetadata> List<T> owned(Class<T> kind, String user) {
+        Map<String, String> selector = Map.of(PlaygroundLabels.USER, UserKey.of(user).key());
+        return cluster.admin().resources(kind).inNamespace(cluster.namespace()).withLabels(selector).list().getItems();
+    }
+
+    @Test
+    void createMakesOneLabelledOwnedDatabaseAndIsIdempotent() {
+        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        kubeletFor("alice");
+        DatabaseProvisioner.Provisioned first = p.provisioner.createOrGet(UserKey.of("alice"));
+        DatabaseProvisioner.Provisioned again = p.provisioner.createOrGet(UserKey.of("alice"));
+        assertThat(first.created()).isTrue();
+        assertThat(again.created()).isFalse();
+        assertThat(again.dataSource()).isEqualTo(first.dataSource());
+        SqlflowDataSource ds = SqlflowDataSource.parse(first.dataSource());
+        assertThat(ds.password()).hasSizeGreaterThanOrEqualTo(22).matches("\\w+");
+
+        Deployment root = p.roots.get(UserKey.of("alice"));
+        for (Class<? extends HasMetadata> kind : List.of(Deployment.class, io.fabric8.kubernetes.api.model.Secret.class,
+                io.fabric8.kubernetes.api.model.Service.class)) {
+            List<? extends HasMetadata> items = owned(kind, "alice");
+            assertThat(items).as(kind.getSimpleName()).hasSize(1);
+            HasMetadata item = items.get(0);
+            assertThat(item.getMetadata().getLabels())
+                    .containsEntry(PlaygroundLabels.MANAGED_BY, "sqlflow-playground")
+                    .containsEntry(PlaygroundLabels.PART_OF, "sqlflow-playground");
+            assertThat(item.getMetadata().getAnnotations()).containsEntry(PlaygroundLabels.USER_ID, "alice");
+            if (!(item instanceof Deployment)) {
+                assertThat(item.getMetadata().getOwnerReferences()).singleElement()
+                        .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(root.getMetadata().getUid()));
+            }
+        }
+    }
+
+    @Test
+    void concurrentCreatesForOneUserConvergeOnOneDatabase() throws Exception {
+        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        kubeletFor("racer");
+        ExecutorService pool = Executors.newFixedThreadPool(32);
+        Set<String> sources = new HashSet<>();
+        try {
+            List<Callable<String>> calls = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                calls.add(() -> p.provisioner.createOrGet(UserKey.of("racer")).dataSource());
+            }
+            for (Future<String> f : pool.invokeAll(calls)) {
+                sources.add(f.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(sources).hasSize(1);
+        assertThat(owned(Deployment.class, "racer")).hasSize(1);
+        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "racer")).hasSize(1);
+        assertThat(owned(io.fabric8.kubernetes.api.model.Service.class, "racer")).hasSize(1);
+    }
+
+    @Test
+    void aFullPlaygroundTurnsNewUsersAwayButServesExistingOnes() {
+        PlaygroundParts p = playground(Duration.ofSeconds(15), 2);
+        kubeletFor("u1", "u2");
+        p.provisioner.createOrGet(UserKey.of("u1"));
+        p.provisioner.createOrGet(UserKey.of("u2"));
+        eventually(() -> p.directory.count() == 2, "the directory sees both databases");
+        assertThatThrownBy(() -> p.provisioner.createOrGet(UserKey.of("u3")))
+                .isInstanceOfSatisfying(PlaygroundException.class, e -> {
+                    assertThat(e.status()).isEqualTo(503);
+                    assertThat(e.code()).isEqualTo("playground_full");
+                    assertThat(e.retryAfter()).isNotNull();
+                });
+        assertThat(p.roots.get(UserKey.of("u3"))).isNull();
+        assertThat(p.provisioner.createOrGet(UserKey.of("u1")).created()).isFalse();
+    }
+
+    @Test
+    void aCreateThatCrashedAfterTheRootIsFinishedByTheNextCall() {
+        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        UserKey user = UserKey.of("crashed");
+        // What a create_db that died right after its first write leaves behind.
+        cluster.client().apps().deployments().inNamespace(cluster.namespace()).resource(p.objects.root(user)).create();
+        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "crashed")).isEmpty();
+        kubeletFor("crashed");
+        DatabaseProvisioner.Provisioned repaired = p.provisioner.createOrGet(user);
+        assertThat(repaired.created()).isFalse();
+        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "crashed")).hasSize(1);
+        assertThat(owned(io.fabric8.kubernetes.api.model.Service.class, "crashed")).hasSize(1);
+        assertThat(p.provisioner.createOrGet(user).dataSource()).isEqualTo(repaired.dataSource());
+    }
+
+    @Test
+    void aNotReadyDatabaseIsA503ThatTheNextCallResumes() {
+        PlaygroundParts p = playground(Duration.ofMillis(300), 100);
+        UserKey user = UserKey.of("slow");
+        assertThatThrownBy(() -> p.provisioner.createOrGet(user))
+                .isInstanceOfSatisfying(PlaygroundException.class, e -> {
+                    assertThat(e.status()).isEqualTo(503);
+                    assertThat(e.code()).isEqualTo("database_starting");
+                    assertThat(e.getMessage()).contains("re-run the cell");
+                });
+        String uid = p.roots.get(user).getMetadata().getUid();
+        cluster.markDatabaseReady(user.resourceName());
+        eventually(() -> DatabaseObjects.isReady(p.roots.get(user)), "the database reports ready");
+        DatabaseProvisioner.Provisioned resumed = p.provisioner.createOrGet(user);
+        assertThat(resumed.created()).isFalse();
+        assertThat(p.roots.get(user).getMetadata().getUid()).isEqualTo(uid);
+    }
+
+    @Test
+    void anIdWhoseKeyCollidesWithAnotherUsersDatabaseIsRefused() {
+        PlaygroundParts p = playground(Duration.ofSeconds(1), 100);
+        UserKey alice = UserKey.of("alice");
+        Deployment forged = p.objects.root(alice);
+        forged.getMetadata().getAnnotations().put(PlaygroundLabels.USER_ID, "someone-else");
+        cluster.client().apps().deployments().inNamespace(cluster.namespace()).resource(forged).create();
+        assertThatThrownBy(() -> p.provisioner.createOrGet(alice))
+                .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
+        assertThatThrownBy(() -> p.recorder.beat(alice))
+                .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
+        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "alice")).isEmpty();
+    }
+
+    @Test
+    void beatsAreStoredOnlyForUsersWithADatabase() {
+        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        assertThat(p.recorder.beat(UserKey.of("ghost")).database()).isEqualTo(HeartbeatRecorder.DatabaseState.NONE);
+        assertThat(p.ledger.lastBeat(UserKey.of("ghost"))).isNull();
+
+        kubeletFor("beater");
+        p.provisioner.createOrGet(UserKey.of("beater"));
+        clock.advance(Duration.ofMinutes(10));
+        HeartbeatRecorder.Beat beat = p.recorder.beat(UserKey.of("beater"));
+        assertThat(beat.database()).isEqualTo(HeartbeatRecorder.DatabaseState.READY);
+        Instant stored = p.ledger.lastBeat(UserKey.of("beater"));
+        assertThat(stored).isEqualTo(clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        assertThat(beat.expiresAt()).isEqualTo(stored.plus(Duration.ofMinutes(30)));
+    }
+
+    @Test
+    void beatsInsideThePrecisionWindowNeedNoWrite() {
+        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        kubeletFor("steady");
+        p.provisioner.createOrGet(UserKey.of("steady"));
+        Instant first = p.ledger.lastBeat(UserKey.of("steady"));
+        clock.advance(Duration.ofSeconds(30));
+        p.recorder.beat(UserKey.of("steady"));
+        assertThat(p.ledger.lastBeat(UserKey.of("steady"))).as("within 60 s: not rewritten").isEqualTo(first);
+        clock.advance(Duration.ofSeconds(31));
+        p.recorder.beat(UserKey.of("steady"));
+        assertThat(p.ledger.lastBeat(UserKey.of("steady"))).isAfter(first);
+    }
+
+    @Test
+    void aBeatTakesBackTheReapersCondemnation() {
+        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        kubeletFor("saved");
+        UserKey user = UserKey.of("saved");
+        p.provisioner.createOrGet(user);
+        Deployment root = p.roots.get(user);
+        root.getMetadata().getAnnotations().put(PlaygroundLabels.REAPING, clock.instant().toString());
+        Deployment condemned = cluster.client().apps().deployments().inNamespace(cluster.namespace())
+                .resource(root).update();
+        p.recorder.forget(user);
+        assertThat(p.recorder.beat(user).database()).isNotEqualTo(HeartbeatRecorder.DatabaseState.NONE);
+        Deployment after = p.roots.get(user);
+        assertThat(after.getMetadata().getAnnotations()).doesNotContainKey(PlaygroundLabels.REAPING);
+        assertThat(after.getMetadata().getResourceVersion())
+                .as("the reaper's delete, conditioned on the condemned version, can no longer succeed")
+                .isNotEqualTo(condemned.getMetadata().getResourceVersion());
+    }
+
+    @Test
+    void deletingTheRootDeletesEverythingItOwns() {
+        assumeTrue(cluster.hasGarbageCollector(), "needs a real controller manager's garbage collector");
+        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        kubeletFor("gc");
+        p.provisioner.createOrGet(UserKey.of("gc"));
+        cluster.admin().apps().deployments().inNamespace(cluster.namespace()).withName(UserKey.of("gc").resourceName())
+                .delete();
+        eventually(() -> owned(io.fabric8.kubernetes.api.model.Secret.class, "gc").isEmpty()
+                && owned(io.fabric8.kubernetes.api.model.Service.class, "gc").isEmpty(),
+                "the garbage collector removed the Secret and Service");
+    }
+
+    /** For tiers that want to show the names the code derives are accepted by their API server. */
+    protected Map<String, String> derivedNames(List<String> ids) {
+        Map<String, String> out = new HashMap<>();
+        for (String id : ids) {
+            out.put(id, UserKey.of(id).resourceName());
+        }
+        return out;
+    }
+}
