@@ -61,8 +61,9 @@ quiet() {
 readonly RUNTIME_NEEDS=(etcd:etcd-server openssl:openssl curl:curl)
 # Debian's Go (1.19) is used on purpose, whatever `go` is first on PATH: newer Go releases
 # do not build Kubernetes 1.20. rsync is needed by the code generators `make` runs first.
+readonly REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
 readonly BUILD_NEEDS=(/usr/lib/go/bin/go:golang-go make:make dpkg-source:dpkg-dev rsync:rsync
-  /etc/ssl/certs/ca-certificates.crt:ca-certificates)
+  /etc/ssl/certs/ca-certificates.crt:ca-certificates "$REFLECT2/reflect2.go:golang-github-modern-go-reflect2-dev")
 
 have() { if [[ $1 == /* ]]; then [[ -e $1 ]]; else command -v "$1" >/dev/null; fi; }
 
@@ -119,6 +120,8 @@ build() {
     mapfile -t pkgs < <(missing_packages "${RUNTIME_NEEDS[@]}")
     apt_install no "${pkgs[@]}"
     log "reusing $BIN ($("$BIN/kube-apiserver" --version))"
+    [[ -f $BIN/BUILD-INFO ]] || log "WARNING: $BIN was not built by this script and may lack the reflect2 fix" \
+      "(API server crash on pretty/YAML responses); to rebuild: rm $BIN/kube-apiserver && $0 build"
     return
   fi
 
@@ -140,6 +143,11 @@ build() {
   # dpkg-source warns it cannot verify the .dsc signature: expected, apt already checked
   # every file's hash against the signed archive index.
   (cd "$src" && dpkg-source -x "kubernetes_$DEB_VERSION.dsc" >/dev/null)
+  # The vendored reflect2 1.0.1 corrupts memory when built with Go >= 1.18: the API server
+  # dies (SIGSEGV in mapiterinit) on the first pretty-printed or YAML response holding a map,
+  # e.g. any `curl` of a list (the API server pretty-prints for curl's User-Agent). 1.0.2 has
+  # the fix and the same API; Debian packages it.
+  rsync -a --delete --exclude=go.mod "$REFLECT2/" "$src/$SRC_TREE/vendor/github.com/modern-go/reflect2/"
 
   log "building ${BINARIES[*]} (several minutes)"
   # Kubernetes 1.20 builds in GOPATH mode from vendor/ (its scripts set GO111MODULE=off);
@@ -159,6 +167,8 @@ build() {
   # _output alone is about 2 GB (Go build cache); the extracted tree is re-made by every
   # build anyway. The downloaded source archives stay, so a rebuild needs no download.
   rm -rf "${src:?}/$SRC_TREE"
+  printf 'kubernetes source %s\nreflect2 %s (Debian golang-github-modern-go-reflect2-dev)\n%s\n' "$DEB_VERSION" \
+    "$(dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev)" "$(/usr/lib/go/bin/go version)" >"$BIN/BUILD-INFO"
   log "built into $BIN ($("$BIN/kube-apiserver" --version))"
 }
 
@@ -172,7 +182,7 @@ ours() {
   [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
   # A killed child of ours stays a zombie until its parent reaps it: it counts as gone.
   [[ $(awk '/^State:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) != Z ]] || return 1
-  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$DIR/"
+  tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$DIR/"
 }
 
 pid_of() { [[ -f $DIR/$1.pid ]] && cat "$DIR/$1.pid"; }
@@ -228,10 +238,14 @@ status() {
 # ---------------------------------------------------------------------------------------------
 # start
 
+# Own User-Agent: the API server pretty-prints for curl's, which binaries built without the
+# reflect2 fix (see build) do not survive.
 api_get() {
-  curl -sf --max-time 5 --cacert "$DIR/pki/ca.crt" --cert "$DIR/pki/admin.crt" --key "$DIR/pki/admin.key" \
+  curl -sf --max-time 5 -A sqlflow-playground-test-cluster --cacert "$DIR/pki/ca.crt" --cert "$DIR/pki/admin.crt" --key "$DIR/pki/admin.key" \
     "$API_URL$1"
 }
+
+api_ready() { api_get /readyz >/dev/null; }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -319,11 +333,17 @@ write_env() {
   } >"$DIR/env"
 }
 
-# Fails fast, with the log's tail, when a component dies instead of waiting out the timeout.
+# The first fatal message says more than the tail, which for a Go crash is a goroutine dump.
+show_log() {
+  local f=$DIR/logs/$1.log
+  grep -m1 -A8 -E '^(panic:|fatal error:|unexpected fault)|^F[0-9]{4} ' "$f" >&2 || tail -n 30 "$f" >&2
+}
+
+# Fails fast, with the log, when a component dies instead of waiting out the timeout.
 check_alive() {
   local c
   for c in "$@"; do
-    running "$c" || { tail -n 30 "$DIR/logs/$c.log" >&2; die "$c exited during start (log: $DIR/logs/$c.log)"; }
+    running "$c" || { show_log "$c"; die "$c exited during start (log: $DIR/logs/$c.log)"; }
   done
 }
 
@@ -333,7 +353,7 @@ wait_until() {
   until "$@"; do
     check_alive "${STARTED[@]}"
     if ((SECONDS >= DEADLINE)); then
-      tail -n 30 "$DIR/logs/$logname.log" >&2
+      show_log "$logname"
       die "$what not reached within ${START_TIMEOUT}s (log: $DIR/logs/$logname.log)"
     fi
     sleep 0.2
@@ -396,7 +416,7 @@ start() {
     --audit-policy-file="$DIR/audit-policy.yaml" --audit-log-path="$DIR/logs/audit.log" \
     --audit-log-format=json --audit-log-maxage=1 --audit-log-maxbackup=1 --audit-log-maxsize=100
   STARTED+=(apiserver)
-  wait_until "API server readiness (/readyz)" apiserver api_get /readyz
+  wait_until "API server readiness (/readyz)" apiserver api_ready
   log "API server ready after $(elapsed "$t0")"
 
   # Garbage collection (owner references), the ServiceAccount and token controllers, and the
