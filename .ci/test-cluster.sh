@@ -217,6 +217,8 @@ stop_one() {
 stop() {
   local c
   for c in "${COMPONENTS[@]}"; do stop_one "$c"; done
+  # Whoever sources env later must not find a cluster that is gone.
+  rm -f "$DIR/env"
 }
 
 status() {
