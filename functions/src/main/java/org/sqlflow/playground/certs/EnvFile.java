@@ -28,16 +28,24 @@ public final class EnvFile {
     private EnvFile() {
     }
 
-    /** Variable to value, in file order; values are as written (before python-dotenv expands ${HOME}). */
+    /**
+     * Variable to value, in file order; values are as written (before python-dotenv expands ${HOME}). A trailing
+     * slash is dropped from the URL, because the magic appends "/api/...".
+     */
     public static Map<String, String> variables(String userId, String playgroundUrl, String sqlflowServer,
                                                 String bundleLocation) {
         requireSafe("playground URL", playgroundUrl);
+        if (!playgroundUrl.matches("https?://[^/?#]+(/[^?#]*)?")) {
+            throw new IllegalArgumentException("playground URL must look like https://host:port, got \""
+                    + playgroundUrl + "\"");
+        }
+        String url = playgroundUrl.replaceAll("/+$", "");
         requireSafe("SQLFlow server", sqlflowServer);
         Map<String, String> variables = new LinkedHashMap<>();
         variables.put("SQLFLOW_SERVER", sqlflowServer);
         variables.put("SQLFLOW_PLAYGROUND_USER_ID_ENV", USER_ID_VARIABLE);
         variables.put(USER_ID_VARIABLE, userId);
-        variables.put("SQLFLOW_PLAYGROUND_SERVRE", playgroundUrl);
+        variables.put("SQLFLOW_PLAYGROUND_SERVRE", url);
         variables.put("SQLFLOW_PLAYGROUND_SERVER_CA", bundleLocation + "/" + CertsDirectory.CA_CERT);
         variables.put("SQLFLOW_PLAYGROUND_CLIENT_KEY", bundleLocation + "/" + CertsDirectory.CLIENT_KEY);
         variables.put("SQLFLOW_PLAYGROUND_CLIENT_CERT", bundleLocation + "/" + CertsDirectory.CLIENT_CERT);

@@ -142,6 +142,21 @@ class CertsCommandTest {
     }
 
     @Test
+    void envFileValuesAreCheckedBeforeAnythingIsIssued() throws Exception {
+        CertsTestSupport.Result noScheme = cli(dir, "user", "alice", "--server", "play.example.org:50052");
+        assertThat(noScheme.exitCode()).isEqualTo(1);
+        assertThat(noScheme.err()).contains("https://host:port");
+        CertsTestSupport.Result quote = cli(dir, "user", "alice", "--sqlflow-server", "x\"y");
+        assertThat(quote.exitCode()).isEqualTo(1);
+        assertThat(dir.resolve("users/alice")).doesNotExist();
+        assertThat(dir.resolve("index.tsv")).doesNotExist();
+
+        ok(dir, "user", "alice", "--server", "https://play.example.org/");
+        assertThat(parseEnv(dir.resolve("users/alice/.sqlflow_playground.env")))
+                .containsEntry("SQLFLOW_PLAYGROUND_SERVRE", "https://play.example.org");
+    }
+
+    @Test
     void userRefusesToOverwriteABundleUnlessForced() throws Exception {
         ok(dir, "user", "alice");
         Path key = dir.resolve("users/alice/client.key");
