@@ -6,11 +6,15 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import java.util.concurrent.atomic.LongAdder;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.sqlflow.playground.local.CountingDispatcher;
 import org.sqlflow.playground.local.EmbeddedKubernetes;
 import org.sqlflow.playground.local.StandInKubelet;
 
@@ -48,9 +52,13 @@ public class KubernetesConfiguration {
     static class LocalKubernetes {
 
         @Bean(destroyMethod = "close")
-        EmbeddedKubernetes embeddedKubernetes(ObjectProvider<KubernetesCrudDispatcher> dispatcher) {
+        EmbeddedKubernetes embeddedKubernetes(ObjectProvider<CountingDispatcher> dispatcher, MeterRegistry meters) {
             // Tests may supply a dispatcher that injects API faults.
-            EmbeddedKubernetes embedded = new EmbeddedKubernetes(dispatcher.getIfAvailable(KubernetesCrudDispatcher::new));
+            EmbeddedKubernetes embedded = new EmbeddedKubernetes(dispatcher.getIfAvailable(CountingDispatcher::new));
+            // What the embedded API server answered, by verb and resource: the benchmark's "API calls per beat".
+            embedded.requests().onNewKind((kind, count) -> FunctionCounter
+                    .builder("playground.local.api.requests", count, LongAdder::sum)
+                    .tag("request", kind).register(meters));
             log.warn("LOCAL MODE: an in-memory Kubernetes API at {} stands in for a cluster; "
                     + "databases are simulated and vanish when the server stops", embedded.url());
             return embedded;

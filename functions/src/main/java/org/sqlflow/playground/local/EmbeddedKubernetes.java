@@ -5,7 +5,6 @@ import java.net.UnknownHostException;
 import java.util.HashMap;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -20,12 +19,15 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     private final KubernetesMockServer server;
     private final KubernetesClient client;
 
+    private final CountingDispatcher dispatcher;
+
     public EmbeddedKubernetes() {
-        this(new KubernetesCrudDispatcher());
+        this(new CountingDispatcher());
     }
 
     /** With a dispatcher of the caller's, e.g. one that fails chosen requests to test fault handling. */
-    public EmbeddedKubernetes(KubernetesCrudDispatcher dispatcher) {
+    public EmbeddedKubernetes(CountingDispatcher dispatcher) {
+        this.dispatcher = dispatcher;
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
         try {
             server.init(InetAddress.getByName("127.0.0.1"), 0);
@@ -42,6 +44,11 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     /** Requests the server has received; the tests and the benchmark count API calls with it. */
     public int requestCount() {
         return server.getRequestCount();
+    }
+
+    /** Requests by "VERB resource". */
+    public CountingDispatcher requests() {
+        return dispatcher;
     }
 
     public String url() {

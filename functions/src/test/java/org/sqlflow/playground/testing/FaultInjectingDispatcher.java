@@ -5,7 +5,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import org.sqlflow.playground.local.CountingDispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 
@@ -13,7 +13,7 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
  * The mock API server with faults on demand: chosen requests fail with a 500, as an overloaded or crashing
  * API server would. Faults act on the server, so the code under test runs unchanged. It also counts writes.
  */
-public class FaultInjectingDispatcher extends KubernetesCrudDispatcher {
+public class FaultInjectingDispatcher extends CountingDispatcher {
 
     private record Fault(String method, String pathPart, AtomicInteger remaining) {
     }
