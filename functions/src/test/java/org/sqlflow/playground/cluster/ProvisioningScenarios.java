@@ -52,11 +52,13 @@ public abstract class ProvisioningScenarios {
     @AfterEach
     void stopCluster() {
         parts.forEach(PlaygroundParts::close);
-        cluster.close();
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     protected PlaygroundParts playground(Duration readyWait, int maxDatabases) {
-        return playground(PlaygroundParts.database(readyWait, maxDatabases));
+        return playground(cluster.database(readyWait, maxDatabases));
     }
 
     protected PlaygroundParts playground(PlaygroundProperties.Database db) {
@@ -276,7 +278,7 @@ public abstract class ProvisioningScenarios {
 
     @Test
     void volumeClaimStorageIsMadeOnceOwnedByTheRootAndFinishedAfterACrash() {
-        PlaygroundProperties.Database ephemeral = PlaygroundParts.database(Duration.ofSeconds(15), 100);
+        PlaygroundProperties.Database ephemeral = cluster.database(Duration.ofSeconds(15), 100);
         PlaygroundParts p = playground(new PlaygroundProperties.Database(ephemeral.image(), ephemeral.entrypoint(),
                 ephemeral.port(), ephemeral.user(), ephemeral.serviceDomain(), ephemeral.readyWait(),
                 ephemeral.retryAfter(), ephemeral.runAsUser(), ephemeral.maxDatabases(), ephemeral.resources(),
