@@ -8,6 +8,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReview;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewBuilder;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.Order;
@@ -56,5 +59,38 @@ class RealApiLeastPrivilegeTest {
                 .map(e -> namespaces.get(users.get(e.username()))).collect(Collectors.toCollection(TreeSet::new));
         assertThat(seen).as("test classes whose ServiceAccount requests reached the audit log").containsAll(TIER);
         assertThat(report.violations()).as("knative/rbac.yaml's Role against what the code used").isEmpty();
+    }
+
+    /** RBAC is on and the binding is the Role's: asked as admin (SubjectAccessReview), so the SA's record stays clean. */
+    @Test
+    void theApiServerEnforcesTheRoleForTheServiceAccount() {
+        try (KubernetesClient admin = RealApi.newAdminClient()) {
+            String ns = RealApiTestCluster.RUN_PREFIX + "rbac";
+            admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+                    .create();
+            try {
+                PlaygroundServiceAccount.apply(admin, ns);
+                String sa = PlaygroundServiceAccount.username(ns);
+                assertThat(allowed(admin, sa, ns, "apps", "deployments", "create")).as("granted by the Role").isTrue();
+                assertThat(allowed(admin, sa, ns, "", "secrets", "list")).as("never granted").isFalse();
+                assertThat(allowed(admin, sa, ns, "", "pods", "list")).as("never granted").isFalse();
+                assertThat(allowed(admin, sa, "default", "apps", "deployments", "create")).as("another namespace")
+                        .isFalse();
+                assertThat(allowed(admin, "system:serviceaccount:" + ns + ":default", ns, "apps", "deployments", "get"))
+                        .as("another ServiceAccount of the namespace").isFalse();
+            } finally {
+                admin.namespaces().withName(ns).delete();
+            }
+        }
+    }
+
+    private static boolean allowed(KubernetesClient admin, String user, String ns, String group, String resource,
+            String verb) {
+        SubjectAccessReview review = admin.authorization().v1().subjectAccessReview().create(
+                new SubjectAccessReviewBuilder().withNewSpec().withUser(user)
+                        .withGroups("system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated")
+                        .withNewResourceAttributes().withNamespace(ns).withGroup(group).withResource(resource)
+                        .withVerb(verb).endResourceAttributes().endSpec().build());
+        return Boolean.TRUE.equals(review.getStatus().getAllowed());
     }
 }

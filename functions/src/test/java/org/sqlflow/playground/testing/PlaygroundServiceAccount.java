@@ -79,10 +79,7 @@ public final class PlaygroundServiceAccount {
      * controller manager in 1.20 also makes one by itself; asking explicitly works on every version).
      */
     public static KubernetesClient applyAndLogIn(KubernetesClient admin, String namespace) {
-        for (HasMetadata item : rbacObjects(admin)) {
-            item.getMetadata().setNamespace(namespace);
-            admin.resource(item).inNamespace(namespace).create();
-        }
+        apply(admin, namespace);
         admin.secrets().inNamespace(namespace).resource(new SecretBuilder().withNewMetadata().withName(TOKEN_SECRET)
                 .withAnnotations(Map.of("kubernetes.io/service-account.name", NAME)).endMetadata()
                 .withType("kubernetes.io/service-account-token").build()).create();
@@ -105,6 +102,14 @@ public final class PlaygroundServiceAccount {
                 .withNamespace(namespace)
                 .build();
         return new KubernetesClientBuilder().withConfig(KubernetesConfiguration.tuned(base, defaults())).build();
+    }
+
+    /** Creates knative/rbac.yaml's objects in {@code namespace}, changing nothing but their namespace. */
+    public static void apply(KubernetesClient admin, String namespace) {
+        for (HasMetadata item : rbacObjects(admin)) {
+            item.getMetadata().setNamespace(namespace);
+            admin.resource(item).inNamespace(namespace).create();
+        }
     }
 
     /** Whether {@code client} presents this ServiceAccount's token and no client certificate. */
