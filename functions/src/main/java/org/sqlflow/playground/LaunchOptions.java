@@ -1,18 +1,27 @@
 package org.sqlflow.playground;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/**
- * Translates the original server's command line ({@code --port --ca_crt --server_key --server_crt}, plus
- * {@code --crl} and {@code --local}) into Spring properties, so existing start scripts keep working.
- */
-public record LaunchOptions(boolean local, List<String> springArguments0) {
+import org.sqlflow.playground.certs.CertsException;
+import org.sqlflow.playground.certs.DevCertificates;
 
-    public static LaunchOptions parse(String[] args) {
+/**
+ * Translates the command line into Spring properties. The original server's flags ({@code --port --ca_crt
+ * --server_key --server_crt}) keep working, plus {@code --crl}; {@code --local} runs against an embedded
+ * Kubernetes API with development certificates made (once) in {@code ./playground-dev-certs}.
+ */
+public record LaunchOptions(boolean local, Path devCertificates, List<String> springArguments0) {
+
+    public static final String DEV_CERTS_DIR = "playground-dev-certs";
+
+    public static LaunchOptions parse(String[] args) throws IOException, CertsException {
         List<String> out = new ArrayList<>();
         boolean local = false;
         boolean tls = false;
+        boolean gateway = false;
         for (String arg : args) {
             String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
             String value = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : "";
@@ -29,14 +38,32 @@ public record LaunchOptions(boolean local, List<String> springArguments0) {
                 case "--server_key" -> out.add("--server.ssl.certificate-private-key=" + value);
                 case "--server_crt" -> out.add("--server.ssl.certificate=" + value);
                 case "--crl" -> out.add("--playground.tls.crl=" + value);
-                default -> out.add(arg);
+                default -> {
+                    if (arg.replace('_', '-').equalsIgnoreCase("--playground.identity.source=gateway")) {
+                        gateway = true;
+                    }
+                    out.add(arg);
+                }
             }
+        }
+        Path dev = null;
+        if (local && !tls && !gateway) {
+            // The local run speaks mutual TLS from the first request, like production.
+            DevCertificates certs = DevCertificates.ensure(Path.of(DEV_CERTS_DIR));
+            dev = certs.dir();
+            out.add("--server.ssl.trust-certificate=" + certs.caCert());
+            out.add("--server.ssl.certificate=" + certs.serverCert());
+            out.add("--server.ssl.certificate-private-key=" + certs.serverKey());
+            if (java.nio.file.Files.exists(certs.crl())) {
+                out.add("--playground.tls.crl=" + certs.crl());
+            }
+            tls = true;
         }
         if (tls) {
             out.add("--server.ssl.client-auth=need");
             out.add("--server.ssl.enabled-protocols=TLSv1.3,TLSv1.2");
         }
-        return new LaunchOptions(local, List.copyOf(out));
+        return new LaunchOptions(local, dev, List.copyOf(out));
     }
 
     public String[] springArguments() {

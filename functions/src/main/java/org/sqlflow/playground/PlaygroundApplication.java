@@ -1,15 +1,28 @@
 package org.sqlflow.playground;
 
+import java.util.Arrays;
+
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.sqlflow.playground.certs.CertsCommand;
+import org.sqlflow.playground.local.LocalRunBanner;
 
-/** The playground server. {@code java -jar sqlflow-playground.jar [--local] [seed flags]}. */
+/**
+ * The playground server: {@code java -jar sqlflow-playground.jar [--local] [--port=N --ca_crt=F --server_crt=F
+ * --server_key=F [--crl=F]]}. {@code java -jar sqlflow-playground.jar certs ...} is the maintainer's certs tool.
+ */
 @SpringBootApplication
 public class PlaygroundApplication {
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("certs")) {
+            System.exit(CertsCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+        }
         LaunchOptions options = LaunchOptions.parse(args);
         SpringApplication app = new SpringApplication(PlaygroundApplication.class);
+        if (options.devCertificates() != null) {
+            app.addListeners(new LocalRunBanner(options.devCertificates()));
+        }
         app.run(options.springArguments());
     }
 }

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -14,6 +15,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 import org.sqlflow.playground.api.ApiEdgeFilter;
+import org.sqlflow.playground.certs.ClientCertificateTrustManager;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.DatabaseProvisioner;
@@ -85,9 +87,10 @@ public class PlaygroundConfiguration {
     }
 
     @Bean
-    IdentityResolver identityResolver(PlaygroundProperties props, Environment env) {
+    IdentityResolver identityResolver(PlaygroundProperties props, Environment env,
+            ObjectProvider<ClientCertificateTrustManager> trust) {
         TransportGuard.check(props, env);
-        return new IdentityResolver(props.identity());
+        return new IdentityResolver(props.identity(), trust.getIfAvailable());
     }
 
     @Bean

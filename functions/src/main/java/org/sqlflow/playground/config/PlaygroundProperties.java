@@ -29,7 +29,8 @@ public record PlaygroundProperties(
         @Valid @NotNull @DefaultValue Api api,
         @Valid @NotNull @DefaultValue Identity identity,
         @Valid @NotNull @DefaultValue Kubernetes kubernetes,
-        @Valid @NotNull @DefaultValue Local local) {
+        @Valid @NotNull @DefaultValue Local local,
+        @Valid @NotNull @DefaultValue Tls tls) {
 
     /** How each user's MySQL database is made. */
     public record Database(
@@ -148,6 +149,12 @@ public record PlaygroundProperties(
     public record Local(
             @DefaultValue("false") boolean enabled,
             @NotNull @DefaultValue("2s") Duration databaseStartDelay) {
+    }
+
+    /** Standalone TLS extras; the certificates themselves are Spring Boot's server.ssl.* (the seed's flags). */
+    public record Tls(
+            /* A CRL (PEM or DER) from the certs tool; re-read when the file changes. */
+            java.nio.file.Path crl) {
     }
 
     public enum IdentitySource {

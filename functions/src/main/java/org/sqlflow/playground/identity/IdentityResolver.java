@@ -1,11 +1,13 @@
 package org.sqlflow.playground.identity;
 
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
 import jakarta.servlet.http.HttpServletRequest;
+import org.sqlflow.playground.certs.ClientCertificateTrustManager;
 import org.sqlflow.playground.config.PlaygroundProperties;
 import org.sqlflow.playground.config.PlaygroundProperties.IdentitySource;
 
@@ -20,9 +22,12 @@ public class IdentityResolver {
     private static final String PEER_CERTIFICATES = "jakarta.servlet.request.X509Certificate";
 
     private final PlaygroundProperties.Identity config;
+    private final ClientCertificateTrustManager trust;
 
-    public IdentityResolver(PlaygroundProperties.Identity config) {
+    /** @param trust re-checks each request's peer chain (standalone); null in gateway mode */
+    public IdentityResolver(PlaygroundProperties.Identity config, ClientCertificateTrustManager trust) {
         this.config = config;
+        this.trust = trust;
     }
 
     public Optional<CallerIdentity> resolve(HttpServletRequest request) {
@@ -36,6 +41,15 @@ public class IdentityResolver {
         }
         Object attribute = request.getAttribute(PEER_CERTIFICATES);
         if (attribute instanceof X509Certificate[] chain && chain.length > 0) {
+            if (trust != null) {
+                try {
+                    // A resumed TLS session never met the handshake's check: a certificate revoked since
+                    // must not keep working.
+                    trust.checkStillTrusted(chain);
+                } catch (CertificateException e) {
+                    return Optional.empty();
+                }
+            }
             return CertificateSubjects.identify(chain[0].getSubjectX500Principal().getName(),
                     config.adminOrganizationalUnit());
         }

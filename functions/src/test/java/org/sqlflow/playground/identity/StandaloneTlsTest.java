@@ -1,0 +1,208 @@
+package org.sqlflow.playground.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.net.ssl.SSLContext;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.core.env.Environment;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.sqlflow.playground.certs.CertificateAuthority;
+import org.sqlflow.playground.certs.IssuedCertificate;
+import org.sqlflow.playground.certs.MutualTls;
+import org.sqlflow.playground.certs.Pem;
+import org.sqlflow.playground.testing.Http;
+import org.sqlflow.playground.testing.Http.Reply;
+
+/**
+ * Standalone mutual TLS with real handshakes and certificates made by the certs tool's code: who gets in,
+ * and for which user. The server runs in local mode with the seed's flags translated as the jar does.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "playground.local.enabled=true",
+        "playground.local.database-start-delay=0s",
+        "playground.reaper.schedule=false",
+        "server.ssl.client-auth=need",
+        "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
+        "management.server.port=0"})
+class StandaloneTlsTest {
+
+    private static final Path DIR;
+    private static final CertificateAuthority CA = CertificateAuthority.create("test CA", Duration.ofDays(2));
+    private static final Map<BigInteger, Instant> REVOKED = new HashMap<>();
+
+    static {
+        try {
+            DIR = Files.createTempDirectory("playground-tls");
+            write("ca.crt", Pem.encode(CA.certificate()));
+            IssuedCertificate server = CA.issueServer(List.of("DNS:localhost", "IP:127.0.0.1"), Duration.ofDays(1));
+            write("server.crt", server.certificatePem());
+            write("server.key", server.privateKeyPem());
+            bundle("alice", CA.issueUser("alice", Duration.ofDays(1)));
+            bundle("bob", CA.issueUser("bob", Duration.ofDays(1)));
+            bundle("dave", CA.issueUser("dave", Duration.ofDays(1)));
+            bundle("ops", CA.issueAdmin("ops", Duration.ofDays(1)));
+            bundle("named-admin", CA.issueUser("admin", Duration.ofDays(1)));
+            bundle("carol-legacy", CA.issueClient("sqlflow-playground-carol", null, Instant.now().minusSeconds(60),
+                    Instant.now().plus(Duration.ofDays(1))));
+            bundle("expired", CA.issueClient("alice", CertificateAuthority.USERS_OU,
+                    Instant.now().minus(Duration.ofDays(3)), Instant.now().minus(Duration.ofDays(1))));
+            bundle("server-as-client", CA.issueServer(List.of("DNS:alice"), Duration.ofDays(1)));
+            bundle("other-ca", CertificateAuthority.create("another CA", Duration.ofDays(1))
+                    .issueUser("alice", Duration.ofDays(1)));
+            IssuedCertificate revoked = CA.issueUser("eve", Duration.ofDays(1));
+            bundle("revoked", revoked);
+            REVOKED.put(revoked.serial(), Instant.now());
+            writeCrl();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void write(String name, String content) throws IOException {
+        Path file = DIR.resolve(name);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content, StandardCharsets.US_ASCII);
+    }
+
+    private static void bundle(String name, IssuedCertificate cert) throws IOException {
+        write(name + "/client.crt", cert.certificatePem());
+        write(name + "/client.key", cert.privateKeyPem());
+    }
+
+    private static synchronized void writeCrl() throws IOException {
+        Path tmp = DIR.resolve("crl.pem.tmp");
+        Files.writeString(tmp, Pem.encode(CA.crl(REVOKED, Instant.now().minusSeconds(60),
+                Instant.now().plus(Duration.ofDays(1)), BigInteger.valueOf(REVOKED.size() + System.nanoTime() % 1000))));
+        Files.move(tmp, DIR.resolve("crl.pem"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @DynamicPropertySource
+    static void tls(DynamicPropertyRegistry registry) {
+        registry.add("server.ssl.trust-certificate", () -> DIR.resolve("ca.crt").toString());
+        registry.add("server.ssl.certificate", () -> DIR.resolve("server.crt").toString());
+        registry.add("server.ssl.certificate-private-key", () -> DIR.resolve("server.key").toString());
+        registry.add("playground.tls.crl", () -> DIR.resolve("crl.pem").toString());
+    }
+
+    @Autowired
+    Environment env;
+
+    private String base() {
+        return "https://localhost:" + env.getProperty("local.server.port");
+    }
+
+    /** A fresh client per call: a new TLS handshake each time, as the SQLFlow client does. */
+    private Http as(String bundle) {
+        try {
+            SSLContext tls = bundle == null
+                    ? MutualTls.clientContext(DIR.resolve("ca.crt"), null, null)
+                    : MutualTls.clientContext(DIR.resolve("ca.crt"), DIR.resolve(bundle + "/client.crt"),
+                            DIR.resolve(bundle + "/client.key"));
+            return new Http(base(), tls);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Reply beat(Http http, String user, Map<String, String> headers) {
+        return http.get("/api/heart_beat?user_id=" + user, headers);
+    }
+
+    @Test
+    void aValidCertificateGetsIn() {
+        Reply r = beat(as("alice"), "alice", Map.of());
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(as("alice").post("/api/create_db", "{\"user_id\": \"alice\"}",
+                Map.of("Content-Type", "application/x-www-form-urlencoded")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void handshakesFailWithoutAValidClientCertificate() {
+        for (String bundle : new String[] {null, "other-ca", "expired", "revoked", "server-as-client"}) {
+            Http http = as(bundle);
+            assertThatThrownBy(() -> beat(http, "alice", Map.of())).as(String.valueOf(bundle))
+                    .isInstanceOf(UncheckedIOException.class);
+        }
+    }
+
+    @Test
+    void aCertificateRevokedWhileTheServerRunsStopsWorking() throws Exception {
+        assertThat(beat(as("dave"), "dave", Map.of()).status()).isEqualTo(200);
+        Http kept = as("dave");
+        assertThat(beat(kept, "dave", Map.of()).status()).isEqualTo(200);
+
+        REVOKED.put(new BigInteger(Pem.readCertificate(DIR.resolve("dave/client.crt")).getSerialNumber().toString()),
+                Instant.now());
+        writeCrl();
+        assertThatThrownBy(() -> beat(as("dave"), "dave", Map.of())).as("a new handshake")
+                .isInstanceOf(UncheckedIOException.class);
+        // The kept-alive connection (or a resumed session) never handshakes again: the per-request re-check stops it.
+        Reply again = beat(kept, "dave", Map.of());
+        assertThat(again.status()).isEqualTo(401);
+    }
+
+    @Test
+    void aCertificateActsOnlyForItsOwnUser() {
+        Reply r = beat(as("alice"), "bob", Map.of());
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(r.json().get("error").asString()).isEqualTo("forbidden_user");
+        assertThat(as("alice").post("/api/create_db", "{\"user_id\": \"bob\"}", Map.of()).status()).isEqualTo(403);
+    }
+
+    @Test
+    void aUserNamedAdminIsNoAdminButTheAdminMarkIs() {
+        assertThat(beat(as("named-admin"), "admin", Map.of()).status()).isEqualTo(200);
+        assertThat(beat(as("named-admin"), "bob", Map.of()).status()).isEqualTo(403);
+        assertThat(beat(as("ops"), "bob", Map.of()).status()).isEqualTo(200);
+        assertThat(as("ops").post("/api/create_db", "{\"user_id\": \"bob\"}", Map.of()).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aForgedIdentityHeaderChangesNothingStandalone() {
+        Map<String, String> forged = Map.of("x-playground-client-subject", "CN=bob,OU=sqlflow-playground-admins");
+        assertThat(beat(as("alice"), "bob", forged).status()).isEqualTo(403);
+        assertThat(beat(as("alice"), "alice", forged).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aLegacyCertificateActsForTheNameAfterThePrefix() {
+        assertThat(beat(as("carol-legacy"), "carol", Map.of()).status()).isEqualTo(200);
+        assertThat(beat(as("carol-legacy"), "sqlflow-playground-carol", Map.of()).status()).isEqualTo(403);
+    }
+
+    @Test
+    void curlWithTheUsersBundleWorksAndWithoutACertificateFails() throws Exception {
+        String url = base() + "/api/heart_beat?user_id=alice";
+        assertThat(curl(List.of("--cert", DIR.resolve("alice/client.crt").toString(),
+                "--key", DIR.resolve("alice/client.key").toString(), url))).contains("\"user_id\":\"alice\"");
+        assertThat(curl(List.of(url))).isEqualTo("curl failed");
+    }
+
+    private static String curl(List<String> args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--fail-with-body", "--max-time", "20",
+                "--cacert", DIR.resolve("ca.crt").toString()));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return p.waitFor() == 0 ? out : "curl failed";
+    }
+}
