@@ -139,7 +139,7 @@ public final class RealApi {
                 throw u;
             }
             throw new Unavailable("the API server at " + s.apiUrl() + " (from " + s.source() + ") does not answer: "
-                    + e.getMessage() + "; " + HOW_TO_START);
+                    + rootCause(e) + "; " + HOW_TO_START);
         }
         if (!Files.isReadable(s.auditLog())) {
             throw new Unavailable("the API server's audit log " + s.auditLog() + " is not readable here");
@@ -196,6 +196,15 @@ public final class RealApi {
             throw new Unavailable(name + "=" + p + " (from " + source + ") is not a readable file; " + HOW_TO_START);
         }
         return p;
+    }
+
+    private static String rootCause(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? String.valueOf(e.getMessage())
+                : e.getMessage() + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
     }
 
     private static String stripSlash(String url) {
