@@ -44,6 +44,9 @@ import org.sqlflow.playground.testing.SqlflowDataSource;
         "playground.database.ready-wait=5s",
         "playground.database.max-databases=5000",
         "playground.reaper.schedule=false",
+        // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
+        "playground.kubernetes.request-timeout=30s",
+        "playground.kubernetes.write-timeout=30s",
         "management.server.port=0"})
 class ApiContractTest {
 
