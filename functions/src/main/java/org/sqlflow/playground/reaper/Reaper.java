@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -27,8 +28,10 @@ import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.api.model.ListOptions;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.StatusDetails;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentList;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -61,6 +64,8 @@ import org.sqlflow.playground.cluster.UserKey;
 public class Reaper implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Reaper.class);
+    /** Tries of a condemnation or a delete when only the status changed under it (the controllers write it). */
+    private static final int WRITE_ATTEMPTS = 3;
 
     /** The reason of the Kubernetes Event written for each deletion. */
     public static final String EVENT_REASON = "Reaped";
@@ -86,6 +91,8 @@ public class Reaper implements AutoCloseable {
 
     /** The points between the protocol's steps where another actor may act. */
     public enum Step {
+        /** The listed root was judged expired; it has not been condemned yet. */
+        JUDGED,
         /** The root carries the condemnation; the ledger has not been re-read. */
         CONDEMNED,
         /** The ledger was re-read and still says expired; the delete has not been issued. */
@@ -180,6 +187,7 @@ public class Reaper implements AutoCloseable {
         private final List<ReapReport.UserOutcome> failed = new ArrayList<>();
         private final List<ReapReport.Orphan> orphans = new ArrayList<>();
         private final Set<String> rootNames = ConcurrentHashMap.newKeySet();
+        private final Set<String> secretsLookedUp = ConcurrentHashMap.newKeySet();
         /** Ledger entries of reaped users, by shard, with the value the re-check saw. */
         private final Map<Integer, Map<String, Instant>> reapedEntries = new ConcurrentHashMap<>();
 
@@ -205,8 +213,11 @@ public class Reaper implements AutoCloseable {
             boolean listedAll = sweepRoots(beats);
             removeReapedEntries();
             if (listedAll) {
-                // Orphans are judged against the complete set of roots only.
-                sweepOrphans(client.secrets(), "Secret");
+                // Orphans are judged against the complete set of roots only. Secrets are never listed: a list would
+                // hand the functions every Secret of the namespace (service account tokens, certificates), so the
+                // Role grants none. A user's Secret shares its name with the user's Service and claim and is
+                // looked up by that name; on a real cluster the garbage collector removes any Secret whose root
+                // is gone anyway (the owner reference).
                 sweepOrphans(client.services(), "Service");
                 sweepOrphans(client.persistentVolumeClaims(), "PersistentVolumeClaim");
                 sweepOrphanEntries(shards);
@@ -286,19 +297,29 @@ public class Reaper implements AutoCloseable {
         }
 
         private void reap(UserKey user, Deployment root, Instant last, String why) {
-            Deployment condemned;
-            try {
-                condemned = condemn(root);
-            } catch (KubernetesClientException e) {
-                if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
-                    kept(user, "changed during the sweep; the next sweep looks again", last);
-                    return;
+            interleaving.at(Step.JUDGED, user);
+            // condemn() writes into the object it is given: keep what was judged.
+            Deployment judged = new DeploymentBuilder(root).build();
+            Deployment condemned = null;
+            Deployment current = root;
+            for (int attempt = 0; condemned == null; attempt++) {
+                try {
+                    condemned = condemn(current);
+                } catch (KubernetesClientException e) {
+                    if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+                        kept(user, "already gone", last);
+                        return;
+                    }
+                    if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                        throw e;
+                    }
+                    // The controllers may have written the status since the listing; that changes nothing judged.
+                    current = attempt < WRITE_ATTEMPTS - 1 ? sameJudgement(judged) : null;
+                    if (current == null) {
+                        kept(user, "changed during the sweep; the next sweep looks again", last);
+                        return;
+                    }
                 }
-                if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
-                    kept(user, "already gone", last);
-                    return;
-                }
-                throw e;
             }
             interleaving.at(Step.CONDEMNED, user);
 
@@ -311,11 +332,36 @@ public class Reaper implements AutoCloseable {
             }
             interleaving.at(Step.RECHECKED, user);
 
-            Deleted outcome = delete(client.apps().deployments().inNamespace(namespace)
-                    .withName(condemned.getMetadata().getName()), condemned.getMetadata().getResourceVersion());
+            Deleted outcome;
+            String keptBecause = "heartbeat arrived";
+            Deployment target = condemned;
+            for (int attempt = 1; ; attempt++) {
+                outcome = delete(client.apps().deployments().inNamespace(namespace)
+                        .withName(target.getMetadata().getName()), target.getMetadata().getResourceVersion());
+                if (outcome != Deleted.CHANGED) {
+                    break;
+                }
+                // A rescue (heart_beat, create_db) or a hand edit changes the condemned root's metadata: then it
+                // stays. The deployment controller changes the root too, but only its status: on a Deployment the
+                // condemning annotation bumps metadata.generation, and the controller answers with
+                // status.observedGeneration. Still carrying this condemnation and otherwise unchanged: delete that.
+                Deployment again = client.apps().deployments().inNamespace(namespace)
+                        .withName(condemned.getMetadata().getName()).get();
+                if (again == null) {
+                    outcome = Deleted.GONE;
+                    break;
+                }
+                if (!sameMetadata(again, condemned)) {
+                    break;
+                }
+                if (attempt == WRITE_ATTEMPTS) {
+                    keptBecause = "changed during the sweep; the next sweep looks again";
+                    break;
+                }
+                target = again;
+            }
             if (outcome == Deleted.CHANGED) {
-                // Only a rescue (heart_beat, create_db) or a hand edit changes a condemned root.
-                kept(user, "heartbeat arrived", last);
+                kept(user, keptBecause, last);
                 return;
             }
             if (fresh != null) {
@@ -334,6 +380,16 @@ public class Reaper implements AutoCloseable {
                 failed(user, "deleted the database but not its " + String.join(", ", leftovers)
                         + "; the next sweep removes them", last);
             }
+        }
+
+        /**
+         * The root as it is now, if nothing the sweep judged has changed since the listing (the same object, not being
+         * deleted, the same annotations: no rescue, keep or other condemnation); otherwise null.
+         */
+        private Deployment sameJudgement(Deployment listed) {
+            Deployment now = client.apps().deployments().inNamespace(namespace)
+                    .withName(listed.getMetadata().getName()).get();
+            return now != null && sameMetadata(now, listed) ? now : null;
         }
 
         private Deployment condemn(Deployment root) {
@@ -394,6 +450,7 @@ public class Reaper implements AutoCloseable {
                     }
                     if (dryRun) {
                         orphan(kind, name, true);
+                        work.add(() -> orphanSecret(name));
                         continue;
                     }
                     String version = object.getMetadata().getResourceVersion();
@@ -403,6 +460,7 @@ public class Reaper implements AutoCloseable {
                             if (client.apps().deployments().inNamespace(namespace).withName(name).get() != null) {
                                 return;
                             }
+                            orphanSecret(name);
                             if (delete(ops.inNamespace(namespace).withName(name), version) == Deleted.DELETED) {
                                 orphan(kind, name, true);
                             }
@@ -415,6 +473,29 @@ public class Reaper implements AutoCloseable {
                 runAll(work);
                 next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
             } while (next != null && !next.isEmpty());
+        }
+
+        /** The Secret named like a left-over Service or claim, if it is a left-over too (once per name and sweep). */
+        private void orphanSecret(String name) {
+            if (!secretsLookedUp.add(name)) {
+                return;
+            }
+            try {
+                Resource<Secret> resource = client.secrets().inNamespace(namespace).withName(name);
+                Secret secret = resource.get();
+                Instant created = secret == null ? null : createdAt(secret);
+                Map<String, String> labels = secret == null ? null : secret.getMetadata().getLabels();
+                if (secret == null || secret.getMetadata().getDeletionTimestamp() != null || created == null
+                        || !now.isAfter(created.plus(settings.orphanAge())) || labels == null
+                        || !labels.entrySet().containsAll(PlaygroundLabels.allDatabases().entrySet())) {
+                    return;
+                }
+                if (dryRun || delete(resource, secret.getMetadata().getResourceVersion()) == Deleted.DELETED) {
+                    orphan("Secret", name, true);
+                }
+            } catch (RuntimeException e) {
+                failed(null, "removing the left-over Secret " + name + " failed: " + describe(e), null);
+            }
         }
 
         /** Heartbeat entries without a database, older than the TTL. A beat that lands meanwhile keeps its entry. */
@@ -583,6 +664,18 @@ public class Reaper implements AutoCloseable {
         }
         UserKey user = UserKey.of(userId);
         return user.resourceName().equals(root.getMetadata().getName()) ? user : null;
+    }
+
+    /** The same object with the same annotations and no deletion under way: only its spec or status may differ. */
+    static boolean sameMetadata(Deployment now, Deployment before) {
+        return now.getMetadata().getDeletionTimestamp() == null
+                && Objects.equals(now.getMetadata().getUid(), before.getMetadata().getUid())
+                && Objects.equals(orEmpty(now.getMetadata().getAnnotations()),
+                        orEmpty(before.getMetadata().getAnnotations()));
+    }
+
+    private static Map<String, String> orEmpty(Map<String, String> m) {
+        return m == null ? Map.of() : m;
     }
 
     static boolean isKept(Deployment root) {

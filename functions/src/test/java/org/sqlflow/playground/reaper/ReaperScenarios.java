@@ -22,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -30,9 +31,13 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -84,6 +89,11 @@ abstract class ReaperScenarios {
 
     /** A fresh cluster (fresh namespace) for one scenario. */
     protected abstract TestCluster newCluster();
+
+    /** Users in the scale scenario (a tenth of them expired); sweeps page through them 500 at a time. */
+    protected int scaleUsers() {
+        return 10_000;
+    }
 
     /** How many API requests the cluster has answered, where it can tell. */
     protected OptionalInt requestCount() {
@@ -260,6 +270,33 @@ abstract class ReaperScenarios {
         assertBeatWins(Reaper.Step.RECHECKED);
     }
 
+    @Test
+    void statusWritesByTheControllersDuringTheSweepDoNotSaveAnExpiredDatabase() {
+        Playground p = playground();
+        AtomicInteger writes = new AtomicInteger();
+        Reaper reaper = p.reaper(false, 500, (step, user) -> {
+            if (user.userId().equals("frank") && step != Reaper.Step.CONDEMNED) {
+                // What the deployment controller does at any moment (on a real cluster: right after the condemning
+                // annotation bumped metadata.generation): a status write, so a new resourceVersion.
+                int n = writes.incrementAndGet();
+                admin.apps().deployments().inNamespace(ns).withName(user.resourceName()).editStatus(d -> {
+                    d.getStatus().setObservedGeneration(d.getMetadata().getGeneration());
+                    d.getStatus().setConditions(List.of(new DeploymentConditionBuilder().withType("Progressing")
+                            .withStatus("True").withReason("NewReplicaSetAvailable").withMessage("status write " + n)
+                            .build()));
+                    return d;
+                });
+            }
+        });
+        p.createDb("frank");
+        clock.advance(TTL.plus(SECOND));
+
+        ReapReport report = reaper.sweep(false);
+        assertEquals(2, writes.get(), () -> "a status write before the condemnation and one before the delete: " + report);
+        assertEquals(List.of("frank"), users(report.reaped()), () -> "kept: " + report.kept());
+        assertGone("frank");
+    }
+
     private void assertBeatWins(Reaper.Step when) {
         Playground p = playground();
         AtomicReference<HeartbeatRecorder.Beat> answered = new AtomicReference<>();
@@ -319,6 +356,7 @@ abstract class ReaperScenarios {
         p.createDb("demo");
         keep("demo");
         orphanSecret("db-lost");
+        orphanService("db-lost");
         clock.advance(TTL.plus(Duration.ofMinutes(1)));
         p.createDb("busy");
         p.ledger.beat(UserKey.of("ghost"));
@@ -332,8 +370,8 @@ abstract class ReaperScenarios {
         assertEquals(List.of("demo"), users(dry.kept()));
         assertEquals(1, dry.counts().active());
         assertEquals(List.of(new ReapReport.Orphan(Reaper.KIND_HEARTBEAT_ENTRY, "ghost"),
-                new ReapReport.Orphan("Secret", "db-lost")), dry.orphans());
-        assertEquals(2, dry.counts().orphansRemoved(), "what would be removed");
+                new ReapReport.Orphan("Secret", "db-lost"), new ReapReport.Orphan("Service", "db-lost")), dry.orphans());
+        assertEquals(3, dry.counts().orphansRemoved(), "what would be removed");
         assertEquals(before, snapshot(), "a dry run writes nothing");
 
         ReapReport forced = p.reaper(true, 500, Reaper.Interleaving.NONE).sweep(false);
@@ -344,13 +382,13 @@ abstract class ReaperScenarios {
         ReapReport real = p.reaper().sweep(false);
         assertFalse(real.dryRun());
         assertEquals(List.of("idle"), users(real.reaped()));
-        assertEquals(2, real.counts().orphansRemoved());
+        assertEquals(3, real.counts().orphansRemoved());
         assertGone("idle");
         assertNotNull(root("demo"));
         assertNotNull(root("busy"));
         assertEquals(1.0, p.meters.counter("playground.reaper.reaped", "dry_run", "false").count());
         assertEquals(2.0, p.meters.counter("playground.reaper.reaped", "dry_run", "true").count());
-        assertEquals(2.0, p.meters.counter("playground.reaper.orphans", "dry_run", "false").count());
+        assertEquals(3.0, p.meters.counter("playground.reaper.orphans", "dry_run", "false").count());
         assertEquals(3, p.meters.timer("playground.reaper.sweep", "dry_run", "true").count()
                 + p.meters.timer("playground.reaper.sweep", "dry_run", "false").count());
     }
@@ -407,10 +445,7 @@ abstract class ReaperScenarios {
         Playground p = playground();
         Reaper reaper = p.reaper();
         HasMetadata secret = orphanSecret("db-lost");
-        HasMetadata service = admin.services().inNamespace(ns).resource(new ServiceBuilder()
-                .withNewMetadata().withName("db-lost").withLabels(PlaygroundLabels.database(UserKey.of("lost")))
-                .endMetadata()
-                .withNewSpec().addNewPort().withPort(3306).endPort().endSpec().build()).create();
+        HasMetadata service = orphanService("db-lost");
         p.createDb("owner");
         Instant newest = Instant.parse(service.getMetadata().getCreationTimestamp());
         Instant oldest = Instant.parse(secret.getMetadata().getCreationTimestamp());
@@ -429,6 +464,28 @@ abstract class ReaperScenarios {
         assertNull(admin.services().inNamespace(ns).withName("db-lost").get());
         assertNotNull(admin.secrets().inNamespace(ns).withName("db-owner").get(), "a root's objects are no orphans");
         assertNotNull(admin.services().inNamespace(ns).withName("db-owner").get());
+    }
+
+    @Test
+    void aLeftOverVolumeClaimGoesWithTheSecretOfItsName() {
+        Playground p = playground();
+        Reaper reaper = p.reaper();
+        HasMetadata claim = admin.persistentVolumeClaims().inNamespace(ns).resource(new PersistentVolumeClaimBuilder()
+                .withNewMetadata().withName("db-old-data").withLabels(PlaygroundLabels.database(UserKey.of("old-data")))
+                .endMetadata()
+                .withNewSpec().withAccessModes("ReadWriteOnce").withNewResources()
+                .addToRequests("storage", new Quantity("1Gi")).endResources().endSpec().build()).create();
+        HasMetadata secret = orphanSecret("db-old-data");
+        Instant newest = Instant.parse(secret.getMetadata().getCreationTimestamp());
+        Instant claimed = Instant.parse(claim.getMetadata().getCreationTimestamp());
+        clock.set((newest.isAfter(claimed) ? newest : claimed).plus(READY_WAIT).plus(SECOND));
+
+        ReapReport report = reaper.sweep(false);
+        assertEquals(List.of(new ReapReport.Orphan("PersistentVolumeClaim", "db-old-data"),
+                new ReapReport.Orphan("Secret", "db-old-data")), report.orphans());
+        PersistentVolumeClaim left = admin.persistentVolumeClaims().inNamespace(ns).withName("db-old-data").get();
+        assertTrue(left == null || left.getMetadata().getDeletionTimestamp() != null, "deleted (or going)");
+        assertNull(admin.secrets().inNamespace(ns).withName("db-old-data").get());
     }
 
     @Test
@@ -474,13 +531,16 @@ abstract class ReaperScenarios {
     @Test
     void anApiErrorHalfWayIsFinishedByTheNextSweep() {
         Playground p = playground();
+        // Where a garbage collector works, it removes a deleted root's Service by itself, usually before the reaper
+        // asks: a failed Service delete cannot leave a database half-way there, so only the root's delete fails.
+        boolean gc = cluster.hasGarbageCollector();
         AtomicBoolean failing = new AtomicBoolean(true);
         Interceptor faults = new Interceptor() {
             @Override
             public void before(BasicBuilder builder, HttpRequest request, Interceptor.RequestTags tags) {
                 String path = request.uri().getPath();
                 if (failing.get() && request.method().equals("DELETE")
-                        && (path.endsWith("/deployments/db-anna") || path.endsWith("/secrets/db-ben"))) {
+                        && (path.endsWith("/deployments/db-anna") || !gc && path.endsWith("/services/db-ben"))) {
                     throw new KubernetesClientException("injected API failure", 500, null);
                 }
             }
@@ -494,20 +554,23 @@ abstract class ReaperScenarios {
             clock.advance(TTL.plus(SECOND));
 
             ReapReport first = reaper.sweep(false);
-            assertEquals(List.of("cleo"), users(first.reaped()), "one user's failure does not stop the sweep");
-            assertEquals(List.of("anna", "ben"), users(first.failed()));
+            assertEquals(gc ? List.of("ben", "cleo") : List.of("cleo"), users(first.reaped()),
+                    "one user's failure does not stop the sweep");
+            assertEquals(gc ? List.of("anna") : List.of("anna", "ben"), users(first.failed()));
             assertTrue(first.failed().get(0).reason().contains("500"), first.failed().get(0).reason());
-            assertTrue(first.failed().get(1).reason().contains("Secret"), first.failed().get(1).reason());
             assertNotNull(root("anna"), "the delete failed");
             assertNull(root("ben"));
-            assertNotNull(admin.secrets().inNamespace(ns).withName("db-ben").get(), "left half-way");
-            assertEquals(2.0, p.meters.counter("playground.reaper.failed", "dry_run", "false").count());
+            if (!gc) {
+                assertTrue(first.failed().get(1).reason().contains("Service"), first.failed().get(1).reason());
+                assertNotNull(admin.services().inNamespace(ns).withName("db-ben").get(), "left half-way");
+            }
+            assertEquals(gc ? 1.0 : 2.0, p.meters.counter("playground.reaper.failed", "dry_run", "false").count());
 
             failing.set(false);
             clock.advance(SECOND);
             ReapReport second = reaper.sweep(false);
             assertEquals(List.of("anna"), users(second.reaped()));
-            assertEquals(List.of(new ReapReport.Orphan("Secret", "db-ben")), second.orphans());
+            assertEquals(gc ? List.of() : List.of(new ReapReport.Orphan("Service", "db-ben")), second.orphans());
             assertEquals(0, second.counts().failed());
 
             ReapReport third = reaper.sweep(false);
@@ -542,9 +605,9 @@ abstract class ReaperScenarios {
     // ---------------------------------------------------------------- scale
 
     @Test
-    void tenThousandUsersAreSweptInPages() throws Exception {
-        int users = 10_000;
-        int expired = 1_000;
+    void manyUsersAreSweptInPages() throws Exception {
+        int users = scaleUsers();
+        int expired = users / 10;
         Playground p = playground();
         long t0 = System.nanoTime();
         long setupCpu = processCpuNanos();
@@ -635,6 +698,14 @@ abstract class ReaperScenarios {
             d.getMetadata().getAnnotations().put(PlaygroundLabels.KEEP, "true");
             return d;
         });
+    }
+
+    HasMetadata orphanService(String name) {
+        return admin.services().inNamespace(ns).resource(new ServiceBuilder()
+                .withNewMetadata().withName(name)
+                .withLabels(PlaygroundLabels.database(UserKey.of(name.substring(UserKey.NAME_PREFIX.length()))))
+                .endMetadata()
+                .withNewSpec().addNewPort().withPort(3306).endPort().endSpec().build()).create();
     }
 
     HasMetadata orphanSecret(String name) {
