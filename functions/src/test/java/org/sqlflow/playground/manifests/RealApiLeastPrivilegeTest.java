@@ -33,7 +33,7 @@ import org.sqlflow.playground.testing.RealApiTier;
 class RealApiLeastPrivilegeTest {
 
     /** The real-API classes whose ServiceAccount requests make up "what the code uses". */
-    static final Set<String> TIER = Set.of("RealApiProvisioningTest", "RealApiNamesTest");
+    static final Set<String> TIER = Set.of("RealApiProvisioningTest", "RealApiNamesTest", "RealApiReaperTest");
 
     @Test
     void theRoleGrantsExactlyWhatThePlaygroundUses() {
