@@ -36,7 +36,8 @@ public class KubernetesConfiguration {
         return new KubernetesClientBuilder().withConfig(config).build();
     }
 
-    static Config tuned(Config base, PlaygroundProperties props) {
+    /** The client settings production uses on top of {@code base}; public so the real-API tests use the same. */
+    public static Config tuned(Config base, PlaygroundProperties props) {
         return new ConfigBuilder(base)
                 .withConnectionTimeout((int) props.kubernetes().connectTimeout().toMillis())
                 .withRequestTimeout((int) props.kubernetes().requestTimeout().toMillis())

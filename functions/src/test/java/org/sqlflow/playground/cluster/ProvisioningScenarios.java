@@ -19,11 +19,13 @@ import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.config.PlaygroundProperties;
 import org.sqlflow.playground.testing.MutableClock;
 import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.SqlflowDataSource;
@@ -50,11 +52,17 @@ public abstract class ProvisioningScenarios {
     @AfterEach
     void stopCluster() {
         parts.forEach(PlaygroundParts::close);
-        cluster.close();
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     protected PlaygroundParts playground(Duration readyWait, int maxDatabases) {
-        PlaygroundParts p = new PlaygroundParts(cluster, clock, readyWait, maxDatabases, Duration.ZERO);
+        return playground(cluster.database(readyWait, maxDatabases));
+    }
+
+    protected PlaygroundParts playground(PlaygroundProperties.Database db) {
+        PlaygroundParts p = new PlaygroundParts(cluster, clock, db, Duration.ZERO);
         parts.add(p);
         return p;
     }
@@ -266,6 +274,40 @@ public abstract class ProvisioningScenarios {
         assertThat(after.getMetadata().getResourceVersion())
                 .as("the reaper's delete, conditioned on the condemned version, can no longer succeed")
                 .isNotEqualTo(condemned.getMetadata().getResourceVersion());
+    }
+
+    @Test
+    void volumeClaimStorageIsMadeOnceOwnedByTheRootAndFinishedAfterACrash() {
+        PlaygroundProperties.Database ephemeral = cluster.database(Duration.ofSeconds(15), 100);
+        PlaygroundParts p = playground(new PlaygroundProperties.Database(ephemeral.image(), ephemeral.entrypoint(),
+                ephemeral.port(), ephemeral.user(), ephemeral.serviceDomain(), ephemeral.readyWait(),
+                ephemeral.retryAfter(), ephemeral.runAsUser(), ephemeral.maxDatabases(), ephemeral.resources(),
+                new PlaygroundProperties.Storage(PlaygroundProperties.StorageKind.PERSISTENT_VOLUME_CLAIM, "1Gi", "")));
+        kubeletFor("keeper", "halfway");
+
+        UserKey keeper = UserKey.of("keeper");
+        p.provisioner.createOrGet(keeper);
+        Deployment root = p.roots.get(keeper);
+        assertThat(owned(PersistentVolumeClaim.class, "keeper")).singleElement().satisfies(claim -> {
+            assertThat(claim.getMetadata().getName()).isEqualTo(keeper.resourceName());
+            assertThat(claim.getMetadata().getOwnerReferences()).singleElement()
+                    .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(root.getMetadata().getUid()));
+        });
+        assertThat(root.getSpec().getTemplate().getSpec().getVolumes()).anySatisfy(v ->
+                assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo(keeper.resourceName()));
+
+        // What a create_db that died right after making the claim leaves behind: the root and its claim.
+        UserKey halfway = UserKey.of("halfway");
+        Deployment halfRoot = cluster.client().apps().deployments().inNamespace(cluster.namespace())
+                .resource(p.objects.root(halfway)).create();
+        String claimUid = cluster.client().persistentVolumeClaims().inNamespace(cluster.namespace())
+                .resource(p.objects.volumeClaim(halfway, halfRoot)).create().getMetadata().getUid();
+        DatabaseProvisioner.Provisioned finished = p.provisioner.createOrGet(halfway);
+        assertThat(finished.created()).isFalse();
+        assertThat(owned(PersistentVolumeClaim.class, "halfway")).singleElement()
+                .satisfies(claim -> assertThat(claim.getMetadata().getUid()).as("the claim is kept, not remade")
+                        .isEqualTo(claimUid));
+        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "halfway")).hasSize(1);
     }
 
     @Test

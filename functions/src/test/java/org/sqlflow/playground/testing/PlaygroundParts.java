@@ -36,7 +36,7 @@ public final class PlaygroundParts implements AutoCloseable {
     }
 
     public PlaygroundParts(TestCluster cluster, Clock clock, Duration readyWait, int maxDatabases, Duration maxAge) {
-        this(cluster, clock, database(readyWait, maxDatabases), maxAge);
+        this(cluster, clock, cluster.database(readyWait, maxDatabases), maxAge);
     }
 
     public PlaygroundParts(TestCluster cluster, Clock clock, PlaygroundProperties.Database db, Duration maxAge) {

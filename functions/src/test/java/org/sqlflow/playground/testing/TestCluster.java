@@ -1,6 +1,9 @@
 package org.sqlflow.playground.testing;
 
+import java.time.Duration;
+
 import io.fabric8.kubernetes.client.KubernetesClient;
+import org.sqlflow.playground.config.PlaygroundProperties;
 
 /**
  * A Kubernetes API for a scenario: fabric8's mock server in the fast tier, a real API server in the real-API
@@ -22,6 +25,14 @@ public interface TestCluster extends AutoCloseable {
      * by making its pod Ready and letting the real controllers propagate that).
      */
     void markDatabaseReady(String deploymentName);
+
+    /**
+     * The database settings scenarios use here. The image matters only where pods really run (k3s); elsewhere
+     * nothing pulls it.
+     */
+    default PlaygroundProperties.Database database(Duration readyWait, int maxDatabases) {
+        return PlaygroundParts.database(readyWait, maxDatabases);
+    }
 
     /** Whether deleting an owner deletes its dependents (a real controller manager's garbage collector). */
     boolean hasGarbageCollector();

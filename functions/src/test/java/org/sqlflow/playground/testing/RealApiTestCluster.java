@@ -1,0 +1,171 @@
+package org.sqlflow.playground.testing;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import org.sqlflow.playground.cluster.DatabaseObjects;
+
+/**
+ * A scenario's cluster in the real-API tier: a real kube-apiserver with RBAC, a real controller manager
+ * (Deployment, ReplicaSet, garbage collector, ServiceAccount and token controllers), no kubelet and no scheduler.
+ * Each scenario gets a fresh namespace holding knative/rbac.yaml's objects; {@link #client()} is the playground's
+ * ServiceAccount under that Role, {@link #admin()} the test's own unrestricted identity.
+ */
+public final class RealApiTestCluster implements TestCluster {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** This JVM's run: every namespace of the tier starts with it, so the audit log can be read per run. */
+    public static final String RUN_PREFIX = "pg-" + randomSuffix(6) + "-";
+    private static final Map<String, String> NAMESPACES = Collections.synchronizedMap(new LinkedHashMap<>());
+    private static final Duration KUBELET_WAIT = Duration.ofSeconds(30);
+
+    private final KubernetesClient admin;
+    private final KubernetesClient client;
+    private final String namespace;
+
+    /** @param owner the test class, recorded so the least-privilege check knows which classes contributed */
+    public RealApiTestCluster(Class<?> owner) {
+        RealApi.require();
+        this.namespace = RUN_PREFIX + randomSuffix(6);
+        this.admin = RealApi.newAdminClient();
+        KubernetesClient sa = null;
+        try {
+            admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
+                    .addToLabels("app.kubernetes.io/part-of", "sqlflow-playground-tests").endMetadata().build()).create();
+            NAMESPACES.put(namespace, owner.getSimpleName());
+            sa = PlaygroundServiceAccount.applyAndLogIn(admin, namespace);
+        } catch (RuntimeException e) {
+            admin.namespaces().withName(namespace).delete();
+            admin.close();
+            throw e;
+        }
+        this.client = sa;
+    }
+
+    private static String randomSuffix(int length) {
+        String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+            b.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
+        }
+        return b.toString();
+    }
+
+    /** Namespace to test class, for every namespace this JVM made on the real API server. */
+    public static Map<String, String> namespacesOfThisRun() {
+        synchronized (NAMESPACES) {
+            return Map.copyOf(NAMESPACES);
+        }
+    }
+
+    @Override
+    public KubernetesClient client() {
+        return client;
+    }
+
+    @Override
+    public KubernetesClient admin() {
+        return admin;
+    }
+
+    @Override
+    public String namespace() {
+        return namespace;
+    }
+
+    /**
+     * Plays the kubelet: finds the pod the ReplicaSet controller made for this Deployment (Pending, as nothing
+     * schedules or runs it), reports it running and Ready through the status subresource, and waits until the
+     * ReplicaSet and Deployment controllers have carried that into the Deployment's readyReplicas.
+     */
+    @Override
+    public void markDatabaseReady(String deploymentName) {
+        Pod pod = PlaygroundServiceAccount.await(() -> podOf(deploymentName), KUBELET_WAIT,
+                "the ReplicaSet controller to create the pod of Deployment " + namespace + "/" + deploymentName);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        admin.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).editStatus(p -> {
+            p.setStatus(new PodStatusBuilder(p.getStatus())
+                    .withPhase("Running")
+                    .withStartTime(now.toString())
+                    .withConditions(condition("PodScheduled", now), condition("Initialized", now),
+                            condition("ContainersReady", now), condition("Ready", now))
+                    .withContainerStatuses(p.getSpec().getContainers().stream().map(c -> running(c.getName(),
+                            c.getImage(), now)).toList())
+                    .build());
+            return p;
+        });
+        PlaygroundServiceAccount.await(() -> {
+            Deployment d = admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get();
+            return DatabaseObjects.isReady(d) ? d : null;
+        }, KUBELET_WAIT, "the controllers to report Deployment " + namespace + "/" + deploymentName + " ready");
+    }
+
+    private Pod podOf(String deploymentName) {
+        Deployment d = admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get();
+        if (d == null) {
+            return null;
+        }
+        Set<String> replicaSets = admin.apps().replicaSets().inNamespace(namespace).list().getItems().stream()
+                .filter(rs -> ownedBy(rs.getMetadata().getOwnerReferences(), d.getMetadata().getUid()))
+                .map(ReplicaSet::getMetadata).map(m -> m.getUid()).collect(Collectors.toSet());
+        List<Pod> pods = new ArrayList<>();
+        for (Pod p : admin.pods().inNamespace(namespace).list().getItems()) {
+            if (p.getMetadata().getDeletionTimestamp() == null && replicaSets.stream()
+                    .anyMatch(uid -> ownedBy(p.getMetadata().getOwnerReferences(), uid))) {
+                pods.add(p);
+            }
+        }
+        return pods.isEmpty() ? null : pods.get(0);
+    }
+
+    private static boolean ownedBy(List<OwnerReference> refs, String uid) {
+        return refs != null && refs.stream().anyMatch(r -> uid.equals(r.getUid()));
+    }
+
+    private static PodCondition condition(String type, Instant at) {
+        return new PodConditionBuilder().withType(type).withStatus("True").withLastTransitionTime(at.toString())
+                .build();
+    }
+
+    private static ContainerStatus running(String name, String image, Instant at) {
+        return new ContainerStatusBuilder().withName(name).withImage(image).withImageID("")
+                .withReady(true).withStarted(true).withRestartCount(0)
+                .withNewState().withNewRunning().withStartedAt(at.toString()).endRunning().endState()
+                .build();
+    }
+
+    @Override
+    public boolean hasGarbageCollector() {
+        return true;
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+            admin.namespaces().withName(namespace).delete();
+        } finally {
+            admin.close();
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package org.sqlflow.playground.testing;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Marks a test class of the real-API tier: before anything else in the class runs, {@link RealApi#require()}
+ * skips it when no real API server answers, or fails it under {@code CI=true}.
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@Tag("real-api")
+@ExtendWith(RealApiExtension.class)
+public @interface RealApiTier {
+}
