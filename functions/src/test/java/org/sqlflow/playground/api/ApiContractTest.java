@@ -222,6 +222,32 @@ class ApiContractTest {
     }
 
     @Test
+    void onlyAnAdminMayStartASweep() {
+        Map<String, String> admin = Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins");
+        Reply report = http.post("/api/reap_stale", "{\"dry_run\": true}", admin);
+        assertThat(report.status()).as(report.body()).isEqualTo(200);
+        assertThat(report.json().get("dry_run").asBoolean()).isTrue();
+        assertThat(report.json().get("counts")).isNotNull();
+        assertError(http.post("/api/reap_stale", "{\"dry_run\": true}", as("alice")), 403, "admin_only");
+        assertError(http.post("/api/reap_stale", "{\"dry_run\": \"yes\"}", admin), 400, "invalid_dry_run");
+    }
+
+    @Test
+    void theManagementPortServesProbesAndMetricsAndTheApiPortDoesNot() {
+        assertThat(createDb("metered", null).status()).isEqualTo(200);
+        Http management = new Http("http://127.0.0.1:" + env.getProperty("local.management.port"));
+        Reply health = management.get("/actuator/health/readiness", Map.of());
+        assertThat(health.status()).isEqualTo(200);
+        assertThat(health.body()).contains("UP");
+        Reply metrics = management.get("/actuator/prometheus", Map.of());
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.body()).contains("playground_api_requests_seconds_count{endpoint=\"create_db\"")
+                .contains("playground_databases_requested_total")
+                .contains("playground_local_api_requests_total");
+        assertError(http.get("/actuator/prometheus", Map.of()), 404, "not_found");
+    }
+
+    @Test
     void requestHeadersAreNeverEchoed() {
         Map<String, String> headers = new HashMap<>(as("echo"));
         headers.put("X-Echo-Probe", "probe-value");

@@ -25,7 +25,7 @@ class ReapStaleWiringTest {
 
     @Nested
     @SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-            properties = {"playground.local.enabled=true", "playground.reaper.dry-run=true"})
+            properties = {"playground.local.enabled=true", "playground.identity.source=gateway", "playground.reaper.dry-run=true"})
     class Standalone {
 
         @Autowired
@@ -69,7 +69,7 @@ class ReapStaleWiringTest {
 
     @Nested
     @SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-            properties = {"playground.local.enabled=true", "playground.api.functions=create_db,heart_beat"})
+            properties = {"playground.local.enabled=true", "playground.identity.source=gateway", "playground.api.functions=create_db,heart_beat"})
     class WithoutTheReaperFunction {
 
         @Autowired
@@ -83,7 +83,7 @@ class ReapStaleWiringTest {
 
     @Nested
     @SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-            properties = {"playground.local.enabled=true", "playground.reaper.schedule=false"})
+            properties = {"playground.local.enabled=true", "playground.identity.source=gateway", "playground.reaper.schedule=false"})
     class TriggeredByACronJob {
 
         @Autowired
