@@ -10,6 +10,9 @@ import org.springframework.context.annotation.Configuration;
 import org.sqlflow.playground.cluster.DatabaseProvisioner;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.UserKey;
+import org.sqlflow.playground.reaper.ReapReport;
+import org.sqlflow.playground.reaper.ReapRequest;
+import org.sqlflow.playground.reaper.Reaper;
 
 /**
  * The functions spring-cloud-function-web serves. The snake_case alias of each bean is the last segment of its
@@ -37,6 +40,12 @@ public class PlaygroundFunctions {
             meters.counter("playground.heartbeats", "database", state).increment();
             return new HeartBeatReply(beat.userId(), state, format(beat.expiresAt()));
         };
+    }
+
+    /** POST /api/reap_stale (admins, the CronJob): one sweep; playground.reaper.dry-run forces a dry run. */
+    @Bean(name = {"reapStale", "reap_stale"})
+    Function<ReapRequest, ReapReport> reapStale(Reaper reaper) {
+        return request -> reaper.sweep(request != null && request.dryRun());
     }
 
     private static String format(Instant instant) {

@@ -98,8 +98,15 @@ public class DatabaseProvisioner {
         }
         final Deployment owner = root;
         String password = passwordOf(ensureSecret(user, owner));
-        createOrFetch(() -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
+        io.fabric8.kubernetes.api.model.Service service = createOrFetch(
+                () -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
                 () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
+        if (!ownedBy(service, owner)) {
+            client.services().inNamespace(namespace).withName(user.resourceName())
+                    .lockResourceVersion(service.getMetadata().getResourceVersion()).delete();
+            createOrFetch(() -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
+                    () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
+        }
         if (objects.usesVolumeClaim()) {
             createOrFetch(() -> client.persistentVolumeClaims().inNamespace(namespace)
                     .resource(objects.volumeClaim(user, owner)).create(),
@@ -114,13 +121,24 @@ public class DatabaseProvisioner {
 
     private Secret ensureSecret(UserKey user, Deployment owner) {
         Secret existing = client.secrets().inNamespace(namespace).withName(user.resourceName()).get();
-        if (existing != null) {
+        if (existing != null && ownedBy(existing, owner)) {
             return existing;
+        }
+        if (existing != null) {
+            // Left over from a reaped database: its garbage collection would take the password from under the
+            // new one. Remove it (only that very object) and make a fresh one.
+            client.secrets().inNamespace(namespace).withName(user.resourceName())
+                    .lockResourceVersion(existing.getMetadata().getResourceVersion()).delete();
         }
         // Concurrent callers each draw a password; the API server keeps exactly one, and the losers read it.
         return createOrFetch(() -> client.secrets().inNamespace(namespace)
                         .resource(objects.secret(user, owner, Passwords.generate())).create(),
                 () -> client.secrets().inNamespace(namespace).withName(user.resourceName()).get());
+    }
+
+    private static boolean ownedBy(HasMetadata dependent, Deployment owner) {
+        return dependent.getMetadata().getOwnerReferences() != null && dependent.getMetadata().getOwnerReferences()
+                .stream().anyMatch(ref -> owner.getMetadata().getUid().equals(ref.getUid()));
     }
 
     private static String passwordOf(Secret secret) {

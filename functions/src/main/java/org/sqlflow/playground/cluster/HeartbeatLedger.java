@@ -133,7 +133,8 @@ public class HeartbeatLedger {
             int removed = 0;
             for (Map.Entry<String, Instant> e : expected.entrySet()) {
                 String value = data.get(e.getKey());
-                if (value != null && value.equals(e.getValue().toString())) {
+                // Compared as parsed, so that an unreadable value (read as the epoch) can be removed too.
+                if (value != null && parseInstant(value).equals(e.getValue())) {
                     data.remove(e.getKey());
                     removed++;
                 }
@@ -166,14 +167,18 @@ public class HeartbeatLedger {
             return out;
         }
         for (Map.Entry<String, String> e : cm.getData().entrySet()) {
-            try {
-                out.put(e.getKey(), Instant.parse(e.getValue()));
-            } catch (DateTimeParseException ignored) {
-                // A hand-edited value: treat the entry as absent; the reaper cleans it up as an orphan.
-                out.put(e.getKey(), Instant.EPOCH);
-            }
+            out.put(e.getKey(), parseInstant(e.getValue()));
         }
         return out;
+    }
+
+    /** An unreadable (hand-edited) value reads as the epoch: long stale, so the reaper cleans it up. */
+    static Instant parseInstant(String value) {
+        try {
+            return Instant.parse(value);
+        } catch (DateTimeParseException e) {
+            return Instant.EPOCH;
+        }
     }
 
     private void write(String name, Map<String, String> entries) {

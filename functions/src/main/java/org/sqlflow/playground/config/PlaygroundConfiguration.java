@@ -24,6 +24,8 @@ import org.sqlflow.playground.cluster.ExpiryPolicy;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.identity.IdentityResolver;
+import org.sqlflow.playground.reaper.Reaper;
+import org.sqlflow.playground.reaper.ReaperSchedule;
 
 /** Wires the playground's parts; the parts themselves know nothing of Spring. */
 @Configuration(proxyBeanMethods = false)
@@ -103,5 +105,20 @@ public class PlaygroundConfiguration {
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         registration.setDispatcherTypes(jakarta.servlet.DispatcherType.REQUEST, jakarta.servlet.DispatcherType.ERROR);
         return registration;
+    }
+
+    @Bean(destroyMethod = "close")
+    Reaper reaper(KubernetesClient client, PlaygroundProperties props, DatabaseRoots roots, HeartbeatLedger ledger,
+            ExpiryPolicy expiry, Clock clock, MeterRegistry meters) {
+        PlaygroundProperties.Reaper r = props.reaper();
+        return new Reaper(client, roots, ledger, expiry, clock,
+                new Reaper.Settings(r.dryRun(), r.parallelism(), r.pageSize(), props.database().readyWait()), meters);
+    }
+
+    /** Sweeps on its own only where this instance serves reap_stale and no CronJob does it (Knative). */
+    @Bean(initMethod = "start", destroyMethod = "close")
+    ReaperSchedule reaperSchedule(Reaper reaper, PlaygroundProperties props) {
+        boolean enabled = props.reaper().schedule() && props.api().functions().contains("reap_stale");
+        return new ReaperSchedule(() -> reaper.sweep(false), props.reaper().interval(), enabled);
     }
 }

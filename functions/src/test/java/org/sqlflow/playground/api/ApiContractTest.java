@@ -44,6 +44,9 @@ import org.sqlflow.playground.testing.SqlflowDataSource;
         "playground.database.ready-wait=5s",
         "playground.database.max-databases=5000",
         "playground.reaper.schedule=false",
+        // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
+        "playground.kubernetes.request-timeout=30s",
+        "playground.kubernetes.write-timeout=30s",
         "management.server.port=0"})
 class ApiContractTest {
 
@@ -216,6 +219,32 @@ class ApiContractTest {
         Map<String, String> admin = Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins");
         assertThat(http.get("/api/heart_beat?user_id=bob", admin).status()).isEqualTo(200);
         assertError(http.get("/api/heart_beat?user_id=bob", as("admin")), 403, "forbidden_user");
+    }
+
+    @Test
+    void onlyAnAdminMayStartASweep() {
+        Map<String, String> admin = Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins");
+        Reply report = http.post("/api/reap_stale", "{\"dry_run\": true}", admin);
+        assertThat(report.status()).as(report.body()).isEqualTo(200);
+        assertThat(report.json().get("dry_run").asBoolean()).isTrue();
+        assertThat(report.json().get("counts")).isNotNull();
+        assertError(http.post("/api/reap_stale", "{\"dry_run\": true}", as("alice")), 403, "admin_only");
+        assertError(http.post("/api/reap_stale", "{\"dry_run\": \"yes\"}", admin), 400, "invalid_dry_run");
+    }
+
+    @Test
+    void theManagementPortServesProbesAndMetricsAndTheApiPortDoesNot() {
+        assertThat(createDb("metered", null).status()).isEqualTo(200);
+        Http management = new Http("http://127.0.0.1:" + env.getProperty("local.management.port"));
+        Reply health = management.get("/actuator/health/readiness", Map.of());
+        assertThat(health.status()).isEqualTo(200);
+        assertThat(health.body()).contains("UP");
+        Reply metrics = management.get("/actuator/prometheus", Map.of());
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.body()).contains("playground_api_requests_seconds_count{endpoint=\"create_db\"")
+                .contains("playground_databases_requested_total")
+                .contains("playground_local_api_requests_total");
+        assertError(http.get("/actuator/prometheus", Map.of()), 404, "not_found");
     }
 
     @Test

@@ -281,6 +281,40 @@ public abstract class ProvisioningScenarios {
                 "the garbage collector removed the Secret and Service");
     }
 
+    @Test
+    void aSecretLeftByAReapedDatabaseIsNotReused() {
+        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        UserKey user = UserKey.of("reborn");
+        Deployment stand = new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder(p.objects.root(user)).build();
+        stand.getMetadata().setUid("00000000-0000-0000-0000-000000000000");
+        stand.setApiVersion("apps/v1");
+        stand.setKind("Deployment");
+        cluster.client().secrets().inNamespace(cluster.namespace())
+                .resource(p.objects.secret(user, stand, "StaleOldPassword0123456789abcdef")).create();
+        kubeletFor("reborn");
+        String password = SqlflowDataSource.parse(p.provisioner.createOrGet(user).dataSource()).password();
+        assertThat(password).isNotEqualTo("StaleOldPassword0123456789abcdef");
+        Deployment root = p.roots.get(user);
+        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "reborn")).singleElement()
+                .satisfies(secret -> assertThat(secret.getMetadata().getOwnerReferences()).singleElement()
+                        .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(root.getMetadata().getUid())));
+    }
+
+    @Test
+    void anUnreadableHeartbeatEntryCanBeRemoved() {
+        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        UserKey user = UserKey.of("scribble");
+        int shard = p.ledger.shardOf(user);
+        cluster.client().configMaps().inNamespace(cluster.namespace()).resource(
+                new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata()
+                        .withName(p.ledger.shardName(shard)).withLabels(PlaygroundLabels.heartbeats()).endMetadata()
+                        .withData(Map.of(user.key(), "not a time")).build()).create();
+        Map<String, Instant> seen = p.ledger.read(shard);
+        assertThat(seen).containsEntry(user.key(), Instant.EPOCH);
+        assertThat(p.ledger.removeIfUnchanged(shard, new HashMap<>(Map.of(user.key(), Instant.EPOCH)))).isEqualTo(1);
+        assertThat(p.ledger.read(shard)).doesNotContainKey(user.key());
+    }
+
     /** For tiers that want to show the names the code derives are accepted by their API server. */
     protected Map<String, String> derivedNames(List<String> ids) {
         Map<String, String> out = new HashMap<>();

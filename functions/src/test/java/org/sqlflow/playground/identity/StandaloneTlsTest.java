@@ -41,6 +41,9 @@ import org.sqlflow.playground.testing.Http.Reply;
         "playground.reaper.schedule=false",
         "server.ssl.client-auth=need",
         "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
+        // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
+        "playground.kubernetes.request-timeout=30s",
+        "playground.kubernetes.write-timeout=30s",
         "management.server.port=0"})
 class StandaloneTlsTest {
 

@@ -2,6 +2,7 @@ package org.sqlflow.playground.manifests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.istio.api.networking.v1.VirtualService;
 import io.fabric8.knative.serving.v1.Service;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -12,11 +13,17 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectFieldSelector;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+import org.sqlflow.playground.config.PlaygroundProperties;
 
 /** The three Knative Services, and the names, namespaces and images that tie all files together. */
 class KnativeServicesTest {
@@ -41,6 +48,7 @@ class KnativeServicesTest {
   @Test
   void theRepositoryManifestsPassEveryServiceAndConsistencyCheck() {
     assertThat(ManifestChecks.knativeServices(repository)).isEmpty();
+    assertThat(ManifestChecks.reaperSettings(repository)).isEmpty();
     assertThat(ManifestChecks.namespaces(repository)).isEmpty();
     assertThat(ManifestChecks.images(repository, knativeKustomization.imageNames())).isEmpty();
   }
@@ -122,6 +130,83 @@ class KnativeServicesTest {
     Deployment d = broken();
     d.get(ServiceAccount.class, "playground-functions").getMetadata().setName("functions");
     assertThat(ManifestChecks.rbac(d)).anyMatch(p -> p.contains("runs as playground-functions, which is not a ServiceAccount"));
+  }
+
+  // The reaper's own settings: scheduling left to the CronJob, the mesh trusted instead of a certificate
+
+  @Test
+  void theReaperLeavesSchedulingToTheCronJobAndTrustsTheMesh() {
+    Container reaper = container(repository, "playground-reap-stale");
+    assertThat(Deployment.env(reaper, ManifestChecks.REAPER_SCHEDULE_ENV).map(EnvVar::getValue)).contains("false");
+    assertThat(Deployment.env(reaper, ManifestChecks.REAPER_OPEN_TO_MESH_ENV).map(EnvVar::getValue)).contains("true");
+    for (String publicService : List.of("playground-create-db", "playground-heart-beat")) {
+      assertThat(Deployment.env(container(repository, publicService), ManifestChecks.REAPER_SCHEDULE_ENV)).isEmpty();
+      assertThat(Deployment.env(container(repository, publicService), ManifestChecks.REAPER_OPEN_TO_MESH_ENV)).isEmpty();
+    }
+  }
+
+  @Test
+  void theServicesEnvironmentReachesTheApplicationsProperties() {
+    // Bound as Spring Boot binds the process environment (the source's name selects the env-name
+    // mapping): a misspelt name would be ignored silently, and this test would see the default.
+    Map<String, PlaygroundProperties> bound = new HashMap<>();
+    for (Service s : repository.knativeServices()) {
+      Map<String, Object> env = new HashMap<>();
+      Deployment.container(s).getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+      Binder binder = new Binder(ConfigurationPropertySources.from(
+          new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, env)));
+      bound.put(s.getMetadata().getName(), binder.bindOrCreate("playground", PlaygroundProperties.class));
+    }
+    PlaygroundProperties reaper = bound.get("playground-reap-stale");
+    assertThat(reaper.api().functions()).containsExactly("reap_stale");
+    assertThat(reaper.reaper().schedule()).isFalse();
+    assertThat(reaper.api().reaperOpenToMesh()).isTrue();
+    for (String publicService : List.of("playground-create-db", "playground-heart-beat")) {
+      assertThat(bound.get(publicService).api().reaperOpenToMesh()).as(publicService).isFalse();
+      assertThat(bound.get(publicService).api().functions()).as(publicService).doesNotContain("reap_stale");
+    }
+    assertThat(bound.values()).allSatisfy(p -> assertThat(p.namespace()).isEqualTo(repository.knativeNamespace()));
+  }
+
+  @Test
+  void aReaperThatSchedulesItselfOrAsksForACertificateFails() {
+    Deployment d = broken();
+    Container reaper = container(d, "playground-reap-stale");
+    List<EnvVar> env = new ArrayList<>(reaper.getEnv());
+    env.removeIf(e -> e.getName().equals(ManifestChecks.REAPER_SCHEDULE_ENV));
+    reaper.setEnv(env);
+    Deployment.env(reaper, ManifestChecks.REAPER_OPEN_TO_MESH_ENV).orElseThrow().setValue("false");
+    assertThat(ManifestChecks.reaperSettings(d))
+        .anyMatch(p -> p.contains("playground-reap-stale must set PLAYGROUND_REAPER_SCHEDULE=\"false\""))
+        .anyMatch(p -> p.contains("playground-reap-stale must set PLAYGROUND_API_REAPER_OPEN_TO_MESH=\"true\""));
+  }
+
+  @Test
+  void aPublicServiceOpenToTheMeshOrWithAScheduleSettingFails() {
+    Deployment d = broken();
+    container(d, "playground-heart-beat").getEnv().add(new EnvVar(ManifestChecks.REAPER_OPEN_TO_MESH_ENV, "true", null));
+    container(d, "playground-create-db").getEnv().add(new EnvVar(ManifestChecks.REAPER_SCHEDULE_ENV, "false", null));
+    assertThat(ManifestChecks.reaperSettings(d))
+        .anyMatch(p -> p.contains("playground-heart-beat is publicly routed and must not set PLAYGROUND_API_REAPER_OPEN_TO_MESH"))
+        .anyMatch(p -> p.contains("playground-create-db is publicly routed and must not set PLAYGROUND_REAPER_SCHEDULE"));
+  }
+
+  @Test
+  void aReaperReachedByAPublicRouteMayNotBeOpenToTheMesh() {
+    // Whatever it serves: a Service that a gateway route reaches counts as public.
+    Deployment d = broken();
+    d.get(VirtualService.class, "playground-public-api").getSpec().getHttp().get(0).getRewrite()
+        .setAuthority("playground-reap-stale." + repository.knativeNamespace() + ".svc.cluster.local");
+    assertThat(ManifestChecks.reaperSettings(d))
+        .anyMatch(p -> p.contains("playground-reap-stale is publicly routed and must not set PLAYGROUND_API_REAPER_OPEN_TO_MESH"));
+  }
+
+  @Test
+  void aSettingGivenTwiceFails() {
+    Deployment d = broken();
+    container(d, "playground-reap-stale").getEnv().add(new EnvVar(ManifestChecks.REAPER_OPEN_TO_MESH_ENV, "false", null));
+    assertThat(ManifestChecks.reaperSettings(d))
+        .anyMatch(p -> p.contains("sets PLAYGROUND_API_REAPER_OPEN_TO_MESH 2 times"));
   }
 
   // Names and namespaces across files

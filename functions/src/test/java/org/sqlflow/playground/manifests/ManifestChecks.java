@@ -94,6 +94,11 @@ final class ManifestChecks {
           "heart_beat", "playground-heart-beat",
           "reap_stale", "playground-reap-stale");
 
+  /** playground.reaper.schedule: off where the CronJob triggers the sweeps. */
+  static final String REAPER_SCHEDULE_ENV = "PLAYGROUND_REAPER_SCHEDULE";
+  /** playground.api.reaper-open-to-mesh: the reaper trusts the mesh's AuthorizationPolicy instead of a certificate. */
+  static final String REAPER_OPEN_TO_MESH_ENV = "PLAYGROUND_API_REAPER_OPEN_TO_MESH";
+
   static final String FUNCTIONS_SERVICE_ACCOUNT = "playground-functions";
   static final String REAPER_SERVICE_ACCOUNT = "playground-reaper";
   static final String REAPER_CRONJOB = "playground-reaper";
@@ -288,6 +293,58 @@ final class ManifestChecks {
         boolean isPublic = functions.stream().anyMatch(PUBLIC_FUNCTIONS::containsKey);
         if (isPublic && minScale < 1) {
           problems.add(where + " is public and must keep a warm pod (min-scale >= 1): a cold JVM plus the database wait can exceed the notebook's 20 s");
+        }
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * The reaper's Service leaves scheduling to the CronJob ({@value #REAPER_SCHEDULE_ENV}=false) and
+   * accepts the mesh's caller without a certificate ({@value #REAPER_OPEN_TO_MESH_ENV}=true). A
+   * publicly routed Service (serving a public function, or the target of any route) sets neither:
+   * opened to the mesh, it would let every request through the gateway act without an identity.
+   */
+  static List<String> reaperSettings(Deployment d) {
+    List<String> problems = new ArrayList<>();
+    Set<String> routed = new TreeSet<>();
+    for (VirtualService vs : d.virtualServices()) {
+      for (HTTPRoute route : vs.getSpec().getHttp()) {
+        String authority = route.getRewrite() == null ? null : route.getRewrite().getAuthority();
+        if (authority != null) {
+          routed.add(authority.contains(".") ? authority.substring(0, authority.indexOf('.')) : authority);
+        }
+      }
+    }
+    for (Service s : d.knativeServices()) {
+      String name = s.getMetadata().getName();
+      String where = "Knative Service " + name;
+      Container c = Deployment.container(s);
+      List<String> functions = Deployment.functionsOf(s);
+      for (String env : List.of(REAPER_SCHEDULE_ENV, REAPER_OPEN_TO_MESH_ENV)) {
+        long count = c.getEnv().stream().filter(e -> env.equals(e.getName())).count();
+        if (count > 1) {
+          problems.add(where + " sets " + env + " " + count + " times (Kubernetes keeps the last)");
+        }
+      }
+      boolean isPublic = routed.contains(name) || functions.stream().anyMatch(PUBLIC_FUNCTIONS::containsKey);
+      if (isPublic) {
+        for (String env : List.of(REAPER_OPEN_TO_MESH_ENV, REAPER_SCHEDULE_ENV)) {
+          if (Deployment.env(c, env).isPresent()) {
+            problems.add(where + " is publicly routed and must not set " + env
+                + (env.equals(REAPER_OPEN_TO_MESH_ENV)
+                    ? " (a reaper open to the mesh would be open to every caller through the gateway)"
+                    : " (only the reaper's Service has a schedule to turn off)"));
+          }
+        }
+      } else if (functions.contains(REAPER_FUNCTION)) {
+        if (!"false".equals(envValue(c, REAPER_SCHEDULE_ENV))) {
+          problems.add(where + " must set " + REAPER_SCHEDULE_ENV + "=\"false\": the CronJob " + REAPER_CRONJOB
+              + " triggers the sweeps, the pod must not schedule its own");
+        }
+        if (!"true".equals(envValue(c, REAPER_OPEN_TO_MESH_ENV))) {
+          problems.add(where + " must set " + REAPER_OPEN_TO_MESH_ENV + "=\"true\": its caller, the CronJob, has no client"
+              + " certificate and no gateway header; the mesh's AuthorizationPolicy decides who gets in");
         }
       }
     }

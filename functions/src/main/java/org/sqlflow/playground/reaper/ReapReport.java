@@ -1,0 +1,44 @@
+package org.sqlflow.playground.reaper;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * What one sweep did (or, in a dry run, would have done). Users appear by their exact user id; every examined
+ * root lands in exactly one count: active, reaped, kept or failed. Nothing here is secret.
+ */
+public record ReapReport(
+        @JsonProperty("dry_run") boolean dryRun,
+        @JsonProperty("started_at") String startedAt,
+        @JsonProperty("finished_at") String finishedAt,
+        @JsonProperty("counts") Counts counts,
+        @JsonProperty("reaped") List<UserOutcome> reaped,
+        @JsonProperty("kept") List<UserOutcome> kept,
+        @JsonProperty("failed") List<UserOutcome> failed,
+        @JsonProperty("orphans") List<Orphan> orphans) {
+
+    public record Counts(
+            @JsonProperty("examined") int examined,
+            @JsonProperty("active") int active,
+            @JsonProperty("reaped") int reaped,
+            @JsonProperty("kept") int kept,
+            @JsonProperty("failed") int failed,
+            @JsonProperty("orphans_removed") int orphansRemoved) {
+    }
+
+    /** One user's outcome; user_id is absent for a failure that concerns no single user (a listing, a shard). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record UserOutcome(
+            @JsonProperty("user_id") String userId,
+            @JsonProperty("reason") String reason,
+            @JsonProperty("last_activity") String lastActivity) {
+    }
+
+    /** A left-over object or heartbeat entry without a database: kind, and its name or ledger key. */
+    public record Orphan(
+            @JsonProperty("kind") String kind,
+            @JsonProperty("name") String name) {
+    }
+}

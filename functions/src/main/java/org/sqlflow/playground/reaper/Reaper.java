@@ -1,0 +1,624 @@
+package org.sqlflow.playground.reaper;
+
+import java.net.HttpURLConnection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResourceList;
+import io.fabric8.kubernetes.api.model.ListOptions;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.StatusDetails;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentList;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.MixedOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.extension.ExtensibleResource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlflow.playground.cluster.DatabaseRoots;
+import org.sqlflow.playground.cluster.ExpiryPolicy;
+import org.sqlflow.playground.cluster.HeartbeatLedger;
+import org.sqlflow.playground.cluster.PlaygroundLabels;
+import org.sqlflow.playground.cluster.UserKey;
+
+/**
+ * reap_stale: deletes the databases whose users stopped beating, and what half-made or left-over objects and
+ * heartbeat entries remain. One sweep is idempotent; a sweep cut short (API errors, a crash) is finished by the
+ * next one.
+ *
+ * <p>Per expired root the protocol is: <b>condemn</b> (an update adding {@link PlaygroundLabels#REAPING}, guarded
+ * by the resourceVersion the listing saw), <b>re-check</b> (an authoritative read of the user's heartbeat shard;
+ * a beat that landed meanwhile makes the reaper take its condemnation back), <b>delete</b> (guarded by the
+ * condemned resourceVersion, propagation Background). A heartbeat stores its beat first and then takes back any
+ * condemnation it sees ({@link DatabaseRoots#rescue}), which changes the resourceVersion: whichever way the two
+ * interleave, once heart_beat has answered, the delete either is not issued or fails with 409.
+ */
+public class Reaper implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Reaper.class);
+
+    /** The reason of the Kubernetes Event written for each deletion. */
+    public static final String EVENT_REASON = "Reaped";
+    /** The Event source and the component label of what the reaper writes. */
+    public static final String COMPONENT = "sqlflow-playground-reaper";
+
+    public static final String KIND_HEARTBEAT_ENTRY = "HeartbeatEntry";
+
+    /**
+     * @param forceDryRun  every sweep is a dry run, whatever the request says (playground.reaper.dry-run)
+     * @param parallelism  users worked on at once
+     * @param pageSize     objects per list request
+     * @param orphanAge    a database object without its root is left alone while younger than this (create_db makes
+     *                     the root first and the rest within playground.database.ready-wait)
+     */
+    public record Settings(boolean forceDryRun, int parallelism, int pageSize, Duration orphanAge) {
+        public Settings {
+            if (parallelism < 1 || pageSize < 1 || orphanAge == null || orphanAge.isNegative()) {
+                throw new IllegalArgumentException("invalid reaper settings");
+            }
+        }
+    }
+
+    /** The points between the protocol's steps where another actor may act. */
+    public enum Step {
+        /** The root carries the condemnation; the ledger has not been re-read. */
+        CONDEMNED,
+        /** The ledger was re-read and still says expired; the delete has not been issued. */
+        RECHECKED
+    }
+
+    /** Called at each {@link Step}, on the worker thread; lets a test place a heartbeat exactly there. */
+    @FunctionalInterface
+    public interface Interleaving {
+        Interleaving NONE = (step, user) -> { };
+
+        void at(Step step, UserKey user);
+    }
+
+    private final KubernetesClient client;
+    private final String namespace;
+    private final DatabaseRoots roots;
+    private final HeartbeatLedger ledger;
+    private final ExpiryPolicy expiry;
+    private final Clock clock;
+    private final Settings settings;
+    private final MeterRegistry meters;
+    private final Interleaving interleaving;
+    private final ExecutorService workers;
+    private final ReentrantLock sweeping = new ReentrantLock();
+
+    public Reaper(KubernetesClient client, DatabaseRoots roots, HeartbeatLedger ledger, ExpiryPolicy expiry,
+            Clock clock, Settings settings, MeterRegistry meters) {
+        this(client, roots, ledger, expiry, clock, settings, meters, Interleaving.NONE);
+    }
+
+    public Reaper(KubernetesClient client, DatabaseRoots roots, HeartbeatLedger ledger, ExpiryPolicy expiry,
+            Clock clock, Settings settings, MeterRegistry meters, Interleaving interleaving) {
+        this.client = client;
+        this.namespace = roots.namespace();
+        this.roots = roots;
+        this.ledger = ledger;
+        this.expiry = expiry;
+        this.clock = clock;
+        this.settings = settings;
+        this.meters = meters;
+        this.interleaving = interleaving;
+        AtomicInteger n = new AtomicInteger();
+        this.workers = Executors.newFixedThreadPool(settings.parallelism(), r -> {
+            Thread t = new Thread(r, "reaper-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /**
+     * One sweep. Sweeps of one instance run one at a time; sweeps of several instances may overlap safely (every
+     * write is guarded by a resourceVersion). API errors do not escape: they are in the report's failures.
+     */
+    public ReapReport sweep(boolean dryRunRequested) {
+        boolean dryRun = dryRunRequested || settings.forceDryRun();
+        sweeping.lock();
+        try {
+            Timer.Sample sample = Timer.start(meters);
+            ReapReport report = new Sweep(dryRun, clock.instant()).run();
+            Tags tags = Tags.of("dry_run", Boolean.toString(dryRun));
+            meters.counter("playground.reaper.reaped", tags).increment(report.counts().reaped());
+            meters.counter("playground.reaper.kept", tags).increment(report.counts().kept());
+            meters.counter("playground.reaper.failed", tags).increment(report.counts().failed());
+            meters.counter("playground.reaper.orphans", tags).increment(report.counts().orphansRemoved());
+            sample.stop(meters.timer("playground.reaper.sweep", tags));
+            log.info("reaper sweep{}: {}", dryRun ? " (dry run)" : "", report.counts());
+            return report;
+        } finally {
+            sweeping.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        workers.shutdownNow();
+    }
+
+    /** The state of one sweep. */
+    private final class Sweep {
+        private final boolean dryRun;
+        private final Instant now;
+        private final AtomicInteger examined = new AtomicInteger();
+        private final AtomicInteger active = new AtomicInteger();
+        private final AtomicInteger orphansRemoved = new AtomicInteger();
+        private final List<ReapReport.UserOutcome> reaped = new ArrayList<>();
+        private final List<ReapReport.UserOutcome> kept = new ArrayList<>();
+        private final List<ReapReport.UserOutcome> failed = new ArrayList<>();
+        private final List<ReapReport.Orphan> orphans = new ArrayList<>();
+        private final Set<String> rootNames = ConcurrentHashMap.newKeySet();
+        /** Ledger entries of reaped users, by shard, with the value the re-check saw. */
+        private final Map<Integer, Map<String, Instant>> reapedEntries = new ConcurrentHashMap<>();
+
+        Sweep(boolean dryRun, Instant now) {
+            this.dryRun = dryRun;
+            this.now = now;
+        }
+
+        ReapReport run() {
+            List<Map<String, Instant>> shards = new ArrayList<>();
+            try {
+                for (int i = 0; i < ledger.shardCount(); i++) {
+                    shards.add(ledger.read(i));
+                }
+            } catch (RuntimeException e) {
+                failed(null, "reading the heartbeat ledger failed, so nothing was reaped: " + describe(e), null);
+                return report();
+            }
+            Map<String, Instant> beats = new HashMap<>();
+            for (Map<String, Instant> shard : shards) {
+                shard.forEach((key, at) -> beats.merge(key, at, (a, b) -> a.isAfter(b) ? a : b));
+            }
+            boolean listedAll = sweepRoots(beats);
+            removeReapedEntries();
+            if (listedAll) {
+                // Orphans are judged against the complete set of roots only.
+                sweepOrphans(client.secrets(), "Secret");
+                sweepOrphans(client.services(), "Service");
+                sweepOrphans(client.persistentVolumeClaims(), "PersistentVolumeClaim");
+                sweepOrphanEntries(shards);
+            }
+            return report();
+        }
+
+        private boolean sweepRoots(Map<String, Instant> beats) {
+            String next = null;
+            do {
+                DeploymentList page;
+                try {
+                    page = client.apps().deployments().inNamespace(namespace)
+                            .withLabels(PlaygroundLabels.allDatabases()).list(page(next));
+                } catch (RuntimeException e) {
+                    failed(null, "listing the databases failed; the next sweep goes on: " + describe(e), null);
+                    return false;
+                }
+                List<Runnable> work = new ArrayList<>();
+                for (Deployment root : page.getItems()) {
+                    rootNames.add(root.getMetadata().getName());
+                    Runnable task = examine(root, beats);
+                    if (task != null) {
+                        work.add(task);
+                    }
+                }
+                runAll(work);
+                next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
+            } while (next != null && !next.isEmpty());
+            return true;
+        }
+
+        /** Decides about one root from the listing; returns the API work to do for it, if any. */
+        private Runnable examine(Deployment root, Map<String, Instant> beats) {
+            if (root.getMetadata().getDeletionTimestamp() != null) {
+                return null;
+            }
+            examined.incrementAndGet();
+            UserKey user = userOf(root);
+            if (user == null) {
+                failed(null, "database " + root.getMetadata().getName()
+                        + " has no user-id annotation matching its name; left alone", null);
+                return null;
+            }
+            Instant beat = beats.get(user.key());
+            Instant last = expiry.lastActivity(beat, root);
+            if (!expiry.isExpired(now, beat, root)) {
+                active.incrementAndGet();
+                if (!dryRun && DatabaseRoots.isCondemned(root)) {
+                    // Condemned by a sweep that stopped half-way, and active since: take it back.
+                    return () -> {
+                        try {
+                            roots.rescue(root);
+                        } catch (RuntimeException e) {
+                            log.warn("could not take back a stale condemnation of {}: {}", root.getMetadata().getName(),
+                                    describe(e));
+                        }
+                    };
+                }
+                return null;
+            }
+            if (isKept(root)) {
+                kept(user, "keep annotation " + PlaygroundLabels.KEEP + "=true", last);
+                return null;
+            }
+            if (dryRun) {
+                reaped(user, whyExpired(beat, root), last);
+                return null;
+            }
+            return () -> {
+                try {
+                    reap(user, root, last, whyExpired(beat, root));
+                } catch (RuntimeException e) {
+                    failed(user, describe(e), last);
+                }
+            };
+        }
+
+        private void reap(UserKey user, Deployment root, Instant last, String why) {
+            Deployment condemned;
+            try {
+                condemned = condemn(root);
+            } catch (KubernetesClientException e) {
+                if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+                    kept(user, "changed during the sweep; the next sweep looks again", last);
+                    return;
+                }
+                if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+                    kept(user, "already gone", last);
+                    return;
+                }
+                throw e;
+            }
+            interleaving.at(Step.CONDEMNED, user);
+
+            int shard = ledger.shardOf(user);
+            Instant fresh = ledger.read(shard).get(user.key());
+            if (!expiry.isExpired(now, fresh, condemned)) {
+                roots.rescue(condemned);
+                kept(user, "heartbeat arrived", expiry.lastActivity(fresh, condemned));
+                return;
+            }
+            interleaving.at(Step.RECHECKED, user);
+
+            Deleted outcome = delete(client.apps().deployments().inNamespace(namespace)
+                    .withName(condemned.getMetadata().getName()), condemned.getMetadata().getResourceVersion());
+            if (outcome == Deleted.CHANGED) {
+                // Only a rescue (heart_beat, create_db) or a hand edit changes a condemned root.
+                kept(user, "heartbeat arrived", last);
+                return;
+            }
+            if (fresh != null) {
+                reapedEntries.computeIfAbsent(shard, s -> new ConcurrentHashMap<>()).put(user.key(), fresh);
+            }
+            if (outcome == Deleted.GONE) {
+                kept(user, "already gone", last);
+                return;
+            }
+            event(condemned, user, why);
+            log.info("reaped database {} (user key {}): {}", condemned.getMetadata().getName(), user.key(), why);
+            List<String> leftovers = deleteDependents(condemned);
+            if (leftovers.isEmpty()) {
+                reaped(user, why, last);
+            } else {
+                failed(user, "deleted the database but not its " + String.join(", ", leftovers)
+                        + "; the next sweep removes them", last);
+            }
+        }
+
+        private Deployment condemn(Deployment root) {
+            Map<String, String> annotations = new HashMap<>(root.getMetadata().getAnnotations());
+            annotations.put(PlaygroundLabels.REAPING, now.toString());
+            root.getMetadata().setAnnotations(annotations);
+            // update() sends the resourceVersion of the listing: 409 if anything changed since.
+            return client.apps().deployments().inNamespace(namespace).resource(root).update();
+        }
+
+        /**
+         * Without a garbage collector (fabric8's mock server) nothing else deletes these; with one, this races it
+         * harmlessly. Only objects owned by the deleted root go: a namesake made by a newer create_db stays.
+         */
+        private List<String> deleteDependents(Deployment root) {
+            String name = root.getMetadata().getName();
+            String uid = root.getMetadata().getUid();
+            List<String> leftovers = new ArrayList<>();
+            deleteOwned(client.secrets(), "Secret", name, uid, leftovers);
+            deleteOwned(client.services(), "Service", name, uid, leftovers);
+            deleteOwned(client.persistentVolumeClaims(), "PersistentVolumeClaim", name, uid, leftovers);
+            return leftovers;
+        }
+
+        private <T extends HasMetadata> void deleteOwned(MixedOperation<T, ?, ? extends Resource<T>> ops,
+                String kind, String name, String ownerUid, List<String> leftovers) {
+            try {
+                Resource<T> resource = ops.inNamespace(namespace).withName(name);
+                T object = resource.get();
+                if (object == null || object.getMetadata().getDeletionTimestamp() != null
+                        || !ownedBy(object, ownerUid)) {
+                    return;
+                }
+                delete(resource, object.getMetadata().getResourceVersion());
+            } catch (RuntimeException e) {
+                leftovers.add(kind + " (" + describe(e) + ")");
+            }
+        }
+
+        private <T extends HasMetadata, L extends KubernetesResourceList<T>> void sweepOrphans(
+                MixedOperation<T, L, ? extends Resource<T>> ops, String kind) {
+            String next = null;
+            do {
+                L page;
+                try {
+                    page = ops.inNamespace(namespace).withLabels(PlaygroundLabels.allDatabases()).list(page(next));
+                } catch (RuntimeException e) {
+                    failed(null, "listing " + kind + "s failed; the next sweep goes on: " + describe(e), null);
+                    return;
+                }
+                List<Runnable> work = new ArrayList<>();
+                for (T object : page.getItems()) {
+                    String name = object.getMetadata().getName();
+                    Instant created = createdAt(object);
+                    if (rootNames.contains(name) || object.getMetadata().getDeletionTimestamp() != null
+                            || created == null || !now.isAfter(created.plus(settings.orphanAge()))) {
+                        continue;
+                    }
+                    if (dryRun) {
+                        orphan(kind, name, true);
+                        continue;
+                    }
+                    String version = object.getMetadata().getResourceVersion();
+                    work.add(() -> {
+                        try {
+                            // The listing of roots is older than this: ask again before deleting.
+                            if (client.apps().deployments().inNamespace(namespace).withName(name).get() != null) {
+                                return;
+                            }
+                            if (delete(ops.inNamespace(namespace).withName(name), version) == Deleted.DELETED) {
+                                orphan(kind, name, true);
+                            }
+                        } catch (RuntimeException e) {
+                            failed(null, "removing the left-over " + kind + " " + name + " failed: " + describe(e),
+                                    null);
+                        }
+                    });
+                }
+                runAll(work);
+                next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
+            } while (next != null && !next.isEmpty());
+        }
+
+        /** Heartbeat entries without a database, older than the TTL. A beat that lands meanwhile keeps its entry. */
+        private void sweepOrphanEntries(List<Map<String, Instant>> shards) {
+            for (int i = 0; i < shards.size(); i++) {
+                Map<String, Instant> stale = new HashMap<>();
+                shards.get(i).forEach((key, at) -> {
+                    if (!rootNames.contains(UserKey.NAME_PREFIX + key) && now.isAfter(at.plus(expiry.ttl()))) {
+                        stale.put(key, at);
+                    }
+                });
+                if (stale.isEmpty()) {
+                    continue;
+                }
+                if (dryRun) {
+                    stale.keySet().forEach(key -> orphan(KIND_HEARTBEAT_ENTRY, key, true));
+                    continue;
+                }
+                try {
+                    int removed = ledger.removeIfUnchanged(i, stale);
+                    stale.keySet().forEach(key -> orphan(KIND_HEARTBEAT_ENTRY, key, false));
+                    orphansRemoved.addAndGet(removed);
+                } catch (RuntimeException e) {
+                    failed(null, "removing stale heartbeat entries from " + ledger.shardName(i) + " failed: "
+                            + describe(e), null);
+                }
+            }
+        }
+
+        private void removeReapedEntries() {
+            reapedEntries.forEach((shard, entries) -> {
+                try {
+                    ledger.removeIfUnchanged(shard, new HashMap<>(entries));
+                } catch (RuntimeException e) {
+                    failed(null, "removing heartbeat entries of reaped users from " + ledger.shardName(shard)
+                            + " failed; the next sweep removes them: " + describe(e), null);
+                }
+            });
+        }
+
+        private void event(Deployment root, UserKey user, String why) {
+            String at = now.toString();
+            Event event = new EventBuilder()
+                    .withNewMetadata()
+                        .withName(root.getMetadata().getName() + "." + Long.toHexString(now.toEpochMilli())
+                                + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000)))
+                        .withNamespace(namespace)
+                        .withLabels(PlaygroundLabels.common("reaper"))
+                    .endMetadata()
+                    .withNewInvolvedObject()
+                        .withApiVersion("apps/v1").withKind("Deployment").withNamespace(namespace)
+                        .withName(root.getMetadata().getName()).withUid(root.getMetadata().getUid())
+                        .withResourceVersion(root.getMetadata().getResourceVersion())
+                    .endInvolvedObject()
+                    .withReason(EVENT_REASON)
+                    .withType("Normal")
+                    .withMessage("Deleted the database of user " + user.userId() + " (key " + user.key() + "): "
+                            + why)
+                    .withFirstTimestamp(at).withLastTimestamp(at).withCount(1)
+                    .withNewSource().withComponent(COMPONENT).endSource()
+                    .withReportingComponent(COMPONENT)
+                    .build();
+            try {
+                client.v1().events().inNamespace(namespace).resource(event).create();
+            } catch (RuntimeException e) {
+                // The deletion happened; the log is the audit trail of last resort.
+                log.warn("could not record the Event for reaping {}: {}", root.getMetadata().getName(), describe(e));
+            }
+        }
+
+        private String whyExpired(Instant beat, Deployment root) {
+            Instant last = expiry.lastActivity(beat, root);
+            if (last != null && now.isAfter(last.plus(expiry.ttl()))) {
+                return "idle: last activity " + last + ", expired " + last.plus(expiry.ttl());
+            }
+            return "max age: created " + ExpiryPolicy.createdAt(root) + ", expired " + expiry.expiresAt(beat, root);
+        }
+
+        private void runAll(List<Runnable> work) {
+            List<Future<?>> running = new ArrayList<>(work.size());
+            for (Runnable task : work) {
+                running.add(workers.submit(task));
+            }
+            for (Future<?> f : running) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    running.forEach(r -> r.cancel(true));
+                    throw new IllegalStateException("interrupted while sweeping", e);
+                } catch (ExecutionException e) {
+                    failed(null, "a reaper task failed: " + describe(e.getCause()), null);
+                }
+            }
+        }
+
+        private synchronized void reaped(UserKey user, String reason, Instant last) {
+            reaped.add(outcome(user, reason, last));
+        }
+
+        private synchronized void kept(UserKey user, String reason, Instant last) {
+            kept.add(outcome(user, reason, last));
+        }
+
+        private synchronized void failed(UserKey user, String reason, Instant last) {
+            failed.add(outcome(user, reason, last));
+        }
+
+        private synchronized void orphan(String kind, String name, boolean count) {
+            orphans.add(new ReapReport.Orphan(kind, name));
+            if (count) {
+                orphansRemoved.incrementAndGet();
+            }
+        }
+
+        private synchronized ReapReport report() {
+            Comparator<ReapReport.UserOutcome> byUser = Comparator.comparing(ReapReport.UserOutcome::userId,
+                    Comparator.nullsFirst(Comparator.naturalOrder()));
+            reaped.sort(byUser);
+            kept.sort(byUser);
+            failed.sort(byUser);
+            orphans.sort(Comparator.comparing(ReapReport.Orphan::kind).thenComparing(ReapReport.Orphan::name));
+            ReapReport.Counts counts = new ReapReport.Counts(examined.get(), active.get(), reaped.size(), kept.size(),
+                    failed.size(), orphansRemoved.get());
+            return new ReapReport(dryRun, now.toString(), clock.instant().toString(), counts, List.copyOf(reaped),
+                    List.copyOf(kept), List.copyOf(failed), List.copyOf(orphans));
+        }
+
+        private ListOptions page(String next) {
+            return new ListOptionsBuilder().withLimit((long) settings.pageSize()).withContinue(next).build();
+        }
+    }
+
+    private enum Deleted { DELETED, GONE, CHANGED }
+
+    /** A delete conditioned on the resourceVersion the caller decided on, with Background propagation. */
+    private static Deleted delete(Resource<?> resource, String resourceVersion) {
+        try {
+            List<StatusDetails> details;
+            if (resource instanceof ExtensibleResource<?> extensible) {
+                // fabric8's Resource interface hides withPropagationPolicy behind lockResourceVersion's return type;
+                // its implementations are ExtensibleResources, which keep both settings.
+                details = extensible.withPropagationPolicy(DeletionPropagation.BACKGROUND)
+                        .lockResourceVersion(resourceVersion).delete();
+            } else {
+                details = resource.lockResourceVersion(resourceVersion).delete();
+            }
+            return details.isEmpty() ? Deleted.GONE : Deleted.DELETED;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+                return Deleted.GONE;
+            }
+            if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+                return Deleted.CHANGED;
+            }
+            throw e;
+        }
+    }
+
+    /** The user a root was made for, or null when its annotation is missing or does not match its name. */
+    static UserKey userOf(Deployment root) {
+        Map<String, String> annotations = root.getMetadata().getAnnotations();
+        String userId = annotations == null ? null : annotations.get(PlaygroundLabels.USER_ID);
+        if (!UserKey.isValidUserId(userId)) {
+            return null;
+        }
+        UserKey user = UserKey.of(userId);
+        return user.resourceName().equals(root.getMetadata().getName()) ? user : null;
+    }
+
+    static boolean isKept(Deployment root) {
+        Map<String, String> annotations = root.getMetadata().getAnnotations();
+        return annotations != null && "true".equalsIgnoreCase(annotations.get(PlaygroundLabels.KEEP));
+    }
+
+    private static ReapReport.UserOutcome outcome(UserKey user, String reason, Instant last) {
+        return new ReapReport.UserOutcome(user == null ? null : user.userId(), reason,
+                last == null ? null : last.toString());
+    }
+
+    private static boolean ownedBy(HasMetadata object, String ownerUid) {
+        List<OwnerReference> owners = object.getMetadata().getOwnerReferences();
+        return owners != null && owners.stream().anyMatch(o -> ownerUid != null && ownerUid.equals(o.getUid()));
+    }
+
+    private static Instant createdAt(HasMetadata object) {
+        String ts = object.getMetadata().getCreationTimestamp();
+        return ts == null ? null : Instant.parse(ts);
+    }
+
+    /** A short reason for the report and the log: status code and the API server's message, never a body. */
+    static String describe(Throwable e) {
+        if (e instanceof KubernetesClientException k && k.getCode() > 0) {
+            String message = k.getStatus() != null && k.getStatus().getMessage() != null ? k.getStatus().getMessage()
+                    : k.getMessage();
+            return "Kubernetes API answered " + k.getCode() + ": " + truncate(message);
+        }
+        return e.getClass().getSimpleName() + ": " + truncate(e.getMessage());
+    }
+
+    private static String truncate(String s) {
+        if (s == null) {
+            return "";
+        }
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+}
