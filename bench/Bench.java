@@ -82,12 +82,19 @@ public class Bench {
         String delay = "2s";          // stand-in kubelet start delay for the heartbeat/create_db instance
         int startRuns = 3;
         boolean cds = true;
-        List<String> serverJvm = new ArrayList<>();
+        /**
+         * The container image's JVM flags (functions/pom.xml, Jib jvmFlags), with -XX:MaxRAM standing in for the
+         * Knative Service's memory limit (512Mi). --server-jvm='...' replaces them all (--server-jvm= for none).
+         */
+        List<String> serverJvm = new ArrayList<>(List.of("-XX:MaxRAM=512m", "-XX:MaxRAMPercentage=60",
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError"));
+        boolean serverJvmSet;
         int scaleShards = 32;
         String phases = "new,existing,a,b";
         Path kubeEnv;                 // env file of .ci/test-cluster.sh: run (a) and (c) against that API server too
         int realUsers = 100_000;
         int localReapMax = 10_000;    // larger sweeps need the real API server
+        double realLevelSeconds = 300; // time bound of each (c) level against the real API server
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -107,11 +114,18 @@ public class Bench {
                     case "--delay" -> o.delay = v;
                     case "--start-runs" -> o.startRuns = Integer.parseInt(v);
                     case "--no-cds" -> o.cds = false;
-                    case "--server-jvm" -> o.serverJvm.addAll(Arrays.asList(v.trim().split("\\s+")));
+                    case "--server-jvm" -> {
+                        if (!o.serverJvmSet) {
+                            o.serverJvm.clear();
+                            o.serverJvmSet = true;
+                        }
+                        o.serverJvm.addAll(Arrays.asList(v.trim().split("\\s+")));
+                    }
                     case "--scale-shards" -> o.scaleShards = Integer.parseInt(v);
                     case "--phases" -> o.phases = v;
                     case "--kube-env" -> o.kubeEnv = Path.of(v);
                     case "--real-users" -> o.realUsers = Integer.parseInt(v);
+                    case "--real-level-seconds" -> o.realLevelSeconds = Double.parseDouble(v);
                     case "--quick" -> {
                         o.seconds = 3;
                         o.warmup = 1;
@@ -645,7 +659,7 @@ public class Bench {
                 int from = lv[1];
                 int count = lv[2] - lv[1];
                 Map<String, Long> before = s.apiCounts();
-                Stats st = load("real API (c) distinct users once, c=" + conc, conc, count, 900, false, admin,
+                Stats st = load("real API (c) distinct users once, c=" + conc, conc, count, opt.realLevelSeconds, false, admin,
                         (c, i) -> c.send("GET", "/api/heart_beat?user_id=" + distinct[(int) (from + i)], null));
                 okAll += st.ok;
                 Map<String, Long> d = diff(before, s.apiCounts());
