@@ -18,8 +18,11 @@ import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import javax.net.ssl.CertPathTrustManagerParameters;
@@ -47,6 +50,20 @@ public final class ClientCertificateTrustManager extends X509ExtendedTrustManage
     private final Path crlFile;
     private final Runnable onReload;
     private volatile State state;
+
+    /**
+     * Chains {@link #checkStillTrusted} accepted, with the trust state in force then. A full PKIX validation
+     * (a signature check) on every request of a kept-alive connection costs more than the rest of a heartbeat;
+     * a repeat of the same chain under the same CRL only needs its validity dates checked. A changed CRL file
+     * is a new trust state, so a revocation still takes effect at the next request, and every chain is fully
+     * validated again at least every few seconds (so a CRL that goes past its nextUpdate fails it as before).
+     */
+    private final Map<List<X509Certificate>, Verified> verified = new ConcurrentHashMap<>();
+    private static final int MAX_VERIFIED = 10_000;
+    private static final long REVERIFY_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private record Verified(X509ExtendedTrustManager delegate, long atNanos) {
+    }
 
     /** What is in force, and the file stamp it came from (or the stamp of a rejected file, to warn only once). */
     private record State(Object stamp, X509ExtendedTrustManager delegate) {
@@ -117,8 +134,23 @@ public final class ClientCertificateTrustManager extends X509ExtendedTrustManage
      * first handshake could otherwise keep resuming its old session.
      */
     public void checkStillTrusted(X509Certificate[] chain) throws CertificateException {
+        X509ExtendedTrustManager delegate = current();
+        List<X509Certificate> key = List.of(chain);
+        long now = System.nanoTime();
+        Verified seen = verified.get(key);
+        if (seen != null && seen.delegate() == delegate && now - seen.atNanos() < REVERIFY_NANOS) {
+            // Same chain, same CRL in force, checked moments ago: only expiry can have changed.
+            for (X509Certificate certificate : chain) {
+                certificate.checkValidity();
+            }
+            return;
+        }
         // The JDK's PKIX trust manager checks a client's chain the same whatever the key exchange was.
-        current().checkClientTrusted(chain, "UNKNOWN");
+        delegate.checkClientTrusted(chain, "UNKNOWN");
+        if (verified.size() >= MAX_VERIFIED) {
+            verified.clear();
+        }
+        verified.put(key, new Verified(delegate, now));
     }
 
     @Override

@@ -183,8 +183,12 @@ public class HeartbeatLedger {
 
     private void write(String name, Map<String, String> entries) {
         String patch = Serialization.asJson(Map.of("data", entries));
+        // Patched through a resource that only names the ConfigMap: fabric8's withName(..).patch(..) would
+        // first GET the whole object (up to ~300 KB of other users' beats) just to learn its name.
+        ConfigMap target = new ConfigMapBuilder().withNewMetadata().withName(name).withNamespace(namespace)
+                .endMetadata().build();
         try {
-            client.configMaps().inNamespace(namespace).withName(name)
+            client.configMaps().inNamespace(namespace).resource(target)
                     .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
         } catch (KubernetesClientException e) {
             if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) {
@@ -199,7 +203,7 @@ public class HeartbeatLedger {
                 if (race.getCode() != HttpURLConnection.HTTP_CONFLICT) {
                     throw race;
                 }
-                client.configMaps().inNamespace(namespace).withName(name)
+                client.configMaps().inNamespace(namespace).resource(target)
                         .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
             }
         }
