@@ -37,7 +37,7 @@ public final class RealApiTestCluster implements TestCluster {
     /** This JVM's run: every namespace of the tier starts with it, so the audit log can be read per run. */
     public static final String RUN_PREFIX = "pg-" + randomSuffix(6) + "-";
     private static final Map<String, String> NAMESPACES = Collections.synchronizedMap(new LinkedHashMap<>());
-    private static final Duration KUBELET_WAIT = Duration.ofSeconds(30);
+    private static final Duration KUBELET_WAIT = Duration.ofSeconds(120);
 
     private final KubernetesClient admin;
     private final KubernetesClient client;
