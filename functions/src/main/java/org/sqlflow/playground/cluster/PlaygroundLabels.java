@@ -12,6 +12,9 @@ public final class PlaygroundLabels {
     public static final String NAME = "app.kubernetes.io/name";
     public static final String PRODUCT = "sqlflow-playground";
 
+    /** The prefix of the playground's own labels and annotations; other keys belong to Kubernetes or to people. */
+    public static final String DOMAIN = "sqlflow-playground.org/";
+
     /** Label: the user's derived key (label values cannot hold every user id). */
     public static final String USER = "sqlflow-playground.org/user";
     /** Annotation: the exact user id, checked on every read against the caller's. */

@@ -666,16 +666,29 @@ public class Reaper implements AutoCloseable {
         return user.resourceName().equals(root.getMetadata().getName()) ? user : null;
     }
 
-    /** The same object with the same annotations and no deletion under way: only its spec or status may differ. */
+    /**
+     * The same object with the same playground annotations and no deletion under way. Everything else may have
+     * changed: the deployment controller writes the status and its own annotations (deployment.kubernetes.io/revision
+     * appears once it has made the first ReplicaSet, which on a busy cluster can be after the sweep listed the root).
+     * A rescue, a keep or another sweep's condemnation all change a playground annotation.
+     */
     static boolean sameMetadata(Deployment now, Deployment before) {
         return now.getMetadata().getDeletionTimestamp() == null
                 && Objects.equals(now.getMetadata().getUid(), before.getMetadata().getUid())
-                && Objects.equals(orEmpty(now.getMetadata().getAnnotations()),
-                        orEmpty(before.getMetadata().getAnnotations()));
+                && playgroundAnnotations(now).equals(playgroundAnnotations(before));
     }
 
-    private static Map<String, String> orEmpty(Map<String, String> m) {
-        return m == null ? Map.of() : m;
+    private static Map<String, String> playgroundAnnotations(Deployment root) {
+        Map<String, String> all = root.getMetadata().getAnnotations();
+        Map<String, String> ours = new HashMap<>();
+        if (all != null) {
+            all.forEach((key, value) -> {
+                if (key.startsWith(PlaygroundLabels.DOMAIN)) {
+                    ours.put(key, value);
+                }
+            });
+        }
+        return ours;
     }
 
     static boolean isKept(Deployment root) {

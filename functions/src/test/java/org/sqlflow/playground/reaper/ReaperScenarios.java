@@ -307,6 +307,40 @@ abstract class ReaperScenarios {
         assertGone("frank");
     }
 
+    @Test
+    void theControllersOwnAnnotationsDuringTheSweepDoNotSaveAnExpiredDatabase() {
+        Playground p = playground();
+        AtomicInteger writes = new AtomicInteger();
+        Reaper reaper = p.reaper(false, 500, (step, user) -> {
+            if (user.userId().equals("grace") && step != Reaper.Step.CONDEMNED) {
+                // A busy deployment controller makes the first ReplicaSet after the sweep listed the root, and then
+                // writes its revision annotation onto the Deployment: not a playground annotation, so no rescue.
+                int n = writes.incrementAndGet();
+                for (int attempt = 0; ; attempt++) {
+                    try {
+                        admin.apps().deployments().inNamespace(ns).withName(user.resourceName()).edit(d -> {
+                            d.getMetadata().getAnnotations().put("deployment.kubernetes.io/revision",
+                                    Integer.toString(n));
+                            return d;
+                        });
+                        break;
+                    } catch (KubernetesClientException e) {
+                        if (e.getCode() != 409 || attempt == 5) {
+                            throw e;
+                        }
+                    }
+                }
+            }
+        });
+        p.createDb("grace");
+        clock.advance(TTL.plus(SECOND));
+
+        ReapReport report = reaper.sweep(false);
+        assertEquals(2, writes.get(), () -> "an annotation before the condemnation and one before the delete: " + report);
+        assertEquals(List.of("grace"), users(report.reaped()), report::toString);
+        assertGone("grace");
+    }
+
     private void assertBeatWins(Reaper.Step when) {
         Playground p = playground();
         AtomicReference<HeartbeatRecorder.Beat> answered = new AtomicReference<>();
