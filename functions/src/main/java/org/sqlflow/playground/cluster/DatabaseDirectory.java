@@ -32,8 +32,13 @@ public class DatabaseDirectory implements AutoCloseable {
 
     /** The cached root of this user's database, or null when the cache has none (yet). */
     public Deployment cached(UserKey user) {
+        return cached(user.resourceName());
+    }
+
+    /** The cached database Deployment of this name (a root or a pooled database), or null. */
+    public Deployment cached(String name) {
         SharedIndexInformer<Deployment> i = informer;
-        return i == null ? null : i.getStore().getByKey(namespace + "/" + user.resourceName());
+        return i == null ? null : i.getStore().getByKey(namespace + "/" + name);
     }
 
     public List<Deployment> all() {
@@ -44,6 +49,15 @@ public class DatabaseDirectory implements AutoCloseable {
     public int count() {
         SharedIndexInformer<Deployment> i = informer;
         return i == null ? 0 : i.getStore().list().size();
+    }
+
+    /**
+     * The databases that run a pod, as the watch sees them: ordinary roots and pooled databases (claimed or not),
+     * not the roots that claim a pooled one. This is what playground.database.max-databases bounds.
+     */
+    public int databaseCount() {
+        SharedIndexInformer<Deployment> i = informer;
+        return i == null ? 0 : (int) i.getStore().list().stream().filter(DatabaseObjects::runsPod).count();
     }
 
     public boolean isWatching() {

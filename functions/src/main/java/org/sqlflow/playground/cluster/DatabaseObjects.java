@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -34,7 +35,9 @@ import org.sqlflow.playground.config.PlaygroundProperties.StorageKind;
 /**
  * Builds the objects of one user's database with fabric8's typed builders. The Deployment is the root: it is
  * made first (its name is the claim on the user), and the Secret, Service and volume claim name it as their
- * owner, so deleting the Deployment lets the garbage collector delete the rest.
+ * owner, so deleting the Deployment lets the garbage collector delete the rest. A root that claims a warm-pool
+ * database runs no pod: the pooled Deployment (with its own Secret) names the root as its owner instead, and the
+ * user's Service selects the pooled pod ({@link WarmPool}).
  */
 public final class DatabaseObjects {
 
@@ -50,23 +53,89 @@ public final class DatabaseObjects {
     }
 
     public Deployment root(UserKey user) {
-        Map<String, String> labels = PlaygroundLabels.database(user);
+        return deployment(meta(user), PlaygroundLabels.database(user), Map.of(PlaygroundLabels.USER, user.key(),
+                PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE), user.resourceName(), 1);
+    }
+
+    /**
+     * A root that claims the warm-pool database {@code pooledName} instead of running a pod of its own. Should the
+     * claim fail, setting its replicas to 1 turns it into an ordinary root: its pod spec is the ordinary one.
+     */
+    public Deployment claimingRoot(UserKey user, String pooledName) {
+        Deployment root = root(user);
+        root.getSpec().setReplicas(0);
+        root.getMetadata().getAnnotations().put(PlaygroundLabels.CLAIMS, pooledName);
+        return root;
+    }
+
+    /** An unclaimed warm-pool database: the same pod as a user's, for no one yet, with its own Secret. */
+    public Deployment pooled(String name) {
+        Map<String, String> labels = PlaygroundLabels.pooled(name);
+        Map<String, String> metaLabels = new LinkedHashMap<>(labels);
+        metaLabels.put(PlaygroundLabels.POOL_STATE, PlaygroundLabels.POOL_UNCLAIMED);
+        ObjectMeta meta = new ObjectMetaBuilder().withName(name).withLabels(metaLabels).build();
+        return deployment(meta, labels, Map.of(PlaygroundLabels.POOL, name,
+                PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE), name, 1);
+    }
+
+    /** The Secret of a warm-pool database, owned by it. */
+    public Secret pooledSecret(Deployment pooled, String password) {
+        String name = pooled.getMetadata().getName();
+        return new SecretBuilder()
+                .withMetadata(new ObjectMetaBuilder().withName(name).withLabels(PlaygroundLabels.pooled(name))
+                        .withOwnerReferences(ownerReference(pooled)).build())
+                .withType("Opaque")
+                .withStringData(Map.of(PASSWORD_KEY, password))
+                .build();
+    }
+
+    /** The volume claim of a warm-pool database, owned by it. */
+    public PersistentVolumeClaim pooledVolumeClaim(Deployment pooled) {
+        String name = pooled.getMetadata().getName();
+        return volumeClaim(new ObjectMetaBuilder().withName(name).withLabels(PlaygroundLabels.pooled(name))
+                .withOwnerReferences(ownerReference(pooled)).build());
+    }
+
+    /** The warm-pool database a root claims, or null for an ordinary root. */
+    public static String claimOf(Deployment root) {
+        Map<String, String> a = root.getMetadata().getAnnotations();
+        return a == null ? null : a.get(PlaygroundLabels.CLAIMS);
+    }
+
+    public static boolean isPooled(Deployment d) {
+        Map<String, String> labels = d.getMetadata().getLabels();
+        return labels != null && labels.containsKey(PlaygroundLabels.POOL);
+    }
+
+    public static boolean isUnclaimed(Deployment d) {
+        Map<String, String> labels = d.getMetadata().getLabels();
+        return labels != null && labels.containsKey(PlaygroundLabels.POOL)
+                && PlaygroundLabels.POOL_UNCLAIMED.equals(labels.get(PlaygroundLabels.POOL_STATE))
+                && (d.getMetadata().getOwnerReferences() == null || d.getMetadata().getOwnerReferences().isEmpty());
+    }
+
+    /** Whether a Deployment runs a database pod (a claiming root runs none: its pooled database does). */
+    public static boolean runsPod(Deployment d) {
+        return d.getSpec() == null || d.getSpec().getReplicas() == null || d.getSpec().getReplicas() > 0;
+    }
+
+    private Deployment deployment(ObjectMeta meta, Map<String, String> podLabels, Map<String, String> selector,
+            String secretAndClaimName, int replicas) {
         return new DeploymentBuilder()
-                .withMetadata(meta(user))
+                .withMetadata(meta)
                 .withNewSpec()
-                    .withReplicas(1)
-                    .withNewSelector().withMatchLabels(Map.of(PlaygroundLabels.USER, user.key(),
-                            PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE)).endSelector()
+                    .withReplicas(replicas)
+                    .withNewSelector().withMatchLabels(selector).endSelector()
                     // One writer on the data directory at a time.
                     .withNewStrategy().withType("Recreate").endStrategy()
                     .withNewTemplate()
-                        .withNewMetadata().withLabels(labels).endMetadata()
+                        .withNewMetadata().withLabels(podLabels).endMetadata()
                         .withNewSpec()
                             .withAutomountServiceAccountToken(false)
                             .withEnableServiceLinks(false)
                             .withSecurityContext(podSecurity())
-                            .withContainers(container(user))
-                            .withVolumes(dataVolume(user))
+                            .withContainers(container(secretAndClaimName))
+                            .withVolumes(dataVolume(secretAndClaimName))
                         .endSpec()
                     .endTemplate()
                 .endSpec()
@@ -81,16 +150,23 @@ public final class DatabaseObjects {
                 .build();
     }
 
+    /** The user's Service: it selects the root's pod, or the pod of the warm-pool database the root claims. */
     public Service service(UserKey user, Deployment owner) {
         return new ServiceBuilder()
                 .withMetadata(owned(user, owner))
                 .withNewSpec()
-                    .withSelector(Map.of(PlaygroundLabels.USER, user.key(),
-                            PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE))
+                    .withSelector(serviceSelector(user, owner))
                     .addNewPort().withName("mysql").withPort(db.port())
                         .withNewTargetPort(db.port()).withProtocol("TCP").endPort()
                 .endSpec()
                 .build();
+    }
+
+    public static Map<String, String> serviceSelector(UserKey user, Deployment root) {
+        String pooled = claimOf(root);
+        return pooled == null
+                ? Map.of(PlaygroundLabels.USER, user.key(), PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE)
+                : Map.of(PlaygroundLabels.POOL, pooled, PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE);
     }
 
     public boolean usesVolumeClaim() {
@@ -98,9 +174,13 @@ public final class DatabaseObjects {
     }
 
     public PersistentVolumeClaim volumeClaim(UserKey user, Deployment owner) {
+        return volumeClaim(owned(user, owner));
+    }
+
+    private PersistentVolumeClaim volumeClaim(ObjectMeta meta) {
         String storageClass = db.storage().storageClass();
         return new PersistentVolumeClaimBuilder()
-                .withMetadata(owned(user, owner))
+                .withMetadata(meta)
                 .withNewSpec()
                     .withAccessModes("ReadWriteOnce")
                     .withStorageClassName(storageClass == null || storageClass.isBlank() ? null : storageClass)
@@ -128,32 +208,38 @@ public final class DatabaseObjects {
     }
 
     private ObjectMeta meta(UserKey user) {
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put(PlaygroundLabels.USER_ID, user.userId());
         return new ObjectMetaBuilder()
                 .withName(user.resourceName())
                 .withLabels(PlaygroundLabels.database(user))
-                .withAnnotations(Map.of(PlaygroundLabels.USER_ID, user.userId()))
+                .withAnnotations(annotations)
                 .build();
     }
 
     private ObjectMeta owned(UserKey user, HasMetadata owner) {
-        OwnerReference ref = new OwnerReferenceBuilder()
+        ObjectMeta meta = meta(user);
+        meta.setOwnerReferences(List.of(ownerReference(owner)));
+        return meta;
+    }
+
+    /** The reference that makes the garbage collector delete a dependent with its owner. */
+    public static OwnerReference ownerReference(HasMetadata owner) {
+        return new OwnerReferenceBuilder()
                 .withApiVersion(owner.getApiVersion() == null ? "apps/v1" : owner.getApiVersion())
                 .withKind(owner.getKind() == null ? "Deployment" : owner.getKind())
                 .withName(owner.getMetadata().getName())
                 .withUid(owner.getMetadata().getUid())
                 .withController(true)
                 .build();
-        ObjectMeta meta = meta(user);
-        meta.setOwnerReferences(List.of(ref));
-        return meta;
     }
 
-    private Container container(UserKey user) {
+    private Container container(String secretName) {
         ContainerBuilder c = new ContainerBuilder()
                 .withName(CONTAINER)
                 .withImage(db.image())
                 .addNewEnv().withName("MYSQL_ROOT_PASSWORD").withNewValueFrom().withNewSecretKeyRef()
-                    .withName(user.resourceName()).withKey(PASSWORD_KEY).endSecretKeyRef().endValueFrom().endEnv()
+                    .withName(secretName).withKey(PASSWORD_KEY).endSecretKeyRef().endValueFrom().endEnv()
                 .addNewEnv().withName("MYSQL_PORT").withValue(Integer.toString(db.port())).endEnv()
                 .addNewPort().withName("mysql").withContainerPort(db.port()).withProtocol("TCP").endPort()
                 // Log in with the user's own password: Ready means "SQLFlow can connect with what create_db returns".
@@ -199,10 +285,10 @@ public final class DatabaseObjects {
         return b.build();
     }
 
-    private Volume dataVolume(UserKey user) {
+    private Volume dataVolume(String claimName) {
         VolumeBuilder v = new VolumeBuilder().withName(DATA_VOLUME);
         if (usesVolumeClaim()) {
-            return v.withNewPersistentVolumeClaim().withClaimName(user.resourceName()).endPersistentVolumeClaim().build();
+            return v.withNewPersistentVolumeClaim().withClaimName(claimName).endPersistentVolumeClaim().build();
         }
         return v.withNewEmptyDir().withSizeLimit(new Quantity(db.storage().size())).endEmptyDir().build();
     }

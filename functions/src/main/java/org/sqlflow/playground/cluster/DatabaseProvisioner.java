@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -37,10 +38,11 @@ public class DatabaseProvisioner {
     private final Duration readyWait;
     private final Duration retryAfter;
     private final int maxDatabases;
+    private final WarmPool pool;
 
     public DatabaseProvisioner(KubernetesClient client, String namespace, DatabaseObjects objects, DatabaseRoots roots,
             DatabaseDirectory directory, HeartbeatLedger ledger, ExpiryPolicy expiry, Duration readyWait,
-            Duration retryAfter, int maxDatabases) {
+            Duration retryAfter, int maxDatabases, WarmPool pool) {
         this.client = client;
         this.namespace = namespace;
         this.objects = objects;
@@ -51,6 +53,7 @@ public class DatabaseProvisioner {
         this.readyWait = readyWait;
         this.retryAfter = retryAfter;
         this.maxDatabases = maxDatabases;
+        this.pool = pool;
     }
 
     /** What create_db answers. The password is inside {@code dataSource}; never log this record. */
@@ -66,12 +69,19 @@ public class DatabaseProvisioner {
         boolean created = false;
         Deployment root = roots.get(user);
         if (root == null) {
-            if (directory.count() >= maxDatabases) {
-                throw new PlaygroundException(503, "playground_full",
-                        "The playground is full right now; try again in a few minutes.", Duration.ofMinutes(1), null);
+            List<Deployment> pooled = pool.candidates();
+            if (pooled.isEmpty()) {
+                pool.recordMiss();
+                if (directory.databaseCount() >= maxDatabases) {
+                    throw new PlaygroundException(503, "playground_full",
+                            "The playground is full right now; try again in a few minutes.", Duration.ofMinutes(1),
+                            null);
+                }
             }
+            Deployment fresh = pooled.isEmpty() ? objects.root(user)
+                    : objects.claimingRoot(user, pooled.get(0).getMetadata().getName());
             try {
-                root = client.apps().deployments().inNamespace(namespace).resource(objects.root(user)).create();
+                root = client.apps().deployments().inNamespace(namespace).resource(fresh).create();
                 created = true;
                 log.info("created database {} for user key {}", user.resourceName(), user.key());
             } catch (KubernetesClientException e) {
@@ -96,27 +106,52 @@ public class DatabaseProvisioner {
                         "Your previous database is being removed; re-run the cell in a few seconds.", retryAfter, null);
             }
         }
-        final Deployment owner = root;
-        String password = passwordOf(ensureSecret(user, owner));
-        io.fabric8.kubernetes.api.model.Service service = createOrFetch(
-                () -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
-                () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
-        if (!ownedBy(service, owner)) {
-            client.services().inNamespace(namespace).withName(user.resourceName())
-                    .lockResourceVersion(service.getMetadata().getResourceVersion()).delete();
-            createOrFetch(() -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
-                    () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
+        // The Deployment whose pod serves the user: the root's own, or the warm-pool database it claims.
+        Deployment database = root;
+        if (DatabaseObjects.claimOf(root) != null) {
+            WarmPool.Claim claim = pool.settle(root, user);
+            root = claim.root();
+            database = claim.pooled() == null ? root : claim.pooled();
         }
-        if (objects.usesVolumeClaim()) {
+        final Deployment owner = root;
+        String password = database == root ? passwordOf(ensureSecret(user, owner))
+                : passwordOf(pooledSecret(database));
+        ensureService(user, owner);
+        if (objects.usesVolumeClaim() && database == root) {
             createOrFetch(() -> client.persistentVolumeClaims().inNamespace(namespace)
                     .resource(objects.volumeClaim(user, owner)).create(),
                     () -> client.persistentVolumeClaims().inNamespace(namespace).withName(user.resourceName()).get());
         }
         Instant beat = ledger.beat(user);
-        awaitReady(user, owner, deadline);
+        awaitReady(database, deadline);
         String dataSource = "mysql://" + objects.databaseUser() + ":" + password + "@tcp("
                 + objects.host(user, namespace) + ":" + objects.port() + ")/?maxAllowedPacket=0";
         return new Provisioned(user.userId(), dataSource, expiry.expiresAt(beat, owner), created);
+    }
+
+    /** The user's Service, owned by the root and selecting the pod that serves the user. */
+    private void ensureService(UserKey user, Deployment owner) {
+        io.fabric8.kubernetes.api.model.Service service = createOrFetch(
+                () -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
+                () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
+        if (!ownedBy(service, owner)
+                || !DatabaseObjects.serviceSelector(user, owner).equals(service.getSpec().getSelector())) {
+            // Left over from a reaped database (or made before the root's claim settled): replace that very object.
+            client.services().inNamespace(namespace).withName(user.resourceName())
+                    .lockResourceVersion(service.getMetadata().getResourceVersion()).delete();
+            createOrFetch(() -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
+                    () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
+        }
+    }
+
+    /** The Secret of a claimed warm-pool database: the password it was started with is the user's now. */
+    private Secret pooledSecret(Deployment pooled) {
+        Secret secret = client.secrets().inNamespace(namespace).withName(pooled.getMetadata().getName()).get();
+        if (secret == null || !ownedBy(secret, pooled)) {
+            throw new KubernetesClientException("the pooled database " + pooled.getMetadata().getName()
+                    + " has no Secret of its own");
+        }
+        return secret;
     }
 
     private Secret ensureSecret(UserKey user, Deployment owner) {
@@ -153,14 +188,15 @@ public class DatabaseProvisioner {
         return plain;
     }
 
-    private void awaitReady(UserKey user, Deployment root, long deadlineNanos) {
-        if (DatabaseObjects.isReady(root) || DatabaseObjects.isReady(directory.cached(user))) {
+    private void awaitReady(Deployment database, long deadlineNanos) {
+        String name = database.getMetadata().getName();
+        if (DatabaseObjects.isReady(database) || DatabaseObjects.isReady(directory.cached(name))) {
             return;
         }
         long remaining = deadlineNanos - System.nanoTime();
         try {
             if (remaining > 0) {
-                client.apps().deployments().inNamespace(namespace).withName(user.resourceName())
+                client.apps().deployments().inNamespace(namespace).withName(name)
                         .waitUntilCondition(DatabaseObjects::isReady, remaining, TimeUnit.NANOSECONDS);
                 return;
             }

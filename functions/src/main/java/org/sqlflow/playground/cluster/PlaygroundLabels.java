@@ -24,6 +24,18 @@ public final class PlaygroundLabels {
     /** Annotation on a database root: never reap it (demos). */
     public static final String KEEP = "sqlflow-playground.org/keep";
 
+    /** Label on a warm-pool database and its pod: the pooled database's name (the claimed user's Service selects it). */
+    public static final String POOL = "sqlflow-playground.org/pool";
+    /** Label on a warm-pool database: {@link #POOL_UNCLAIMED} or {@link #POOL_CLAIMED}. */
+    public static final String POOL_STATE = "sqlflow-playground.org/pool-state";
+    public static final String POOL_UNCLAIMED = "unclaimed";
+    public static final String POOL_CLAIMED = "claimed";
+    /**
+     * Annotation on a user's root: the warm-pool database the root claims (then the root itself runs no pod). The
+     * root names at most one pooled database at a time; a pooled database is claimed only for the root naming it.
+     */
+    public static final String CLAIMS = "sqlflow-playground.org/pooled-database";
+
     public static final String COMPONENT_DATABASE = "database";
     public static final String COMPONENT_HEARTBEATS = "heartbeats";
 
@@ -44,6 +56,21 @@ public final class PlaygroundLabels {
         Map<String, String> labels = common(COMPONENT_DATABASE);
         labels.put(NAME, "mysql");
         labels.put(USER, user.key());
+        return labels;
+    }
+
+    /** Labels of one warm-pool database's objects; also the pod selector of its Deployment. */
+    public static Map<String, String> pooled(String name) {
+        Map<String, String> labels = common(COMPONENT_DATABASE);
+        labels.put(NAME, "mysql");
+        labels.put(POOL, name);
+        return labels;
+    }
+
+    /** The selector that finds the warm pool's unclaimed databases. */
+    public static Map<String, String> unclaimedPool() {
+        Map<String, String> labels = allDatabases();
+        labels.put(POOL_STATE, POOL_UNCLAIMED);
         return labels;
     }
 

@@ -23,6 +23,7 @@ import org.sqlflow.playground.cluster.DatabaseRoots;
 import org.sqlflow.playground.cluster.ExpiryPolicy;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
+import org.sqlflow.playground.cluster.WarmPool;
 import org.sqlflow.playground.identity.IdentityResolver;
 import org.sqlflow.playground.reaper.Reaper;
 import org.sqlflow.playground.reaper.ReaperSchedule;
@@ -74,12 +75,25 @@ public class PlaygroundConfiguration {
                 props.heartbeat().precision(), props.kubernetes().writeTimeout(), clock, heartbeatWriters);
     }
 
+    /** An instance serving create_db tops the pool up when it starts; afterwards claims and the reaper do. */
+    @Bean(destroyMethod = "close")
+    WarmPool warmPool(KubernetesClient client, PlaygroundProperties props, DatabaseObjects objects,
+            DatabaseDirectory directory, Clock clock, MeterRegistry meters) {
+        WarmPool pool = new WarmPool(client, props.namespace(), objects, directory, clock,
+                new WarmPool.Settings(props.pool().size(), props.pool().brokenAfter()),
+                props.database().maxDatabases(), meters);
+        if (props.api().functions().contains("create_db")) {
+            pool.requestRefill();
+        }
+        return pool;
+    }
+
     @Bean
     DatabaseProvisioner databaseProvisioner(KubernetesClient client, PlaygroundProperties props,
             DatabaseObjects objects, DatabaseRoots roots, DatabaseDirectory directory, HeartbeatLedger ledger,
-            ExpiryPolicy expiry) {
+            ExpiryPolicy expiry, WarmPool pool) {
         return new DatabaseProvisioner(client, props.namespace(), objects, roots, directory, ledger, expiry,
-                props.database().readyWait(), props.database().retryAfter(), props.database().maxDatabases());
+                props.database().readyWait(), props.database().retryAfter(), props.database().maxDatabases(), pool);
     }
 
     @Bean
@@ -109,9 +123,9 @@ public class PlaygroundConfiguration {
 
     @Bean(destroyMethod = "close")
     Reaper reaper(KubernetesClient client, PlaygroundProperties props, DatabaseRoots roots, HeartbeatLedger ledger,
-            ExpiryPolicy expiry, Clock clock, MeterRegistry meters) {
+            ExpiryPolicy expiry, WarmPool pool, Clock clock, MeterRegistry meters) {
         PlaygroundProperties.Reaper r = props.reaper();
-        return new Reaper(client, roots, ledger, expiry, clock,
+        return new Reaper(client, roots, ledger, expiry, pool, clock,
                 new Reaper.Settings(r.dryRun(), r.parallelism(), r.pageSize(), props.database().readyWait()), meters);
     }
 

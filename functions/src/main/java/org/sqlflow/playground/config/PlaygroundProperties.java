@@ -24,6 +24,7 @@ public record PlaygroundProperties(
         @NotBlank @Pattern(regexp = "[a-z0-9]([-a-z0-9]*[a-z0-9])?", message = "must be a Kubernetes namespace name")
         @DefaultValue("sqlflow-playground") String namespace,
         @Valid @NotNull @DefaultValue Database database,
+        @Valid @NotNull @DefaultValue Pool pool,
         @Valid @NotNull @DefaultValue Heartbeat heartbeat,
         @Valid @NotNull @DefaultValue Reaper reaper,
         @Valid @NotNull @DefaultValue Api api,
@@ -57,6 +58,18 @@ public record PlaygroundProperties(
                                 + readyWait);
             }
         }
+    }
+
+    /**
+     * Databases started ahead of demand, so that a new user's first create_db answers at once. They count against
+     * database.max-databases.
+     */
+    public record Pool(
+            /* Unclaimed databases kept Ready; 0 turns the pool off. */
+            @Min(0) @Max(100) @DefaultValue("2") int size,
+            /* An unclaimed database not Ready for longer than this is replaced (an image that cannot be pulled,
+               a node that died). */
+            @NotNull @DefaultValue("10m") Duration brokenAfter) {
     }
 
     /** What the database container runs. */

@@ -4,6 +4,7 @@ import java.util.List;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import org.sqlflow.playground.cluster.WarmPool;
 
 /**
  * What one sweep did (or, in a dry run, would have done). Users appear by their exact user id; every examined
@@ -17,7 +18,8 @@ public record ReapReport(
         @JsonProperty("reaped") List<UserOutcome> reaped,
         @JsonProperty("kept") List<UserOutcome> kept,
         @JsonProperty("failed") List<UserOutcome> failed,
-        @JsonProperty("orphans") List<Orphan> orphans) {
+        @JsonProperty("orphans") List<Orphan> orphans,
+        @JsonProperty("pool") WarmPool.Upkeep pool) {
 
     public record Counts(
             @JsonProperty("examined") int examined,

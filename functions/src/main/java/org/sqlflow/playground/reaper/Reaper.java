@@ -43,11 +43,13 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.DatabaseRoots;
 import org.sqlflow.playground.cluster.ExpiryPolicy;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
+import org.sqlflow.playground.cluster.WarmPool;
 
 /**
  * reap_stale: deletes the databases whose users stopped beating, and what half-made or left-over objects and
@@ -112,6 +114,7 @@ public class Reaper implements AutoCloseable {
     private final DatabaseRoots roots;
     private final HeartbeatLedger ledger;
     private final ExpiryPolicy expiry;
+    private final WarmPool pool;
     private final Clock clock;
     private final Settings settings;
     private final MeterRegistry meters;
@@ -120,17 +123,18 @@ public class Reaper implements AutoCloseable {
     private final ReentrantLock sweeping = new ReentrantLock();
 
     public Reaper(KubernetesClient client, DatabaseRoots roots, HeartbeatLedger ledger, ExpiryPolicy expiry,
-            Clock clock, Settings settings, MeterRegistry meters) {
-        this(client, roots, ledger, expiry, clock, settings, meters, Interleaving.NONE);
+            WarmPool pool, Clock clock, Settings settings, MeterRegistry meters) {
+        this(client, roots, ledger, expiry, pool, clock, settings, meters, Interleaving.NONE);
     }
 
     public Reaper(KubernetesClient client, DatabaseRoots roots, HeartbeatLedger ledger, ExpiryPolicy expiry,
-            Clock clock, Settings settings, MeterRegistry meters, Interleaving interleaving) {
+            WarmPool pool, Clock clock, Settings settings, MeterRegistry meters, Interleaving interleaving) {
         this.client = client;
         this.namespace = roots.namespace();
         this.roots = roots;
         this.ledger = ledger;
         this.expiry = expiry;
+        this.pool = pool;
         this.clock = clock;
         this.settings = settings;
         this.meters = meters;
@@ -188,6 +192,7 @@ public class Reaper implements AutoCloseable {
         private final List<ReapReport.Orphan> orphans = new ArrayList<>();
         private final Set<String> rootNames = ConcurrentHashMap.newKeySet();
         private final Set<String> secretsLookedUp = ConcurrentHashMap.newKeySet();
+        private volatile WarmPool.Upkeep poolUpkeep;
         /** Ledger entries of reaped users, by shard, with the value the re-check saw. */
         private final Map<Integer, Map<String, Instant>> reapedEntries = new ConcurrentHashMap<>();
 
@@ -212,6 +217,7 @@ public class Reaper implements AutoCloseable {
             }
             boolean listedAll = sweepRoots(beats);
             removeReapedEntries();
+            tendPool();
             if (listedAll) {
                 // Orphans are judged against the complete set of roots only. Secrets are never listed: a list would
                 // hand the functions every Secret of the namespace (service account tokens, certificates), so the
@@ -223,6 +229,18 @@ public class Reaper implements AutoCloseable {
                 sweepOrphanEntries(shards);
             }
             return report();
+        }
+
+        /**
+         * Unclaimed pooled databases are never stale: the pool is topped up instead, its broken databases replaced.
+         * A dry run only looks.
+         */
+        private void tendPool() {
+            try {
+                poolUpkeep = dryRun ? pool.survey() : pool.upkeep(true);
+            } catch (RuntimeException e) {
+                failed(null, "tending the warm pool failed; the next sweep goes on: " + describe(e), null);
+            }
         }
 
         private boolean sweepRoots(Map<String, Instant> beats) {
@@ -252,7 +270,8 @@ public class Reaper implements AutoCloseable {
 
         /** Decides about one root from the listing; returns the API work to do for it, if any. */
         private Runnable examine(Deployment root, Map<String, Instant> beats) {
-            if (root.getMetadata().getDeletionTimestamp() != null) {
+            if (root.getMetadata().getDeletionTimestamp() != null || DatabaseObjects.isPooled(root)) {
+                // A pooled database is no user's root: unclaimed it is the pool's, claimed it goes with its root.
                 return null;
             }
             examined.incrementAndGet();
@@ -408,6 +427,21 @@ public class Reaper implements AutoCloseable {
             String name = root.getMetadata().getName();
             String uid = root.getMetadata().getUid();
             List<String> leftovers = new ArrayList<>();
+            String pooled = DatabaseObjects.claimOf(root);
+            if (pooled != null) {
+                try {
+                    Deployment claimed = client.apps().deployments().inNamespace(namespace).withName(pooled).get();
+                    if (claimed != null && ownedBy(claimed, uid)) {
+                        String pooledUid = claimed.getMetadata().getUid();
+                        deleteOwned(client.apps().deployments(), "Deployment", pooled, uid, leftovers);
+                        deleteOwned(client.secrets(), "Secret", pooled, pooledUid, leftovers);
+                        deleteOwned(client.persistentVolumeClaims(), "PersistentVolumeClaim", pooled, pooledUid,
+                                leftovers);
+                    }
+                } catch (RuntimeException e) {
+                    leftovers.add("pooled Deployment " + pooled + " (" + describe(e) + ")");
+                }
+            }
             deleteOwned(client.secrets(), "Secret", name, uid, leftovers);
             deleteOwned(client.services(), "Service", name, uid, leftovers);
             deleteOwned(client.persistentVolumeClaims(), "PersistentVolumeClaim", name, uid, leftovers);
@@ -621,7 +655,7 @@ public class Reaper implements AutoCloseable {
             ReapReport.Counts counts = new ReapReport.Counts(examined.get(), active.get(), reaped.size(), kept.size(),
                     failed.size(), orphansRemoved.get());
             return new ReapReport(dryRun, now.toString(), clock.instant().toString(), counts, List.copyOf(reaped),
-                    List.copyOf(kept), List.copyOf(failed), List.copyOf(orphans));
+                    List.copyOf(kept), List.copyOf(failed), List.copyOf(orphans), poolUpkeep);
         }
 
         private ListOptions page(String next) {

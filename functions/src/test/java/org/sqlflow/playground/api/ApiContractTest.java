@@ -43,6 +43,8 @@ import org.sqlflow.playground.testing.SqlflowDataSource;
         "playground.local.database-start-delay=0s",
         "playground.database.ready-wait=5s",
         "playground.database.max-databases=5000",
+        // The ordinary path (a database of one's own, starting or slow); the warm pool has its own scenarios.
+        "playground.pool.size=0",
         "playground.reaper.schedule=false",
         // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
         "playground.kubernetes.request-timeout=30s",

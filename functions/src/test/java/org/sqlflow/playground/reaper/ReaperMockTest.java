@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.testing.MockTestCluster;
+import org.sqlflow.playground.testing.StrictMockTestCluster;
 import org.sqlflow.playground.testing.TestCluster;
 
 /** The reaper's scenarios in the fast tier: a mock API server that honours delete preconditions and paging. */

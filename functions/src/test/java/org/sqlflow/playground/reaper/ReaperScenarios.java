@@ -60,6 +60,7 @@ import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
+import org.sqlflow.playground.cluster.WarmPool;
 import org.sqlflow.playground.config.PlaygroundProperties;
 import org.sqlflow.playground.testing.MutableClock;
 import org.sqlflow.playground.testing.TestCluster;
@@ -128,6 +129,7 @@ abstract class ReaperScenarios {
         final DatabaseProvisioner provisioner;
         final HeartbeatRecorder recorder;
         final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        final WarmPool pool;
 
         Playground(KubernetesClient client, Duration maxAge) {
             this.client = client;
@@ -137,8 +139,11 @@ abstract class ReaperScenarios {
                     Duration.ofSeconds(30), clock, writers);
             expiry = new ExpiryPolicy(TTL, maxAge);
             // A zero wait: create_db answers 503 "starting" at once instead of waiting for a kubelet.
+            // The pool is off here; the warm pool's scenarios (with the reaper among them) are its own.
+            pool = new WarmPool(client, ns, objects, directory, clock, new WarmPool.Settings(0, Duration.ofMinutes(10)),
+                    1_000_000, meters);
             provisioner = new DatabaseProvisioner(client, ns, objects, roots, directory, ledger, expiry, Duration.ZERO,
-                    Duration.ofSeconds(5), 1_000_000);
+                    Duration.ofSeconds(5), 1_000_000, pool);
             recorder = new HeartbeatRecorder(roots, directory, ledger, expiry, clock);
         }
 
@@ -152,7 +157,7 @@ abstract class ReaperScenarios {
 
         Reaper reaper(KubernetesClient reaperClient, boolean forceDryRun, int pageSize,
                 Reaper.Interleaving interleaving) {
-            Reaper r = new Reaper(reaperClient, new DatabaseRoots(reaperClient, ns), ledger, expiry, clock,
+            Reaper r = new Reaper(reaperClient, new DatabaseRoots(reaperClient, ns), ledger, expiry, pool, clock,
                     new Reaper.Settings(forceDryRun, 4, pageSize, READY_WAIT), meters, interleaving);
             reapers.add(r);
             return r;

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.DatabaseProvisioner;
@@ -12,6 +13,7 @@ import org.sqlflow.playground.cluster.DatabaseRoots;
 import org.sqlflow.playground.cluster.ExpiryPolicy;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
+import org.sqlflow.playground.cluster.WarmPool;
 import org.sqlflow.playground.config.PlaygroundProperties;
 
 /** The playground's cluster-side parts wired by hand on a test cluster, with a clock of the test's choosing. */
@@ -25,6 +27,8 @@ public final class PlaygroundParts implements AutoCloseable {
     public final ExpiryPolicy expiry;
     public final DatabaseProvisioner provisioner;
     public final HeartbeatRecorder recorder;
+    public final WarmPool pool;
+    public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final ExecutorService writers = Executors.newFixedThreadPool(4);
 
     public static PlaygroundProperties.Database database(Duration readyWait, int maxDatabases) {
@@ -40,6 +44,11 @@ public final class PlaygroundParts implements AutoCloseable {
     }
 
     public PlaygroundParts(TestCluster cluster, Clock clock, PlaygroundProperties.Database db, Duration maxAge) {
+        this(cluster, clock, db, maxAge, new WarmPool.Settings(0, Duration.ofMinutes(10)));
+    }
+
+    public PlaygroundParts(TestCluster cluster, Clock clock, PlaygroundProperties.Database db, Duration maxAge,
+            WarmPool.Settings poolSettings) {
         this.cluster = cluster;
         String ns = cluster.namespace();
         this.objects = new DatabaseObjects(db);
@@ -49,13 +58,16 @@ public final class PlaygroundParts implements AutoCloseable {
         this.ledger = new HeartbeatLedger(cluster.client(), ns, 32, Duration.ofSeconds(60), Duration.ofSeconds(10),
                 clock, writers);
         this.expiry = new ExpiryPolicy(Duration.ofMinutes(30), maxAge);
+        this.pool = new WarmPool(cluster.client(), ns, objects, directory, clock, poolSettings, db.maxDatabases(),
+                meters);
         this.provisioner = new DatabaseProvisioner(cluster.client(), ns, objects, roots, directory, ledger, expiry,
-                db.readyWait(), db.retryAfter(), db.maxDatabases());
+                db.readyWait(), db.retryAfter(), db.maxDatabases(), pool);
         this.recorder = new HeartbeatRecorder(roots, directory, ledger, expiry, clock);
     }
 
     @Override
     public void close() {
+        pool.close();
         directory.close();
         writers.shutdownNow();
     }

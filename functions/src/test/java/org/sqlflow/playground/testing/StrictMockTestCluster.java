@@ -1,4 +1,4 @@
-package org.sqlflow.playground.reaper;
+package org.sqlflow.playground.testing;
 
 import java.net.InetAddress;
 import java.util.AbstractMap;
@@ -40,7 +40,6 @@ import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
-import org.sqlflow.playground.testing.TestCluster;
 
 /**
  * The fast tier's cluster for the reaper: fabric8's mock server in CRUD mode, made to honour two parts of the
@@ -52,7 +51,7 @@ import org.sqlflow.playground.testing.TestCluster;
  * </ul>
  * Everything else is the stock mock: no RBAC, no controllers, no garbage collector.
  */
-final class StrictMockTestCluster implements TestCluster {
+public final class StrictMockTestCluster implements TestCluster {
 
     /** The mock server logs every request at INFO through java.util.logging; kept here so the level sticks. */
     private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger(
@@ -67,7 +66,7 @@ final class StrictMockTestCluster implements TestCluster {
     private final KubernetesClient client;
     private final String namespace;
 
-    StrictMockTestCluster(String namespace) {
+    public StrictMockTestCluster(String namespace) {
         this.namespace = namespace;
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
         try {
@@ -80,7 +79,7 @@ final class StrictMockTestCluster implements TestCluster {
                 .build()).create();
     }
 
-    StrictMockTestCluster() {
+    public StrictMockTestCluster() {
         this("playground-test");
     }
 
@@ -100,22 +99,22 @@ final class StrictMockTestCluster implements TestCluster {
     }
 
     /** Requests the mock server has answered. */
-    int requestCount() {
+    public int requestCount() {
         return server.getRequestCount();
     }
 
     /** List requests that asked for a page (carried a limit). */
-    int pagedListCount() {
+    public int pagedListCount() {
         return dispatcher.pagedLists.get();
     }
 
     /** The DeleteOptions body of every delete request, by request path. */
-    List<Map.Entry<String, String>> deleteBodies() {
+    public List<Map.Entry<String, String>> deleteBodies() {
         return List.copyOf(dispatcher.deleteBodies);
     }
 
     /** Deletes refused because a precondition did not hold. */
-    int refusedDeleteCount() {
+    public int refusedDeleteCount() {
         return dispatcher.refusedDeletes.get();
     }
 
@@ -123,7 +122,7 @@ final class StrictMockTestCluster implements TestCluster {
      * Stores objects the way a create request would, without the HTTP round trip (for bulk set-up only): the mock
      * server still assigns uid, resourceVersion and creationTimestamp.
      */
-    void createInProcess(Collection<? extends HasMetadata> objects) {
+    public void createInProcess(Collection<? extends HasMetadata> objects) {
         Headers headers = Headers.builder().add("Content-Type", "application/json").build();
         for (HasMetadata object : objects) {
             String apiVersion = object.getApiVersion();

@@ -1,0 +1,457 @@
+package org.sqlflow.playground.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.reaper.ReapReport;
+import org.sqlflow.playground.reaper.Reaper;
+import org.sqlflow.playground.testing.MutableClock;
+import org.sqlflow.playground.testing.PlaygroundParts;
+import org.sqlflow.playground.testing.SqlflowDataSource;
+import org.sqlflow.playground.testing.TestCluster;
+
+/**
+ * The warm pool against a Kubernetes API: claims racing claims, refills and the reaper; a pool of 0; a full
+ * playground; a broken pooled database. The fast tier runs these on the mock server (with delete preconditions
+ * honoured), the real-API tier on a real API server under the shipped Role, with real controllers and garbage
+ * collector. Here nothing runs pods: a test plays the kubelet for the pooled databases it wants Ready.
+ */
+public abstract class WarmPoolScenarios {
+
+    private static final Duration TTL = Duration.ofMinutes(30);
+    private static final Duration BROKEN_AFTER = Duration.ofMinutes(10);
+    private static final Duration WAIT = Duration.ofSeconds(120);
+
+    protected TestCluster cluster;
+    protected MutableClock clock;
+    private final List<AutoCloseable> closeLater = new ArrayList<>();
+
+    protected abstract TestCluster newCluster();
+
+    @BeforeEach
+    void startCluster() {
+        cluster = newCluster();
+        // Whole seconds: the API server stamps creation times in whole seconds.
+        clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS).plus(Duration.ofMinutes(1)));
+    }
+
+    @AfterEach
+    void stopCluster() throws Exception {
+        for (AutoCloseable c : closeLater) {
+            c.close();
+        }
+        cluster.close();
+    }
+
+    // ---------------------------------------------------------------- claims
+
+    @Test
+    void aNewUserClaimsAReadyPooledDatabaseAtOnce() {
+        PlaygroundParts p = playground(2, 100);
+        fill(p);
+
+        // A zero ready-wait: anything but a Ready database would be a 503.
+        DatabaseProvisioner.Provisioned alice = p.provisioner.createOrGet(UserKey.of("alice"));
+
+        Deployment root = root("alice");
+        String pooled = DatabaseObjects.claimOf(root);
+        assertThat(pooled).as("the root names the pooled database it claimed").startsWith("pool-");
+        assertThat(root.getSpec().getReplicas()).as("a claiming root runs no pod of its own").isZero();
+        Deployment claimed = deployment(pooled);
+        assertThat(claimed.getMetadata().getLabels()).containsEntry(PlaygroundLabels.POOL_STATE,
+                PlaygroundLabels.POOL_CLAIMED);
+        assertThat(claimed.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(root.getMetadata().getUid()));
+        SqlflowDataSource ds = SqlflowDataSource.parse(alice.dataSource());
+        assertThat(ds.password()).as("the pooled database's own password").isEqualTo(passwordOf(pooled));
+        assertThat(ds.host()).startsWith(UserKey.of("alice").resourceName() + ".");
+        Service service = cluster.admin().services().inNamespace(cluster.namespace())
+                .withName(UserKey.of("alice").resourceName()).get();
+        assertThat(service.getSpec().getSelector()).containsEntry(PlaygroundLabels.POOL, pooled);
+        assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
+
+        // The claim asked for a refill: the pool is back to its size, and the user keeps the same database.
+        await(() -> unclaimed().size() == 2 ? true : null, "the background refill");
+        assertThat(p.provisioner.createOrGet(UserKey.of("alice")).dataSource()).isEqualTo(alice.dataSource());
+        assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
+        assertThat(claimedBy(root)).containsExactly(pooled);
+    }
+
+    @Test
+    void claimsRacingEachOtherGiveAPooledDatabaseToExactlyOneUser() throws Exception {
+        PlaygroundParts p = playground(1, 100);
+        String only = fill(p).get(0);
+        List<String> users = List.of("u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7");
+
+        Map<String, Object> outcomes = race(users.stream().<Callable<Object>>map(u -> () -> {
+            try {
+                return p.provisioner.createOrGet(UserKey.of(u));
+            } catch (PlaygroundException e) {
+                return e.code();
+            }
+        }).toList(), users);
+
+        Deployment owner = null;
+        for (String u : users) {
+            Deployment root = root(u);
+            assertThat(root).as("every user has a root").isNotNull();
+            if (only.equals(DatabaseObjects.claimOf(root))) {
+                assertThat(owner).as("one root names the pooled database").isNull();
+                owner = root;
+                assertThat(outcomes.get(u)).isInstanceOf(DatabaseProvisioner.Provisioned.class);
+            } else {
+                assertThat(DatabaseObjects.claimOf(root)).as("the others became ordinary roots").isNull();
+                assertThat(root.getSpec().getReplicas()).isEqualTo(1);
+                assertThat(outcomes.get(u)).as("their own database is starting").isEqualTo("database_starting");
+            }
+        }
+        assertThat(owner).isNotNull();
+        String ownerUid = owner.getMetadata().getUid();
+        assertThat(deployment(only).getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(ownerUid));
+        assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
+        assertThat(p.meters.counter("playground.pool.misses").count()).isEqualTo(users.size() - 1.0);
+    }
+
+    @Test
+    void oneUserRacingThemselvesGetsOneDatabase() throws Exception {
+        PlaygroundParts p = playground(2, 100);
+        fill(p);
+        List<String> calls = List.of("c0", "c1", "c2", "c3", "c4", "c5");
+
+        Map<String, Object> outcomes = race(calls.stream().<Callable<Object>>map(c -> () ->
+                p.provisioner.createOrGet(UserKey.of("bob")).dataSource()).toList(), calls);
+
+        assertThat(new HashSet<>(outcomes.values())).as("one data source, one password").hasSize(1);
+        Deployment root = root("bob");
+        assertThat(claimedBy(root)).as("one pooled database for bob").containsExactly(DatabaseObjects.claimOf(root));
+        assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
+    }
+
+    @Test
+    void claimsRacingRefillsOfSeveralInstancesSettleAtThePoolSize() throws Exception {
+        PlaygroundParts p = playground(2, 100);
+        fill(p);
+        // A second server instance, refilling the same pool from its own process.
+        WarmPool other = pool(p, 2, 100);
+        List<String> users = List.of("r0", "r1", "r2", "r3");
+        List<Callable<Object>> work = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (String u : users) {
+            work.add(() -> {
+                try {
+                    return p.provisioner.createOrGet(UserKey.of(u));
+                } catch (PlaygroundException e) {
+                    return e.code();
+                }
+            });
+            names.add(u);
+            work.add(() -> other.upkeep(false));
+            names.add("refill-" + u);
+        }
+
+        race(work, names);
+        markAllPooledReady();
+
+        for (Deployment d : pooledDeployments()) {
+            assertThat(d.getMetadata().getOwnerReferences() == null ? List.of() : d.getMetadata().getOwnerReferences())
+                    .as("at most one owner for %s", d.getMetadata().getName()).hasSizeLessThanOrEqualTo(1);
+        }
+        for (String u : users) {
+            Deployment root = root(u);
+            assertThat(claimedBy(root)).as("at most one pooled database for %s", u)
+                    .hasSizeLessThanOrEqualTo(1);
+            if (DatabaseObjects.claimOf(root) != null) {
+                assertThat(claimedBy(root)).containsExactly(DatabaseObjects.claimOf(root));
+            }
+        }
+        // Two instances may overshoot between them; the reaper's upkeep trims the pool back to its size.
+        ReapReport report = reaper(p).sweep(false);
+        assertThat(report.pool().size()).isEqualTo(2);
+        assertThat(unclaimed()).hasSize(2);
+    }
+
+    // ---------------------------------------------------------------- the reaper
+
+    @Test
+    void theReaperNeverReapsUnclaimedDatabasesAndTakesAClaimedOneWithItsUser() {
+        PlaygroundParts p = playground(1, 100);
+        String pooled = fill(p).get(0);
+        p.provisioner.createOrGet(UserKey.of("carol"));
+        await(() -> unclaimed().size() == 1 ? true : null, "the background refill");
+        String spare = unclaimed().get(0).getMetadata().getName();
+        cluster.markDatabaseReady(spare);
+
+        clock.advance(TTL.plus(Duration.ofMinutes(1)));
+        ReapReport report = reaper(p).sweep(false);
+
+        assertThat(report.reaped()).extracting(ReapReport.UserOutcome::userId).containsExactly("carol");
+        assertThat(report.counts().examined()).as("pooled databases are no user's").isEqualTo(1);
+        assertThat(report.pool().ready()).isEqualTo(1);
+        await(() -> deploymentOrNull(pooled) == null ? true : null, "carol's pooled database to go with her");
+        await(() -> secretOrNull(pooled) == null ? true : null, "its Secret to go with it");
+        assertThat(deploymentOrNull(spare)).as("the unclaimed one stays, however old").isNotNull();
+    }
+
+    @Test
+    void aClaimRacingTheReaperKeepsTheClaimedDatabase() throws Exception {
+        PlaygroundParts p = playground(3, 100);
+        fill(p);
+        clock.advance(BROKEN_AFTER.plus(Duration.ofMinutes(1)));
+        Reaper reaper = reaper(p);
+        List<String> users = List.of("d0", "d1", "d2");
+        List<Callable<Object>> work = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (String u : users) {
+            work.add(() -> p.provisioner.createOrGet(UserKey.of(u)).dataSource());
+            names.add(u);
+            work.add(() -> reaper.sweep(false));
+            names.add("sweep-" + u);
+        }
+
+        Map<String, Object> outcomes = race(work, names);
+
+        for (String u : users) {
+            Deployment root = root(u);
+            String pooled = DatabaseObjects.claimOf(root);
+            assertThat(pooled).as("%s claimed a pooled database", u).isNotNull();
+            Deployment claimed = deployment(pooled);
+            assertThat(claimed.getMetadata().getDeletionTimestamp()).as("%s's database is not deleted", u).isNull();
+            assertThat(SqlflowDataSource.parse((String) outcomes.get(u)).password()).isEqualTo(passwordOf(pooled));
+        }
+    }
+
+    @Test
+    void aBrokenPooledDatabaseIsReplaced() {
+        PlaygroundParts p = playground(1, 100);
+        p.pool.upkeep(false);
+        String broken = unclaimed().get(0).getMetadata().getName();
+        // Never Ready (an image that cannot be pulled): within brokenAfter it stays, after it it is replaced.
+        clock.advance(BROKEN_AFTER.minus(Duration.ofMinutes(1)));
+        ReapReport early = reaper(p).sweep(false);
+        assertThat(early.pool().replaced()).isZero();
+        assertThat(deploymentOrNull(broken)).isNotNull();
+
+        clock.advance(Duration.ofMinutes(2));
+        ReapReport late = reaper(p).sweep(false);
+
+        assertThat(late.pool().replaced()).isEqualTo(1);
+        assertThat(late.pool().created()).isEqualTo(1);
+        await(() -> deploymentOrNull(broken) == null ? true : null, "the broken pooled database to go");
+        assertThat(unclaimed()).singleElement()
+                .satisfies(d -> assertThat(d.getMetadata().getName()).isNotEqualTo(broken));
+        assertThat(p.meters.counter("playground.pool.replaced").count()).isEqualTo(1.0);
+    }
+
+    // ---------------------------------------------------------------- sizes
+
+    @Test
+    void aPoolOfZeroMakesNoPooledDatabases() {
+        PlaygroundParts p = playground(0, 100);
+        assertThat(p.pool.upkeep(true).created()).isZero();
+
+        assertThatThrownBy(() -> p.provisioner.createOrGet(UserKey.of("erin")))
+                .isInstanceOfSatisfying(PlaygroundException.class,
+                        e -> assertThat(e.code()).isEqualTo("database_starting"));
+        ReapReport report = reaper(p).sweep(false);
+
+        Deployment root = root("erin");
+        assertThat(DatabaseObjects.claimOf(root)).isNull();
+        assertThat(root.getSpec().getReplicas()).isEqualTo(1);
+        assertThat(pooledDeployments()).isEmpty();
+        assertThat(report.pool().size()).isZero();
+        assertThat(report.pool().created()).isZero();
+        assertThat(p.meters.counter("playground.pool.misses").count()).as("no pool, no misses").isZero();
+    }
+
+    @Test
+    void aFullPlaygroundIsNeverOverfilledByThePool() {
+        PlaygroundParts p = playground(2, 3);
+        fill(p);
+
+        p.provisioner.createOrGet(UserKey.of("f1"));
+        await(() -> pooledDeployments().size() == 3 ? true : null, "the refill to the playground's maximum");
+        markAllPooledReady();
+        p.provisioner.createOrGet(UserKey.of("f2"));
+        // At the maximum: the claim's refill makes nothing, and a third new user finds the playground full.
+        assertThat(p.pool.upkeep(false).created()).isZero();
+        awaitCandidates(p, 1);
+        p.provisioner.createOrGet(UserKey.of("f3"));
+        assertThat(p.pool.upkeep(false).created()).isZero();
+        awaitCached(p, 6);
+
+        assertThatThrownBy(() -> p.provisioner.createOrGet(UserKey.of("f4")))
+                .isInstanceOfSatisfying(PlaygroundException.class,
+                        e -> assertThat(e.code()).isEqualTo("playground_full"));
+        assertThat(pooledDeployments()).hasSize(3);
+        assertThat(root("f4")).isNull();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private PlaygroundParts playground(int size, int maxDatabases) {
+        PlaygroundParts p = new PlaygroundParts(cluster, clock, cluster.database(Duration.ZERO, maxDatabases),
+                Duration.ZERO, new WarmPool.Settings(size, BROKEN_AFTER));
+        closeLater.add(p);
+        return p;
+    }
+
+    private WarmPool pool(PlaygroundParts p, int size, int maxDatabases) {
+        WarmPool pool = new WarmPool(cluster.client(), cluster.namespace(), p.objects, p.directory, clock,
+                new WarmPool.Settings(size, BROKEN_AFTER), maxDatabases, new SimpleMeterRegistry());
+        closeLater.add(pool);
+        return pool;
+    }
+
+    private Reaper reaper(PlaygroundParts p) {
+        Reaper reaper = new Reaper(cluster.client(), p.roots, p.ledger, p.expiry, p.pool, clock,
+                new Reaper.Settings(false, 4, 500, Duration.ofSeconds(15)), p.meters);
+        closeLater.add(reaper);
+        return reaper;
+    }
+
+    /** Fills the pool, plays the kubelet for it, and waits until the server's watch offers every one as Ready. */
+    private List<String> fill(PlaygroundParts p) {
+        p.pool.upkeep(false);
+        List<String> names = markAllPooledReady();
+        awaitCandidates(p, names.size());
+        return names;
+    }
+
+    private List<String> markAllPooledReady() {
+        List<String> names = new ArrayList<>();
+        for (Deployment d : unclaimed()) {
+            if (!DatabaseObjects.isReady(d)) {
+                cluster.markDatabaseReady(d.getMetadata().getName());
+            }
+            names.add(d.getMetadata().getName());
+        }
+        return names;
+    }
+
+    private void awaitCandidates(PlaygroundParts p, int n) {
+        await(() -> p.pool.candidates().size() >= n ? true : null, n + " Ready pooled databases in the watch");
+    }
+
+    private void awaitCached(PlaygroundParts p, int n) {
+        await(() -> p.directory.all().size() >= n ? true : null, n + " database Deployments in the watch");
+    }
+
+    private Map<String, Object> race(List<Callable<Object>> work, List<String> names) throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(work.size());
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Object>> futures = new ArrayList<>();
+            for (Callable<Object> c : work) {
+                futures.add(threads.submit(() -> {
+                    start.await();
+                    return c.call();
+                }));
+            }
+            start.countDown();
+            Map<String, Object> out = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < futures.size(); i++) {
+                out.put(names.get(i), futures.get(i).get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            }
+            return out;
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    private List<Deployment> pooledDeployments() {
+        return cluster.admin().apps().deployments().inNamespace(cluster.namespace())
+                .withLabel(PlaygroundLabels.POOL).list().getItems().stream()
+                .filter(d -> d.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    private List<Deployment> unclaimed() {
+        return pooledDeployments().stream().filter(DatabaseObjects::isUnclaimed).toList();
+    }
+
+    /** The pooled databases this root owns. */
+    private List<String> claimedBy(Deployment root) {
+        Set<String> out = new HashSet<>();
+        for (Deployment d : pooledDeployments()) {
+            if (d.getMetadata().getOwnerReferences() != null && d.getMetadata().getOwnerReferences().stream()
+                    .anyMatch(ref -> ref.getUid().equals(root.getMetadata().getUid()))) {
+                out.add(d.getMetadata().getName());
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private Deployment root(String userId) {
+        return deploymentOrNull(UserKey.of(userId).resourceName());
+    }
+
+    private Deployment deployment(String name) {
+        Deployment d = deploymentOrNull(name);
+        assertThat(d).as("Deployment %s", name).isNotNull();
+        return d;
+    }
+
+    private Deployment deploymentOrNull(String name) {
+        Deployment d = cluster.admin().apps().deployments().inNamespace(cluster.namespace()).withName(name).get();
+        return d == null || d.getMetadata().getDeletionTimestamp() != null ? null : d;
+    }
+
+    private Secret secretOrNull(String name) {
+        Secret s = cluster.admin().secrets().inNamespace(cluster.namespace()).withName(name).get();
+        return s == null || s.getMetadata().getDeletionTimestamp() != null ? null : s;
+    }
+
+    private String passwordOf(String secretName) {
+        Secret s = secretOrNull(secretName);
+        assertThat(s).as("Secret %s", secretName).isNotNull();
+        String encoded = s.getData() == null ? null : s.getData().get(DatabaseObjects.PASSWORD_KEY);
+        return encoded != null ? new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8)
+                : s.getStringData().get(DatabaseObjects.PASSWORD_KEY);
+    }
+
+    /** Waits for what the API server or the watch does on its own (controllers, garbage collector, informer). */
+    private static <T> T await(Supplier<T> probe, String what) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            T value = probe.get();
+            if (value != null) {
+                return value;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + WAIT + " waiting for " + what);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what, e);
+            }
+        }
+    }
+}
