@@ -63,7 +63,10 @@ public class HeartbeatRecorder {
             DatabaseRoots.checkOwner(root, user);
             confirmed.put(user.key(), now);
         }
-        DatabaseState state = DatabaseObjects.isReady(root) ? DatabaseState.READY : DatabaseState.STARTING;
+        // A root that claims a warm-pool database runs no pod: the pooled database's readiness is the user's.
+        String pooled = DatabaseObjects.claimOf(root);
+        Deployment serving = pooled == null ? root : directory.cached(pooled);
+        DatabaseState state = DatabaseObjects.isReady(serving) ? DatabaseState.READY : DatabaseState.STARTING;
         return new Beat(user.userId(), state, expiry.expiresAt(stored, root));
     }
 

@@ -63,7 +63,8 @@ public class StandInKubelet implements AutoCloseable {
     }
 
     private void schedule(Deployment d) {
-        if (DatabaseObjects.isReady(d) || d.getMetadata().getDeletionTimestamp() != null) {
+        if (DatabaseObjects.isReady(d) || d.getMetadata().getDeletionTimestamp() != null
+                || !DatabaseObjects.runsPod(d)) {
             return;
         }
         String name = d.getMetadata().getName();

@@ -95,6 +95,11 @@ public abstract class WarmPoolScenarios {
                 .withName(UserKey.of("alice").resourceName()).get();
         assertThat(service.getSpec().getSelector()).containsEntry(PlaygroundLabels.POOL, pooled);
         assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
+        await(() -> p.directory.cached(pooled) != null
+                && DatabaseObjects.claimOf(p.directory.cached(root.getMetadata().getName())) != null ? true : null,
+                "the watch to see the claim");
+        assertThat(p.recorder.beat(UserKey.of("alice")).database())
+                .as("the heartbeat reports the pooled database's readiness").isEqualTo(HeartbeatRecorder.DatabaseState.READY);
 
         // The claim asked for a refill: the pool is back to its size, and the user keeps the same database.
         await(() -> unclaimed().size() == 2 ? true : null, "the background refill");
