@@ -318,6 +318,12 @@ public class Bench {
             if (newBulk != null) {
                 row("create_db", "new user, c=64 (start delay " + opt.delay + ") p50/p99", newBulk.p50p99(), "");
             }
+            // Warm pool (issue 7) hook: whoever builds the pool adds here a server started with the pool on and
+            // --playground.local.database-start-delay=30s, then
+            //   Stats pooled = load("create_db new user, warm pool", 8, poolSize, 120, false, admin, ...);
+            //   create.put("new_user_warm_pool", pooled.json());
+            //   row("create_db", "new user, warm pool (start delay 30s) p50/p99", pooled.p50p99(), "p99 < 500 ms");
+            // next to the "new user" rows above, which are the same measurement without the pool.
             for (int conc : opt.phase("existing") ? new int[] {1, 8} : new int[0]) {
                 before = s.apiCounts();
                 Stats st = load("create_db existing user, c=" + conc, conc, 1_000_000, opt.seconds, false, admin,
