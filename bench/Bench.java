@@ -215,18 +215,23 @@ public class Bench {
         try {
             if (opt.has("start")) {
                 startup();
+                writeResults(false); // so far, in case the run is stopped
             }
             if (opt.has("heartbeat")) {
                 heartbeat();
+                writeResults(false); // so far, in case the run is stopped
             }
             if (opt.has("scale")) {
                 scale();
+                writeResults(false); // so far, in case the run is stopped
             }
             if (opt.has("reap")) {
                 reap();
+                writeResults(false); // so far, in case the run is stopped
             }
             if (opt.has("realapi")) {
                 realApi();
+                writeResults(false); // so far, in case the run is stopped
             }
         } finally {
             env.put("load_average_after", loadAverage());
@@ -238,7 +243,7 @@ public class Bench {
                         : "from its apiserver_request_total metric"));
             }
             env.put("bench_seconds", Math.round((System.nanoTime() - t0) / 1e9));
-            writeResults();
+            writeResults(true);
         }
     }
 
@@ -647,6 +652,11 @@ public class Bench {
 
     /** The server without --local, against the real API server, in a new namespace, with dev certificates. */
     static Server startReal(Path dir, List<String> more) throws Exception {
+        return startReal(dir, more, List.of());
+    }
+
+    /** @param jvm JVM flags after the usual ones (a later -XX:MaxRAM wins) */
+    static Server startReal(Path dir, List<String> more, List<String> jvm) throws Exception {
         RealApi ra = realApiConfig();
         String ns = "bench-" + Long.toString(System.currentTimeMillis(), 36);
         try (Conn c = ra.client().open()) {
@@ -661,7 +671,7 @@ public class Bench {
         List<String> extra = concat(List.of("--ca_crt=" + certs.resolve("ca.crt"), "--server_crt=" + certs.resolve("server.crt"),
                 "--server_key=" + certs.resolve("server.key"), "--playground.identity.source=tls",
                 "--playground.namespace=" + ns), more);
-        Server s = Server.start(dir, serverLaunch(), extra, false, Map.of("KUBECONFIG", ra.kubeconfig().toString()));
+        Server s = Server.start(dir, concat(jvm, serverLaunch()), extra, false, Map.of("KUBECONFIG", ra.kubeconfig().toString()));
         s.k8s = ra.client();
         s.namespace = ns;
         s.apiCounts(); // the audit log is counted from here on
@@ -731,9 +741,13 @@ public class Bench {
         }
         // (c), then the sweep over the same roots: a server with a TTL short enough to wait out.
         int ttlS = 120;
+        // The watch-fed cache holds every root as a full fabric8 Deployment: 100,000 of them need over 1 GB of
+        // heap, which the 512 MB memory limit of the Knative Service does not have (see the README).
+        List<String> bigHeap = opt.realUsers > 20_000 ? List.of("-XX:MaxRAM=3g") : List.of();
+        out.put("c_server_extra_jvm_options", bigHeap);
         try (Server s = startReal(dir, List.of("--playground.database.max-databases=1000000",
                 "--playground.heartbeat.ttl=" + ttlS + "s", "--playground.heartbeat.precision=5s",
-                "--playground.reaper.schedule=false"))) {
+                "--playground.reaper.schedule=false"), bigHeap)) {
             Client admin = s.client("admin");
             out.put("c_namespace", s.namespace);
             // (c) distinct users each beating once.
@@ -1749,13 +1763,16 @@ public class Bench {
         System.err.printf("[bench %s] %s%n", Instant.now().truncatedTo(ChronoUnit.SECONDS), String.format(Locale.ROOT, format, args));
     }
 
-    static void writeResults() throws IOException {
+    static void writeResults(boolean print) throws IOException {
         RESULTS.put("table", TABLE.stream().map(r -> map("section", r[0], "metric", r[1], "value", r[2], "target", r[3]))
                 .toList());
         Files.createDirectories(opt.out.getParent());
         Path tmp = opt.out.resolveSibling(opt.out.getFileName() + ".tmp");
         Files.writeString(tmp, toJson(RESULTS, "") + "\n");
         Files.move(tmp, opt.out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        if (!print) {
+            return;
+        }
         int w0 = 10;
         int w1 = 20;
         int w2 = 10;
