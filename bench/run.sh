@@ -35,9 +35,14 @@ for a in "$@"; do
 done
 if [[ $real == auto ]]; then
   export PLAYGROUND_K8S_DIR=${BENCH_K8S_DIR:-${TMPDIR:-/tmp}/sqlflow-playground-bench-k8s}
-  export PLAYGROUND_K8S_API_PORT=${BENCH_K8S_API_PORT:-26443}
-  export PLAYGROUND_K8S_ETCD_PORT=${BENCH_K8S_ETCD_PORT:-23792}
-  export PLAYGROUND_K8S_ETCD_PEER_PORT=${BENCH_K8S_ETCD_PEER_PORT:-23802}
+  # Ports: the first free triple from 36443/43791/43801 on (other clusters may run on this machine).
+  in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+  for off in 0 10 20 30 40 50; do
+    api=$((${BENCH_K8S_API_PORT:-36443} + off)) etcd=$((${BENCH_K8S_ETCD_PORT:-43791} + off))
+    peer=$((${BENCH_K8S_ETCD_PEER_PORT:-43801} + off))
+    if ! in_use $api && ! in_use $etcd && ! in_use $peer; then break; fi
+  done
+  export PLAYGROUND_K8S_API_PORT=$api PLAYGROUND_K8S_ETCD_PORT=$etcd PLAYGROUND_K8S_ETCD_PEER_PORT=$peer
   if bash .ci/test-cluster.sh start >"${TMPDIR:-/tmp}/sqlflow-playground-bench-k8s.log" 2>&1; then
     trap 'bash .ci/test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
     if [[ -f $PLAYGROUND_K8S_DIR/controller-manager.pid ]]; then
