@@ -4,8 +4,19 @@
 #   then runs bench/Bench.java (JDK only, no build step), which starts the server in local mode
 #   in a temporary directory, measures it over mutual TLS, prints a table and writes
 #   bench/results/latest.json.  bash bench/run.sh --help lists the options; --quick is a smoke run.
+#
+#   When the real-API test tier can run here (.ci/test-cluster.sh finds its built binaries), the benchmark
+#   also starts a private kube-apiserver + etcd of its own (own directory and ports, never the test suite's),
+#   stops that cluster's controller manager (it would make a ReplicaSet for each of 100,000 roots), measures
+#   (a), (c) and the large sweeps against it, counting API calls in its audit log, and stops it at the end.
+#   --no-real-api skips that; --kube-env=FILE uses an API server you started yourself instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [[ " $* " == *" --help "* ]]; then
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  exec java bench/Bench.java --help
+fi
 
 jar=functions/target/sqlflow-playground.jar
 if [[ ! -f $jar ]] || [[ -n $(find functions/src/main pom.xml functions/pom.xml -newer "$jar" -type f -print -quit) ]]; then
@@ -13,6 +24,39 @@ if [[ ! -f $jar ]] || [[ -n $(find functions/src/main pom.xml functions/pom.xml 
   ./mvnw -B -q -o -DskipTests package 2>/dev/null || ./mvnw -B -q -DskipTests package
 fi
 
+args=()
+real=auto
+for a in "$@"; do
+  case $a in
+    --no-real-api) real=no; continue ;;
+    --kube-env=*) real=given ;;
+  esac
+  args+=("$a")
+done
+if [[ $real == auto ]]; then
+  export PLAYGROUND_K8S_DIR=${BENCH_K8S_DIR:-${TMPDIR:-/tmp}/sqlflow-playground-bench-k8s}
+  # Ports: the first free triple from 36443/43791/43801 on (other clusters may run on this machine).
+  in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+  for off in 0 10 20 30 40 50; do
+    api=$((${BENCH_K8S_API_PORT:-36443} + off)) etcd=$((${BENCH_K8S_ETCD_PORT:-43791} + off))
+    peer=$((${BENCH_K8S_ETCD_PEER_PORT:-43801} + off))
+    if ! in_use $api && ! in_use $etcd && ! in_use $peer; then break; fi
+  done
+  export PLAYGROUND_K8S_API_PORT=$api PLAYGROUND_K8S_ETCD_PORT=$etcd PLAYGROUND_K8S_ETCD_PEER_PORT=$peer
+  if bash .ci/test-cluster.sh start >"${TMPDIR:-/tmp}/sqlflow-playground-bench-k8s.log" 2>&1; then
+    trap 'bash .ci/test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
+    if [[ -f $PLAYGROUND_K8S_DIR/controller-manager.pid ]]; then
+      kill "$(cat "$PLAYGROUND_K8S_DIR/controller-manager.pid")" 2>/dev/null || true
+      rm -f "$PLAYGROUND_K8S_DIR/controller-manager.pid"
+    fi
+    args+=("--kube-env=$PLAYGROUND_K8S_DIR/env")
+    echo "bench: private API server for the real-API part at https://127.0.0.1:$PLAYGROUND_K8S_API_PORT" >&2
+  else
+    echo "bench: no real API server (.ci/test-cluster.sh start failed, see ${TMPDIR:-/tmp}/sqlflow-playground-bench-k8s.log):" \
+      "local mode only" >&2
+  fi
+fi
+
 # The load generator's own JVM: small heap, serial GC, small stacks (64+ threads), so it leaves the cores
 # to the server as far as a load generator on the same machine can.
-exec java -Xss256k -Xmx1g -XX:+UseSerialGC bench/Bench.java "$@"
+java -Xss256k -Xmx1g -XX:+UseSerialGC bench/Bench.java "${args[@]}"

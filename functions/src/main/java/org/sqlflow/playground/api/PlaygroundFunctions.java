@@ -9,6 +9,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.sqlflow.playground.cluster.DatabaseProvisioner;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
+import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.reaper.ReapReport;
 import org.sqlflow.playground.reaper.ReapRequest;
@@ -23,7 +24,7 @@ import org.sqlflow.playground.reaper.Reaper;
 public class PlaygroundFunctions {
 
     @Bean(name = {"createDb", "create_db"})
-    Function<UserRequest, CreateDbReply> createDb(DatabaseProvisioner provisioner, MeterRegistry meters) {
+    Function<UserRequest, CreateDbReply> createDb(KnownDatabases provisioner, MeterRegistry meters) {
         return request -> {
             DatabaseProvisioner.Provisioned p = provisioner.createOrGet(UserKey.of(request.userId()));
             meters.counter("playground.databases.requested", "outcome", p.created() ? "created" : "existing")

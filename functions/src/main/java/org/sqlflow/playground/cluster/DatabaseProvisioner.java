@@ -131,7 +131,11 @@ public class DatabaseProvisioner {
 
     /** The user's Service, owned by the root and selecting the pod that serves the user. */
     private void ensureService(UserKey user, Deployment owner) {
-        io.fabric8.kubernetes.api.model.Service service = createOrFetch(
+        // Read first: a repeated create_db (the common case) then makes no write attempt, where create-first
+        // cost a POST answered 409 and a GET (measured by bench/).
+        io.fabric8.kubernetes.api.model.Service existing =
+                client.services().inNamespace(namespace).withName(user.resourceName()).get();
+        io.fabric8.kubernetes.api.model.Service service = existing != null ? existing : createOrFetch(
                 () -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
                 () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
         if (!ownedBy(service, owner)

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,6 +16,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 import org.sqlflow.playground.api.ApiEdgeFilter;
+import org.sqlflow.playground.api.HeartBeatReply;
+import org.sqlflow.playground.api.UserRequest;
 import org.sqlflow.playground.certs.ClientCertificateTrustManager;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
@@ -23,6 +26,7 @@ import org.sqlflow.playground.cluster.DatabaseRoots;
 import org.sqlflow.playground.cluster.ExpiryPolicy;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
+import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.cluster.WarmPool;
 import org.sqlflow.playground.identity.IdentityResolver;
 import org.sqlflow.playground.reaper.Reaper;
@@ -97,6 +101,12 @@ public class PlaygroundConfiguration {
     }
 
     @Bean
+    KnownDatabases knownDatabases(DatabaseProvisioner provisioner, DatabaseDirectory directory, HeartbeatLedger ledger,
+            ExpiryPolicy expiry, Clock clock) {
+        return new KnownDatabases(provisioner, directory, ledger, expiry, clock);
+    }
+
+    @Bean
     HeartbeatRecorder heartbeatRecorder(DatabaseRoots roots, DatabaseDirectory directory, HeartbeatLedger ledger,
             ExpiryPolicy expiry, Clock clock) {
         return new HeartbeatRecorder(roots, directory, ledger, expiry, clock);
@@ -111,9 +121,9 @@ public class PlaygroundConfiguration {
 
     @Bean
     FilterRegistrationBean<ApiEdgeFilter> apiEdgeFilter(PlaygroundProperties props, IdentityResolver identities,
-            MeterRegistry meters) {
+            MeterRegistry meters, ObjectProvider<Function<UserRequest, HeartBeatReply>> heartBeat) {
         ApiEdgeFilter filter = new ApiEdgeFilter(props.api().functions(), props.api().maxBodyBytes(), identities,
-                props.api().reaperOpenToMesh(), props.database().retryAfter(), meters);
+                props.api().reaperOpenToMesh(), props.database().retryAfter(), meters, heartBeat.getIfUnique());
         FilterRegistrationBean<ApiEdgeFilter> registration = new FilterRegistrationBean<>(filter);
         registration.addUrlPatterns("/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);

@@ -1,6 +1,14 @@
 package org.sqlflow.playground.cluster;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.testing.MockTestCluster;
+import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.TestCluster;
 
 /** The provisioning scenarios on fabric8's mock API server (fast tier). */
@@ -9,5 +17,42 @@ class MockProvisioningTest extends ProvisioningScenarios {
     @Override
     protected TestCluster newCluster() {
         return new MockTestCluster();
+    }
+
+    @Test
+    void createDbForAKnownDatabaseIsAnsweredFromTheCacheUntilItChangesOrHalfATtlPasses() {
+        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        kubeletFor("alice");
+        KnownDatabases known = new KnownDatabases(p.provisioner, p.directory, p.ledger, p.expiry, clock);
+        UserKey alice = UserKey.of("alice");
+        String dataSource = known.createOrGet(alice).dataSource();
+        eventually(() -> DatabaseObjects.isReady(p.directory.cached(alice)), "the cache shows the ready root");
+        assertThat(known.createOrGet(alice).dataSource()).isEqualTo(dataSource);
+
+        MockTestCluster mock = (MockTestCluster) cluster;
+        int before = mock.requestCount();
+        DatabaseProvisioner.Provisioned cached = known.createOrGet(alice);
+        assertThat(cached.dataSource()).isEqualTo(dataSource);
+        assertThat(cached.created()).isFalse();
+        assertThat(mock.requestCount()).as("API requests for a known database").isEqualTo(before);
+
+        // Condemned by the reaper, as the cache shows: the full path runs and takes the condemnation back.
+        cluster.admin().apps().deployments().inNamespace(cluster.namespace()).withName(alice.resourceName()).edit(d -> {
+            Map<String, String> a = new HashMap<>(d.getMetadata().getAnnotations());
+            a.put(PlaygroundLabels.REAPING, "2020-01-01T00:00:00Z");
+            d.getMetadata().setAnnotations(a);
+            return d;
+        });
+        eventually(() -> DatabaseRoots.isCondemned(p.directory.cached(alice)), "the cache shows the condemnation");
+        assertThat(known.createOrGet(alice).dataSource()).isEqualTo(dataSource);
+        assertThat(DatabaseRoots.isCondemned(p.roots.get(alice))).as("condemnation taken back").isFalse();
+
+        // Half a TTL after the last full call, the full path runs again.
+        eventually(() -> !DatabaseRoots.isCondemned(p.directory.cached(alice)), "the cache shows the rescue");
+        known.createOrGet(alice);
+        clock.advance(p.expiry.ttl().dividedBy(2));
+        before = mock.requestCount();
+        assertThat(known.createOrGet(alice).dataSource()).isEqualTo(dataSource);
+        assertThat(mock.requestCount()).as("API requests after half a TTL").isGreaterThan(before);
     }
 }
