@@ -70,11 +70,6 @@ public class KnownDatabases {
         return p;
     }
 
-    /** Called when this instance learns the database is gone. */
-    public void forget(UserKey user) {
-        known.remove(user.key());
-    }
-
     private static String uid(Deployment root) {
         return root == null || root.getMetadata() == null ? null : root.getMetadata().getUid();
     }
