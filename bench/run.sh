@@ -34,7 +34,9 @@ for a in "$@"; do
   args+=("$a")
 done
 if [[ $real == auto ]]; then
-  export PLAYGROUND_K8S_DIR=${BENCH_K8S_DIR:-${TMPDIR:-/tmp}/sqlflow-playground-bench-k8s}
+  # A directory of this run's own: test-cluster.sh start first stops whatever runs from its directory, so a
+  # shared one would let two benchmark runs on one machine stop each other's API server.
+  export PLAYGROUND_K8S_DIR=${BENCH_K8S_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/sqlflow-playground-bench-k8s.XXXXXX")}
   # Ports: the first free triple from 36443/43791/43801 on (other clusters may run on this machine).
   in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
   for off in 0 10 20 30 40 50; do
@@ -43,8 +45,8 @@ if [[ $real == auto ]]; then
     if ! in_use $api && ! in_use $etcd && ! in_use $peer; then break; fi
   done
   export PLAYGROUND_K8S_API_PORT=$api PLAYGROUND_K8S_ETCD_PORT=$etcd PLAYGROUND_K8S_ETCD_PEER_PORT=$peer
-  if bash .ci/test-cluster.sh start >"${TMPDIR:-/tmp}/sqlflow-playground-bench-k8s.log" 2>&1; then
-    trap 'bash .ci/test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
+  if bash .ci/test-cluster.sh start >"$PLAYGROUND_K8S_DIR.log" 2>&1; then
+    trap 'bash .ci/test-cluster.sh stop >/dev/null 2>&1 || true; [[ -n ${BENCH_K8S_DIR:-} ]] || rm -rf "$PLAYGROUND_K8S_DIR"' EXIT
     if [[ -f $PLAYGROUND_K8S_DIR/controller-manager.pid ]]; then
       kill "$(cat "$PLAYGROUND_K8S_DIR/controller-manager.pid")" 2>/dev/null || true
       rm -f "$PLAYGROUND_K8S_DIR/controller-manager.pid"
@@ -52,7 +54,7 @@ if [[ $real == auto ]]; then
     args+=("--kube-env=$PLAYGROUND_K8S_DIR/env")
     echo "bench: private API server for the real-API part at https://127.0.0.1:$PLAYGROUND_K8S_API_PORT" >&2
   else
-    echo "bench: no real API server (.ci/test-cluster.sh start failed, see ${TMPDIR:-/tmp}/sqlflow-playground-bench-k8s.log):" \
+    echo "bench: no real API server (.ci/test-cluster.sh start failed, see $PLAYGROUND_K8S_DIR.log):" \
       "local mode only" >&2
   fi
 fi

@@ -18,6 +18,12 @@ public class PlaygroundApplication {
         if (args.length > 0 && args[0].equals("certs")) {
             System.exit(CertsCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
         }
+        // The server's PKCS12 key stores (Spring's PEM SSL bundle, Tomcat's key managers, MutualTls) live in
+        // memory only and are never written out; the JDK's default 10,000 PBKDF2 rounds to protect and then
+        // unprotect each key there were several percent of start-up CPU (measured by bench/ with JFR).
+        if (System.getProperty("keystore.pkcs12.keyPbeIterationCount") == null) {
+            System.setProperty("keystore.pkcs12.keyPbeIterationCount", "1");
+        }
         LaunchOptions options = LaunchOptions.parse(args);
         SpringApplication app = new SpringApplication(PlaygroundApplication.class);
         if (options.devCertificates() != null) {

@@ -70,11 +70,6 @@ public class KnownDatabases {
         return p;
     }
 
-    /** Called when this instance learns the database is gone. */
-    public void forget(UserKey user) {
-        known.remove(user.key());
-    }
-
     /** The Deployment whose pod serves the root's user: its own, or the warm-pool database it claims. */
     private Deployment serving(Deployment root) {
         String pooled = DatabaseObjects.claimOf(root);
