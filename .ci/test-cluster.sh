@@ -645,6 +645,9 @@ node_start() {
   printf '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"sqlflow-playground-test-nodes"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"system:node"},"subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"Group","name":"system:nodes"}]}' |
     api_post /apis/rbac.authorization.k8s.io/v1/clusterrolebindings >/dev/null
 
+  # Not start's umask 077: containerd and the kubelet make the pods' root file systems, /etc/hosts and
+  # volumes with it, and a database that drops to its own user could not read or traverse them.
+  umask 022
   launch containerd containerd --config "$NODE_DIR/containerd/config.toml"
   STARTED+=(containerd)
   wait_until "containerd" containerd containerd_up
@@ -661,6 +664,7 @@ node_start() {
     --hostname-override="$NODE_NAME" --node-ip="$NODE_HOST_IP" --pod-infra-container-image="$PAUSE_IMAGE" \
     --cgroup-root="$NODE_CGROUP"
   STARTED+=(kubelet)
+  umask 077
   wait_until "node $NODE_NAME Ready" kubelet node_ready
   log "node $NODE_NAME Ready after $(elapsed "$t0") (pods in $NODE_POD_SUBNET, cgroup $NODE_CGROUP)"
 }
