@@ -288,6 +288,11 @@ status() {
 #   paths     containerd, CNI and the kubelet hard-code /run/containerd, /var/lib/cni, /var/log/pods and
 #             /var/log/containers: what they add there is removed
 readonly NODE_NAME=playground-node
+# The node takes only pods of namespaces that tolerate this taint, by the namespace annotation
+# scheduler.alpha.kubernetes.io/defaultTolerations (admission plugin PodTolerationRestriction) that the node tier's
+# tests set: the real-API tier's pods (images it never runs) stay Pending as without a node, and the product's pod
+# spec stays as it is.
+readonly NODE_TAINT=sqlflow-playground.org/node-tier=true:NoSchedule
 NODE=${PLAYGROUND_K8S_NODE:-false}
 # 198.18.0.0/15 is reserved for benchmarking (RFC 2544): never routed on the internet and not a LAN range, so
 # pod addresses cannot shadow a real network (100.64/10 can: carrier-grade NAT and VPNs use it). A /24 of it;
@@ -648,7 +653,10 @@ node_start() {
   # Not start's umask 077: containerd and the kubelet make the pods' root file systems, /etc/hosts and
   # volumes with it, and a database that drops to its own user could not read or traverse them.
   umask 022
-  launch containerd containerd --config "$NODE_DIR/containerd/config.toml"
+  # No image is ever pulled (they are imported above): a pull would go to a proxy on a closed loopback port,
+  # never to a registry.
+  launch containerd env HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY= \
+    containerd --config "$NODE_DIR/containerd/config.toml"
   STARTED+=(containerd)
   wait_until "containerd" containerd containerd_up
   for img in pause mariadb; do
@@ -662,7 +670,7 @@ node_start() {
     --container-runtime=remote --container-runtime-endpoint="unix://$NODE_DIR/containerd.sock" \
     --root-dir="$NODE_DIR/kubelet" --cert-dir="$NODE_DIR/kubelet-pki" --volume-plugin-dir="$NODE_DIR/volume-plugins" \
     --hostname-override="$NODE_NAME" --node-ip="$NODE_HOST_IP" --pod-infra-container-image="$PAUSE_IMAGE" \
-    --cgroup-root="$NODE_CGROUP"
+    --cgroup-root="$NODE_CGROUP" --register-with-taints="$NODE_TAINT"
   STARTED+=(kubelet)
   umask 077
   wait_until "node $NODE_NAME Ready" kubelet node_ready
@@ -885,7 +893,8 @@ write_env() {
         PLAYGROUND_K8S_NODE_NAME "$NODE_NAME" \
         PLAYGROUND_K8S_NODE_IMAGE "$MARIADB_IMAGE" \
         PLAYGROUND_K8S_NODE_ROOT_DIR "$NODE_DIR/kubelet" \
-        PLAYGROUND_K8S_POD_SUBNET "$NODE_POD_SUBNET"
+        PLAYGROUND_K8S_POD_SUBNET "$NODE_POD_SUBNET" \
+        PLAYGROUND_K8S_NODE_TAINT "$NODE_TAINT"
     fi
   } >"$DIR/env"
 }
@@ -966,7 +975,10 @@ start() {
   # --insecure-port=0: 1.20 still opens an unauthenticated port 8080 by default.
   # --endpoint-reconciler-type=none: nothing could reach the `kubernetes` Service's endpoint anyway.
   # --service-cluster-ip-range: only an API field here (Service IPs), routed nowhere.
-  launch apiserver "$BIN/kube-apiserver" \
+  # With the node: namespaces may carry default tolerations (see NODE_TAINT).
+  local -a node_flags=()
+  if node_enabled; then node_flags=(--enable-admission-plugins=PodTolerationRestriction); fi
+  launch apiserver "$BIN/kube-apiserver" "${node_flags[@]}" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" --insecure-port=0 \
     --cert-dir="$DIR/pki" --tls-cert-file="$DIR/pki/apiserver.crt" --tls-private-key-file="$DIR/pki/apiserver.key" \

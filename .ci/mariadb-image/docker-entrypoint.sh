@@ -32,6 +32,9 @@ PW=$(lit "$ROOT_PW")
 umask 077
 {
   # The init file runs at every start: a restarted container keeps its data and gets the current password.
+  # mariadb-install-db also makes root@127.0.0.1, root@::1 and root@<hostname> without a password; as more
+  # specific hosts they would win over root@'%' for TCP logins (the readiness probe's), so only two roots stay.
+  echo "DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', $(lit root)@$(lit "$(cat /proc/sys/kernel/hostname)");"
   echo "CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY $PW;"
   echo "ALTER USER 'root'@'%' IDENTIFIED BY $PW;"
   echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $PW;"

@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.function.Supplier;
 
@@ -138,6 +139,13 @@ class RealNodeEndToEndTest {
     static synchronized RealApiTestCluster cluster() {
         if (cluster == null) {
             cluster = new RealApiTestCluster(RealNodeEndToEndTest.class);
+            cluster.admin().namespaces().withName(cluster.namespace()).edit(n -> {
+                Map<String, String> annotations = new java.util.HashMap<>(
+                        Objects.requireNonNullElse(n.getMetadata().getAnnotations(), Map.of()));
+                annotations.putAll(RealNode.settings().tolerationAnnotation());
+                n.getMetadata().setAnnotations(annotations);
+                return n;
+            });
         }
         return cluster;
     }

@@ -23,7 +23,20 @@ public final class RealNode {
             + " and `PLAYGROUND_K8S_NODE=true bash .ci/test-cluster.sh start`";
 
     /** What a test needs to know about the node. */
-    public record Settings(String nodeName, String image, Path kubeletRootDir, String podSubnet) {
+    public record Settings(String nodeName, String image, Path kubeletRootDir, String podSubnet, String taint) {
+
+        /**
+         * The namespace annotation that lets a namespace's pods onto the node: admission (PodTolerationRestriction)
+         * adds the toleration of the node's taint ({@code key=value:Effect}) to every pod there, so the product's
+         * pod spec stays as it is.
+         */
+        public Map<String, String> tolerationAnnotation() {
+            int eq = taint.indexOf('=');
+            int colon = taint.lastIndexOf(':');
+            return Map.of("scheduler.alpha.kubernetes.io/defaultTolerations", String.format(
+                    "[{\"key\":\"%s\",\"operator\":\"Equal\",\"value\":\"%s\",\"effect\":\"%s\"}]",
+                    taint.substring(0, eq), taint.substring(eq + 1, colon), taint.substring(colon + 1)));
+        }
 
         /** True for an address of the node's pod range (a /24: its first three octets). */
         public boolean inPodSubnet(String ip) {
@@ -89,11 +102,12 @@ public final class RealNode {
         String image = vars.get("PLAYGROUND_K8S_NODE_IMAGE");
         String root = vars.get("PLAYGROUND_K8S_NODE_ROOT_DIR");
         String subnet = vars.get("PLAYGROUND_K8S_POD_SUBNET");
-        if (image == null || root == null || subnet == null) {
+        String taint = vars.get("PLAYGROUND_K8S_NODE_TAINT");
+        if (image == null || root == null || subnet == null || taint == null || !taint.matches("[^=]+=[^:]*:\\w+")) {
             throw new IllegalStateException("the env file names node " + node
-                    + " but not its image, kubelet root or pod range; restart the test cluster");
+                    + " but not its image, kubelet root, pod range or taint; restart the test cluster");
         }
-        return new Settings(node, image, Path.of(root), subnet);
+        return new Settings(node, image, Path.of(root), subnet, taint);
     }
 
     private static void probe(Settings s) {
