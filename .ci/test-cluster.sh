@@ -13,7 +13,7 @@
 # Debian packages, so database pods really run (see "node tier" below for what it does to the host).
 # Kubernetes 1.20 has no batch/v1 CronJob (only batch/v1beta1).
 #
-#   test-cluster.sh build    install packages, build the binaries once (one make, about 12 min on 2 cores),
+#   test-cluster.sh build    install packages, build the binaries once (one make, about 14 min on 2 idle cores),
 #                            with the node: also the pause and MariaDB images (a few minutes)
 #   test-cluster.sh start    (re)start the cluster, write $PLAYGROUND_K8S_DIR/env
 #   test-cluster.sh stop     stop it (idempotent); with the node: restore the host and fail unless it is clean
