@@ -444,7 +444,10 @@ build_node() {
 
 # ---- the host record
 
+# The v1 hierarchies the tier's processes join; runc also makes the pods' cgroups in the v2 one of a hybrid
+# machine, so clean-up and the check cover that too.
 cgroup_hierarchies() { awk '$3 == "cgroup" { print $2 }' /proc/mounts; }
+all_cgroup_hierarchies() { awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/mounts; }
 
 # The tier's processes: everything in its cgroup tree.
 cgroup_pids() {
@@ -516,7 +519,7 @@ make_cgroup() {
         cat "$(dirname "$h$path")/cpuset.mems" >"$h$path/cpuset.mems"
       fi
     done
-  done < <(cgroup_hierarchies)
+  done < <(all_cgroup_hierarchies)
   echo "$NODE_MEMORY_LIMIT" >"/sys/fs/cgroup/memory$cg/memory.limit_in_bytes"
   NODE_CGROUP=$cg
   # launch() puts each process of the tier into the cgroup of every hierarchy.
@@ -757,7 +760,7 @@ remove_cgroups() {
   while read -r h; do
     [[ -d $h$cg ]] || continue
     find "$h$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-  done < <(cgroup_hierarchies)
+  done < <(all_cgroup_hierarchies)
   if [[ -f $HOST_RECORD/cgroups-made ]]; then
     while read -r d; do rmdir "$d" 2>/dev/null || true; done < <(tac "$HOST_RECORD/cgroups-made")
   fi
@@ -769,7 +772,7 @@ check_host() {
   [[ -z $(cgroup_pids) ]] || bad+=("processes still in the tier's cgroup: $(cgroup_pids | tr '\n' ' ')")
   if [[ -f $HOST_RECORD/cgroup ]]; then
     cg=$(cat "$HOST_RECORD/cgroup")
-    while read -r h; do [[ ! -d $h$cg ]] || bad+=("cgroup $h$cg still exists"); done < <(cgroup_hierarchies)
+    while read -r h; do [[ ! -d $h$cg ]] || bad+=("cgroup $h$cg still exists"); done < <(all_cgroup_hierarchies)
     if [[ -f $HOST_RECORD/cgroups-made ]]; then
       while read -r h; do [[ ! -d $h ]] || bad+=("cgroup $h still exists"); done <"$HOST_RECORD/cgroups-made"
     fi
