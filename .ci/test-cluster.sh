@@ -7,28 +7,39 @@
 # references. Why built from Debian's source package: it carries a full vendor/ tree,
 # so the build needs nothing from the network beyond a Debian mirror.
 #
-# There is no kubelet: pods stay Pending, and tests that need a running pod set its
-# status themselves. Kubernetes 1.20 has no batch/v1 CronJob (only batch/v1beta1).
+# Without a node there is no kubelet: pods stay Pending, and tests that need a running pod set
+# its status themselves. With PLAYGROUND_K8S_NODE=true (root only) a real node joins: kubelet,
+# kube-scheduler, Debian's containerd, runc and CNI plugins, and a MariaDB image built here from
+# Debian packages, so database pods really run (see "node tier" below for what it does to the host).
+# Kubernetes 1.20 has no batch/v1 CronJob (only batch/v1beta1).
 #
-#   test-cluster.sh build    install packages, build the binaries once (about 8 min on 2 cores)
+#   test-cluster.sh build    install packages, build the binaries once (one make, about 14 min on 2 idle cores),
+#                            with the node: also the pause and MariaDB images (a few minutes)
 #   test-cluster.sh start    (re)start the cluster, write $PLAYGROUND_K8S_DIR/env
-#   test-cluster.sh stop     stop it (idempotent)
-#   test-cluster.sh status   exit 0 when all three processes run
+#   test-cluster.sh stop     stop it (idempotent); with the node: restore the host and fail unless it is clean
+#   test-cluster.sh status   exit 0 when all processes run
 #
 # Settings (environment):
 #   PLAYGROUND_K8S_CACHE   binaries and sources   (default /var/cache/sqlflow-playground/k8s-1.20.2)
 #   PLAYGROUND_K8S_DIR     runtime dir, wiped by start (default /tmp/sqlflow-playground-k8s)
 #   PLAYGROUND_K8S_API_PORT, PLAYGROUND_K8S_ETCD_PORT, PLAYGROUND_K8S_ETCD_PEER_PORT
 #   PLAYGROUND_K8S_START_TIMEOUT  seconds to wait for readiness (default 120)
+#   PLAYGROUND_K8S_NODE           true: build and start the node tier as well (default false)
+#   PLAYGROUND_K8S_POD_SUBNET, PLAYGROUND_K8S_BRIDGE, PLAYGROUND_K8S_KUBELET_PORT, PLAYGROUND_K8S_NODE_MEMORY
+#                                 the node's pod range (a /24 of 198.18.0.0/15, default 198.18.0.0/24), bridge
+#                                 (default sfpg0), kubelet port (default 10250) and memory limit (default 1536M)
 #   PLAYGROUND_DEBIAN_MIRROR      Debian mirror for the source package (default: the one apt uses)
 set -euo pipefail
 
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly K8S_VERSION=1.20.2
 # Pinned: the mirror only carries bookworm's current revision. If a later update
 # replaces it, point PLAYGROUND_DEBIAN_MIRROR at snapshot.debian.org/archive/debian/<date>.
 readonly DEB_VERSION=1.20.5+really1.20.2-1.1+deb12u1
 readonly SRC_TREE=kubernetes-1.20.5+really1.20.2
-readonly BINARIES=(kube-apiserver kube-controller-manager)
+# One `make` builds every binary either tier needs, so a cache is always of one build, one fix.
+# No kube-proxy and no kubectl: no test needs a Service's virtual IP, and the script talks to the API with curl.
+readonly BINARIES=(kube-apiserver kube-controller-manager kubelet kube-scheduler)
 
 CACHE=${PLAYGROUND_K8S_CACHE:-/var/cache/sqlflow-playground/k8s-$K8S_VERSION}
 BIN=$CACHE/bin
@@ -72,9 +83,14 @@ missing_packages() {
   for pair in "$@"; do have "${pair%%:*}" || printf '%s\n' "${pair#*:}"; done
 }
 
+# Usable only if built by this script's build (BUILD-INFO records the reflect2 fix and what was built):
+# binaries made some other way are rebuilt, all of them in one make.
 have_binaries() {
   local b
-  for b in "${BINARIES[@]}"; do [[ -x $BIN/$b ]] || return 1; done
+  [[ -f $BIN/BUILD-INFO ]] && grep -q '^reflect2 1\.0\.2' "$BIN/BUILD-INFO" || return 1
+  for b in "${BINARIES[@]}"; do
+    [[ -x $BIN/$b ]] && grep -qE "^binaries( .*)? $b( |\$)" "$BIN/BUILD-INFO" || return 1
+  done
 }
 
 # The mirror this machine's apt already uses: the first non-security archive, deb822 or one-line format.
@@ -120,8 +136,7 @@ build() {
     mapfile -t pkgs < <(missing_packages "${RUNTIME_NEEDS[@]}")
     apt_install no "${pkgs[@]}"
     log "reusing $BIN ($("$BIN/kube-apiserver" --version))"
-    [[ -f $BIN/BUILD-INFO ]] || log "WARNING: $BIN was not built by this script and may lack the reflect2 fix" \
-      "(API server crash on pretty/YAML responses); to rebuild: rm $BIN/kube-apiserver && $0 build"
+    if node_enabled; then build_node; fi
     return
   fi
 
@@ -129,7 +144,11 @@ build() {
   # Two concurrent builds would share the source dir and each burn minutes of CPU.
   exec {lock}>"$CACHE/.build.lock"
   flock "$lock"
-  if have_binaries; then log "another build just finished: reusing $BIN"; return; fi
+  if have_binaries; then
+    log "another build just finished: reusing $BIN"
+    if node_enabled; then build_node; fi
+    return
+  fi
 
   APT_UPDATE=no
   add_deb_src
@@ -156,7 +175,7 @@ build() {
   # caches inside the tree, which is deleted below.
   (cd "$src/$SRC_TREE" &&
     env -u GOFLAGS -u GOROOT PATH="/usr/lib/go/bin:$PATH" GOPROXY=off CGO_ENABLED=0 HOME="$src/$SRC_TREE/.home" \
-      make WHAT="cmd/kube-apiserver cmd/kube-controller-manager")
+      make WHAT="${BINARIES[*]/#/cmd/}")
 
   local b
   for b in "${BINARIES[@]}"; do
@@ -167,9 +186,12 @@ build() {
   # _output alone is about 2 GB (Go build cache); the extracted tree is re-made by every
   # build anyway. The downloaded source archives stay, so a rebuild needs no download.
   rm -rf "${src:?}/$SRC_TREE"
-  printf 'kubernetes source %s\nreflect2 %s (Debian golang-github-modern-go-reflect2-dev)\n%s\n' "$DEB_VERSION" \
-    "$(dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev)" "$(/usr/lib/go/bin/go version)" >"$BIN/BUILD-INFO"
+  printf 'kubernetes source %s\nreflect2 %s (Debian golang-github-modern-go-reflect2-dev)\n%s\nbinaries %s\n' "$DEB_VERSION" \
+    "$(dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev)" "$(/usr/lib/go/bin/go version)" \
+    "${BINARIES[*]}" >"$BIN/BUILD-INFO.tmp"
+  mv -f "$BIN/BUILD-INFO.tmp" "$BIN/BUILD-INFO"
   log "built into $BIN ($("$BIN/kube-apiserver" --version))"
+  if node_enabled; then build_node; fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -191,9 +213,15 @@ running() { local pid; pid=$(pid_of "$1") && ours "$pid"; }
 
 # setsid: the processes must outlive this script and not receive the terminal's Ctrl-C
 # or a CI step's process-group kill meant for the script that called `start`.
+# With the node, every process goes into the tier's cgroup (CGROUP_PROCS) before it execs.
 launch() {
   local name=$1; shift
-  setsid "$@" </dev/null >"$DIR/logs/$name.log" 2>&1 &
+  if [[ -n ${CGROUP_PROCS:-} ]]; then
+    # shellcheck disable=SC2016
+    setsid sh -c 'for f in $0; do echo $$ >"$f"; done; exec "$@"' "$CGROUP_PROCS" "$@" </dev/null >"$DIR/logs/$name.log" 2>&1 &
+  else
+    setsid "$@" </dev/null >"$DIR/logs/$name.log" 2>&1 &
+  fi
   echo $! >"$DIR/$name.pid"
 }
 
@@ -216,14 +244,17 @@ stop_one() {
 
 stop() {
   local c
-  for c in "${COMPONENTS[@]}"; do stop_one "$c"; done
   # Whoever sources env later must not find a cluster that is gone.
   rm -f "$DIR/env"
+  if [[ -n $(cgroup_pids) ]]; then log "node tier $(node_memory)"; fi
+  for c in "${NODE_COMPONENTS[@]}" "${COMPONENTS[@]}"; do stop_one "$c"; done
+  node_restore
 }
 
 status() {
-  local c pid up=0
-  for c in "${COMPONENTS[@]}"; do
+  local c pid up=0 all=("${COMPONENTS[@]}")
+  if [[ -d $HOST_RECORD ]]; then all+=("${NODE_COMPONENTS[@]}"); fi
+  for c in "${all[@]}"; do
     if running "$c"; then
       pid=$(pid_of "$c"); up=$((up + 1))
       echo "$c: running (pid $pid)"
@@ -234,7 +265,530 @@ status() {
   if running apiserver; then
     if api_get /readyz >/dev/null; then echo "api: ready at $API_URL (source $DIR/env)"; else echo "api: not ready"; fi
   fi
-  ((up == ${#COMPONENTS[@]})) || return 3
+  if [[ -d $HOST_RECORD ]]; then
+    if running kubelet && node_ready; then echo "node: $NODE_NAME Ready"; else echo "node: not ready"; fi
+    node_memory
+  fi
+  ((up == ${#all[@]})) || return 3
+}
+
+# ---------------------------------------------------------------------------------------------
+# node tier: a real kubelet, containerd and scheduler, so that database pods really run (root only)
+#
+# Everything the node changes on the host is recorded before it is changed, restored by `stop` (also after a
+# failed or killed run: `start` stops first), then checked: `stop` fails when the host is not as it was.
+#   cgroups   every process of the tier (the API tier's too) and every pod lives under one cgroup, made below
+#             the memory cgroup of whoever runs `start` (kubelet --cgroup-root), with a memory limit
+#   sysctls   the kubelet sets vm.overcommit_memory, vm.panic_on_oom, kernel.panic, kernel.panic_on_oops and
+#             kernel.keys.*: restored from the record
+#   network   one bridge made here, with the host end of the pod range; pods get no default route, nothing
+#             masquerades or forwards: pods reach this host and each other, nothing else. No kube-proxy, so no
+#             iptables rules at all (checked against the record)
+#   mounts    only under $DIR (containerd's state, network namespaces, the kubelet's root)
+#   paths     containerd, CNI and the kubelet hard-code /run/containerd, /var/lib/cni, /var/log/pods and
+#             /var/log/containers: what they add there is removed
+readonly NODE_NAME=playground-node
+# The node takes only pods of namespaces that tolerate this taint, by the namespace annotation
+# scheduler.alpha.kubernetes.io/defaultTolerations (admission plugin PodTolerationRestriction) that the node tier's
+# tests set: the real-API tier's pods (images it never runs) stay Pending as without a node, and the product's pod
+# spec stays as it is.
+readonly NODE_TAINT=sqlflow-playground.org/node-tier=true:NoSchedule
+NODE=${PLAYGROUND_K8S_NODE:-false}
+# 198.18.0.0/15 is reserved for benchmarking (RFC 2544): never routed on the internet and not a LAN range, so
+# pod addresses cannot shadow a real network (100.64/10 can: carrier-grade NAT and VPNs use it). A /24 of it;
+# the host end of the bridge is .1.
+NODE_POD_SUBNET=${PLAYGROUND_K8S_POD_SUBNET:-198.18.0.0/24}
+NODE_BRIDGE=${PLAYGROUND_K8S_BRIDGE:-sfpg0}
+KUBELET_PORT=${PLAYGROUND_K8S_KUBELET_PORT:-10250}
+NODE_MEMORY_LIMIT=${PLAYGROUND_K8S_NODE_MEMORY:-1536M}
+NODE_DIR=$DIR/node
+HOST_RECORD=$DIR/node-host # the host as it was before the node changed it
+IMAGES=$CACHE/images
+readonly MARIADB_IMAGE=localhost/sqlflow-playground-test/mariadb:10.11
+readonly PAUSE_IMAGE=localhost/sqlflow-playground-test/pause:3.4
+readonly NODE_COMPONENTS=(kubelet scheduler containerd)
+readonly NODE_NEEDS=(containerd:containerd ctr:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins
+  iptables-save:iptables ip:iproute2 sysctl:procps)
+readonly IMAGE_NEEDS=(debootstrap:debootstrap gcc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev)
+readonly HOST_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys
+  kernel.keys.root_maxbytes net.ipv4.ip_forward net.ipv4.conf.all.forwarding net.ipv4.conf.all.route_localnet
+  net.ipv6.conf.all.forwarding net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables)
+readonly HOST_PATHS=(/run/containerd /var/lib/cni /var/log/pods /var/log/containers /var/lib/kubelet /var/lib/containerd
+  /etc/cni /opt/cni)
+
+node_enabled() { [[ $NODE == true || $NODE == 1 || $NODE == yes ]]; }
+
+pod_prefix() { echo "${NODE_POD_SUBNET%.*}"; }
+NODE_HOST_IP=$(pod_prefix).1
+
+check_node_settings() {
+  [[ $NODE_POD_SUBNET =~ ^198\.1[89]\.[0-9]{1,3}\.0/24$ ]] ||
+    die "PLAYGROUND_K8S_POD_SUBNET must be a /24 inside 198.18.0.0/15 (reserved for testing), got '$NODE_POD_SUBNET'"
+  [[ $NODE_BRIDGE =~ ^[a-z0-9]{1,15}$ ]] || die "PLAYGROUND_K8S_BRIDGE must be a short interface name, got '$NODE_BRIDGE'"
+}
+
+# ---- the images: from Debian packages, packed as OCI archives, no registry
+
+image_recipe() {
+  # A new entrypoint or recipe makes new images.
+  { echo "recipe 2: debootstrap minbase bookworm + mariadb-server mariadb-client; static pause from $DEB_VERSION"
+    cat "$SCRIPT_DIR/mariadb-image/docker-entrypoint.sh"; } | sha256sum | cut -c1-16
+}
+
+have_images() {
+  [[ -f $IMAGES/mariadb.oci.tar && -f $IMAGES/pause.oci.tar && -f $IMAGES/IMAGE-INFO ]] &&
+    grep -qx "recipe $(image_recipe)" "$IMAGES/IMAGE-INFO"
+}
+
+# oci_archive ROOTFS NAME OUT ENTRYPOINT_JSON ENV_JSON PORTS_JSON: a one-layer OCI image archive of a directory.
+oci_archive() {
+  local rootfs=$1 name=$2 out=$3 entrypoint=$4 env=$5 ports=$6 w
+  w=$(mktemp -d "$IMAGES/oci.XXXXXX")
+  mkdir -p "$w/blobs/sha256"
+  # The directory becomes the image's "/": debootstrap makes it 0700, which no non-root user could traverse.
+  chmod 0755 "$rootfs"
+  tar -C "$rootfs" --numeric-owner --xattrs -cf "$w/layer.tar" .
+  local diff layer layer_size config config_size manifest manifest_size
+  diff=$(sha256sum "$w/layer.tar" | cut -d' ' -f1)
+  gzip -1 "$w/layer.tar"
+  layer=$(sha256sum "$w/layer.tar.gz" | cut -d' ' -f1)
+  layer_size=$(stat -c %s "$w/layer.tar.gz")
+  mv "$w/layer.tar.gz" "$w/blobs/sha256/$layer"
+  printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":%s,"Env":%s,"ExposedPorts":%s,"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$entrypoint" "$env" "$ports" "$diff" >"$w/config.json"
+  config=$(sha256sum "$w/config.json" | cut -d' ' -f1)
+  config_size=$(stat -c %s "$w/config.json")
+  mv "$w/config.json" "$w/blobs/sha256/$config"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}]}' \
+    "$config" "$config_size" "$layer" "$layer_size" >"$w/manifest.json"
+  manifest=$(sha256sum "$w/manifest.json" | cut -d' ' -f1)
+  manifest_size=$(stat -c %s "$w/manifest.json")
+  mv "$w/manifest.json" "$w/blobs/sha256/$manifest"
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"%s"}}]}' \
+    "$manifest" "$manifest_size" "$name" "${name##*:}" >"$w/index.json"
+  echo '{"imageLayoutVersion":"1.0.0"}' >"$w/oci-layout"
+  tar -C "$w" -cf "$out.tmp" oci-layout index.json blobs
+  mv -f "$out.tmp" "$out"
+  rm -rf "$w"
+}
+
+# Unmounts everything at or below a directory, deepest first (none of our paths has a space, which
+# mountinfo would escape).
+unmount_under() {
+  local root=${1%/} m
+  while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done < <(awk -v r="$root" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+}
+
+build_images() {
+  if have_images; then log "reusing the node's images in $IMAGES"; return; fi
+  ((EUID == 0)) || die "building the node's images needs root (debootstrap, chroot)"
+  mkdir -p "$IMAGES"
+  exec {ilock}>"$IMAGES/.build.lock"
+  flock "$ilock"
+  if have_images; then log "another build just made the images: reusing $IMAGES"; return; fi
+  local work=$IMAGES/work mirror t0 src=$CACHE/src orig
+  t0=$(date +%s%N)
+  mirror=$(debian_mirror)
+  unmount_under "$work"
+  rm -rf "$work"
+  mkdir -p "$work/pause" "$src"
+  trap 'unmount_under "'"$work"'"; rm -rf "'"$work"'"' EXIT
+
+  # The pause container, compiled from the binaries' source package.
+  orig=$src/kubernetes_${DEB_VERSION%-*}.orig.tar.gz
+  [[ -f $orig ]] || (cd "$src" && apt-get source --download-only "kubernetes=$DEB_VERSION")
+  tar -xzf "$orig" -C "$work/pause" --wildcards --strip-components=4 '*/build/pause/linux/pause.c'
+  gcc -Os -static -o "$work/pause/pause" "$work/pause/pause.c"
+  strip "$work/pause/pause"
+  rm "$work/pause/pause.c"
+  oci_archive "$work/pause" "$PAUSE_IMAGE" "$IMAGES/pause.oci.tar" '["/pause"]' '[]' '{}'
+
+  log "building the MariaDB image: debootstrap bookworm from $mirror, then mariadb-server (a few minutes)"
+  debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+    { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
+  # No service starts inside the chroot.
+  printf '#!/bin/sh\nexit 101\n' >"$work/rootfs/usr/sbin/policy-rc.d"
+  chmod +x "$work/rootfs/usr/sbin/policy-rc.d"
+  chroot "$work/rootfs" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends mariadb-server mariadb-client >"$work/apt.log" 2>&1 ||
+    { tail -20 "$work/apt.log" >&2; die "installing mariadb-server in the image failed"; }
+  chroot "$work/rootfs" apt-get clean
+  local version
+  # shellcheck disable=SC2016
+  version=$(chroot "$work/rootfs" dpkg-query -W -f='${Version}' mariadb-server)
+  rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/usr/share/doc/"* "$work/rootfs/usr/share/man/"* \
+    "$work/rootfs/var/lib/mysql/"* "$work/rootfs/usr/sbin/policy-rc.d" "$work/rootfs/var/log/"*.log
+  install -m 0755 "$SCRIPT_DIR/mariadb-image/docker-entrypoint.sh" "$work/rootfs/usr/local/bin/docker-entrypoint.sh"
+  # What the entrypoint and the playground's readiness probe run.
+  local tool
+  for tool in /bin/sh /usr/bin/mysql /usr/sbin/mariadbd /usr/bin/mariadb-install-db; do
+    [[ -x $work/rootfs$tool ]] || die "the MariaDB image lacks $tool"
+  done
+  oci_archive "$work/rootfs" "$MARIADB_IMAGE" "$IMAGES/mariadb.oci.tar" '["/usr/local/bin/docker-entrypoint.sh"]' \
+    '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","LANG=C.UTF-8"]' '{"3306/tcp":{}}'
+  printf 'recipe %s\nmariadb-server %s\n' "$(image_recipe)" "$version" >"$IMAGES/IMAGE-INFO"
+  unmount_under "$work"
+  rm -rf "$work"
+  trap - EXIT
+  log "images built in $(elapsed "$t0"): $MARIADB_IMAGE (MariaDB $version, $(du -h "$IMAGES/mariadb.oci.tar" | cut -f1)), $PAUSE_IMAGE"
+}
+
+build_node() {
+  local -a pkgs
+  mapfile -t pkgs < <(missing_packages "${NODE_NEEDS[@]}" "${IMAGE_NEEDS[@]}")
+  apt_install no "${pkgs[@]}"
+  build_images
+}
+
+# ---- the host record
+
+# The v1 hierarchies the tier's processes join; runc also makes the pods' cgroups in the v2 one of a hybrid
+# machine, so clean-up and the check cover that too.
+cgroup_hierarchies() { awk '$3 == "cgroup" { print $2 }' /proc/mounts; }
+all_cgroup_hierarchies() { awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/mounts; }
+
+# The tier's processes: everything in its cgroup tree.
+cgroup_pids() {
+  local cg
+  cg=$(cat "$HOST_RECORD/cgroup" 2>/dev/null) || return 0
+  [[ -d /sys/fs/cgroup/pids$cg ]] || return 0
+  find "/sys/fs/cgroup/pids$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -un
+}
+
+iptables_now() {
+  local t
+  for t in iptables ip6tables; do
+    command -v "$t-save" >/dev/null || continue
+    "$t-save" 2>/dev/null | sed -e '/^#/d' -e 's/ \[[0-9]*:[0-9]*\]$//' -e "s/^/$t /"
+  done
+}
+
+mounts_now() { awk '{ print $5 }' /proc/self/mountinfo | sort; }
+
+sysctls_now() {
+  local k
+  for k in "${HOST_SYSCTLS[@]}"; do
+    if [[ -e /proc/sys/${k//.//} ]]; then echo "$k=$(sysctl -n "$k")"; fi
+  done
+}
+
+host_paths_now() {
+  local p
+  for p in "${HOST_PATHS[@]}"; do
+    if [[ -e $p ]]; then find "$p" | sort; else echo "absent $p"; fi
+  done
+}
+
+links_now() { ip -o link show | awk -F': ' '{ print $2 }' | sed 's/@.*//' | sort; }
+
+record_host() {
+  mkdir -p "$HOST_RECORD"
+  sysctls_now >"$HOST_RECORD/sysctl"
+  iptables_now >"$HOST_RECORD/iptables"
+  mounts_now >"$HOST_RECORD/mounts"
+  host_paths_now >"$HOST_RECORD/paths"
+  links_now >"$HOST_RECORD/links"
+}
+
+# Another node tier (another PLAYGROUND_K8S_DIR) would restore the host to a state that includes ours.
+other_node_tier() {
+  local d
+  while read -r d; do
+    [[ -s $d/cgroup.procs ]] && { echo "${d#/sys/fs/cgroup/pids}"; return 0; }
+  done < <(find /sys/fs/cgroup/pids -maxdepth 4 -type d -name 'sqlflow-playground-test.*' 2>/dev/null)
+  return 1
+}
+
+make_cgroup() {
+  local base cg h level path
+  base=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
+  cg=${base%/}/sqlflow-playground-test.$(basename "$DIR")
+  echo "$cg" >"$HOST_RECORD/cgroup"
+  : >"$HOST_RECORD/cgroups-made"
+  while read -r h; do
+    path=
+    for level in ${cg//\// }; do
+      path=$path/$level
+      [[ -d $h$path ]] && continue
+      mkdir "$h$path"
+      echo "$h$path" >>"$HOST_RECORD/cgroups-made"
+      if [[ -f $h$path/cpuset.cpus ]]; then
+        cat "$(dirname "$h$path")/cpuset.cpus" >"$h$path/cpuset.cpus"
+        cat "$(dirname "$h$path")/cpuset.mems" >"$h$path/cpuset.mems"
+      fi
+    done
+  done < <(all_cgroup_hierarchies)
+  echo "$NODE_MEMORY_LIMIT" >"/sys/fs/cgroup/memory$cg/memory.limit_in_bytes"
+  NODE_CGROUP=$cg
+  # launch() puts each process of the tier into the cgroup of every hierarchy.
+  CGROUP_PROCS=$(cgroup_hierarchies | sed "s|\$|$cg/cgroup.procs|" | tr '\n' ' ')
+}
+
+node_prepare() {
+  ((EUID == 0)) || die "the node tier needs root (kubelet, containerd, network namespaces); without PLAYGROUND_K8S_NODE the API tier runs alone"
+  check_node_settings
+  local pair other
+  for pair in "${NODE_NEEDS[@]}"; do have "${pair%%:*}" || die "${pair%%:*} not found: run 'PLAYGROUND_K8S_NODE=true $0 build'"; done
+  have_images || die "no node images in $IMAGES: run 'PLAYGROUND_K8S_NODE=true $0 build'"
+  [[ -z $(awk -F: '$2 == "" && $3 != "/" { print }' /proc/self/cgroup) ]] ||
+    die "this machine runs cgroup v2 only; the node tier supports cgroup v1 (as kubelet 1.20's cgroupfs driver does best)"
+  if other=$(other_node_tier); then die "another node tier runs on this machine (cgroup $other)"; fi
+  ! ip link show "$NODE_BRIDGE" >/dev/null 2>&1 || die "network interface $NODE_BRIDGE exists and is not ours"
+  if ip -o addr show | grep -qF " inet $(pod_prefix)."; then die "$NODE_POD_SUBNET is in use on this machine"; fi
+
+  record_host
+  make_cgroup
+  mkdir -p "$NODE_DIR"/{containerd,kubelet,kubelet-pki,volume-plugins,cni/net.d,cni/ipam,runc}
+  # The bridge is made here, not by the CNI plugin: with our address on it and isGateway false, the plugin
+  # neither turns IP forwarding on nor gives pods a default route.
+  echo "$NODE_BRIDGE" >"$HOST_RECORD/bridge"
+  ip link add "$NODE_BRIDGE" type bridge
+  ip addr add "$NODE_HOST_IP/24" dev "$NODE_BRIDGE"
+  ip link set "$NODE_BRIDGE" up
+  write_node_config
+}
+
+write_node_config() {
+  local p
+  p=$(pod_prefix)
+  cat >"$NODE_DIR/cni/net.d/10-playground.conflist" <<CONF
+{"cniVersion": "0.4.0", "name": "sqlflow-playground-test", "plugins": [
+  {"type": "bridge", "bridge": "$NODE_BRIDGE", "isGateway": false, "isDefaultGateway": false, "ipMasq": false,
+   "hairpinMode": false,
+   "ipam": {"type": "host-local", "dataDir": "$NODE_DIR/cni/ipam",
+            "ranges": [[{"subnet": "$NODE_POD_SUBNET", "rangeStart": "$p.10", "rangeEnd": "$p.250"}]]}}
+]}
+CONF
+  cat >"$NODE_DIR/containerd/config.toml" <<CONF
+version = 2
+root = "$NODE_DIR/containerd/root"
+state = "$NODE_DIR/containerd/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+[grpc]
+  address = "$NODE_DIR/containerd.sock"
+[ttrpc]
+  address = "$NODE_DIR/containerd.sock.ttrpc"
+[debug]
+  address = ""
+  level = "warn"
+[metrics]
+  address = ""
+# Unused (the CRI plugin runs pods with runc v2), but containerd 1.6 needs it loaded; not in /run/containerd.
+[plugins."io.containerd.runtime.v1.linux"]
+  runtime_root = "$NODE_DIR/runc-v1"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$NODE_DIR/containerd/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMAGE"
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+  disable_apparmor = true
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        Root = "$NODE_DIR/runc"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$NODE_DIR/cni/net.d"
+    max_conf_num = 1
+CONF
+  # Pods resolve no names (the database needs none): without a nameserver no DNS query leaves a pod.
+  echo "options ndots:1" >"$NODE_DIR/resolv.conf"
+  cat >"$NODE_DIR/kubelet-config.yaml" <<CONF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: $NODE_HOST_IP
+port: $KUBELET_PORT
+readOnlyPort: 0
+healthzPort: 0
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: false}
+  x509: {clientCAFile: $DIR/pki/ca.crt}
+authorization: {mode: AlwaysAllow}
+cgroupDriver: cgroupfs
+cgroupRoot: $NODE_CGROUP
+cgroupsPerQOS: true
+failSwapOn: false
+makeIPTablesUtilChains: false
+clusterDomain: cluster.local
+resolvConf: $NODE_DIR/resolv.conf
+evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+serializeImagePulls: false
+maxPods: 20
+CONF
+}
+
+api_post() {
+  curl -sf --max-time 10 -A sqlflow-playground-test-cluster --cacert "$DIR/pki/ca.crt" --cert "$DIR/pki/admin.crt" \
+    --key "$DIR/pki/admin.key" -H 'Content-Type: application/json' -X POST --data-binary @- "$API_URL$1"
+}
+
+node_ready() {
+  api_get "/api/v1/nodes/$NODE_NAME" | tr -d ' \n' | grep -q '"type":"Ready","status":"True"'
+}
+
+containerd_up() { ctr --address "$NODE_DIR/containerd.sock" version >/dev/null 2>&1; }
+
+node_start() {
+  local t0 img
+  t0=$(date +%s%N)
+  # The node's identity (group system:nodes, bound below to the built-in role system:node) and the scheduler's.
+  issue node "/O=system:nodes/CN=system:node:$NODE_NAME" extendedKeyUsage=clientAuth
+  issue scheduler /CN=system:kube-scheduler extendedKeyUsage=clientAuth
+  write_kubeconfig "$DIR/node.kubeconfig" node
+  write_kubeconfig "$DIR/scheduler.kubeconfig" scheduler
+  printf '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"sqlflow-playground-test-nodes"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"system:node"},"subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"Group","name":"system:nodes"}]}' |
+    api_post /apis/rbac.authorization.k8s.io/v1/clusterrolebindings >/dev/null
+
+  # Not start's umask 077: containerd and the kubelet make the pods' root file systems, /etc/hosts and
+  # volumes with it, and a database that drops to its own user could not read or traverse them.
+  umask 022
+  # No image is ever pulled (they are imported above): a pull would go to a proxy on a closed loopback port,
+  # never to a registry.
+  launch containerd env HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY= \
+    containerd --config "$NODE_DIR/containerd/config.toml"
+  STARTED+=(containerd)
+  wait_until "containerd" containerd containerd_up
+  for img in pause mariadb; do
+    quiet ctr --address "$NODE_DIR/containerd.sock" -n k8s.io images import "$IMAGES/$img.oci.tar"
+  done
+  # Ports 0: it serves nothing, it only watches the API.
+  launch scheduler "$BIN/kube-scheduler" --kubeconfig="$DIR/scheduler.kubeconfig" --leader-elect=false \
+    --port=0 --secure-port=0
+  STARTED+=(scheduler)
+  launch kubelet "$BIN/kubelet" --config="$NODE_DIR/kubelet-config.yaml" --kubeconfig="$DIR/node.kubeconfig" \
+    --container-runtime=remote --container-runtime-endpoint="unix://$NODE_DIR/containerd.sock" \
+    --root-dir="$NODE_DIR/kubelet" --cert-dir="$NODE_DIR/kubelet-pki" --volume-plugin-dir="$NODE_DIR/volume-plugins" \
+    --hostname-override="$NODE_NAME" --node-ip="$NODE_HOST_IP" --pod-infra-container-image="$PAUSE_IMAGE" \
+    --cgroup-root="$NODE_CGROUP" --register-with-taints="$NODE_TAINT"
+  STARTED+=(kubelet)
+  umask 077
+  wait_until "node $NODE_NAME Ready" kubelet node_ready
+  log "node $NODE_NAME Ready after $(elapsed "$t0") (pods in $NODE_POD_SUBNET, cgroup $NODE_CGROUP)"
+}
+
+node_memory() {
+  local cg m
+  cg=$(cat "$HOST_RECORD/cgroup" 2>/dev/null) || return 0
+  m=/sys/fs/cgroup/memory$cg
+  [[ -f $m/memory.max_usage_in_bytes ]] || return 0
+  printf 'memory: now %d MiB (rss %d MiB), peak %d MiB of a %d MiB limit, limit reached %d times\n' \
+    $(($(cat "$m/memory.usage_in_bytes") >> 20)) $(($(awk '$1 == "total_rss" { print $2 }' "$m/memory.stat") >> 20)) \
+    $(($(cat "$m/memory.max_usage_in_bytes") >> 20)) $(($(cat "$m/memory.limit_in_bytes") >> 20)) "$(cat "$m/memory.failcnt")"
+}
+
+# ---- stop: restore the host, then check it
+
+# After stop() has stopped the tier's processes by their PID files.
+node_restore() {
+  [[ -d $HOST_RECORD ]] || return 0
+  local pids i kv
+  # What is left (containerd's shims, the pods' processes, anything else started in the tier) lives in the
+  # tier's cgroup.
+  for ((i = 0; i < 100; i++)); do
+    pids=$(cgroup_pids | grep -vx -e "$$" -e "$BASHPID" || true)
+    [[ -n $pids ]] || break
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
+    sleep 0.1
+  done
+  # Network namespaces, the pods' root file systems and shm, the kubelet's bind mount of its root: all under $DIR.
+  unmount_under "$DIR"
+  if [[ -f $HOST_RECORD/bridge ]]; then ip link del "$(cat "$HOST_RECORD/bridge")" 2>/dev/null || true; fi
+  restore_iptables
+  if [[ -f $HOST_RECORD/sysctl ]]; then
+    while read -r kv; do
+      [[ $(sysctl -n "${kv%%=*}") == "${kv#*=}" ]] || sysctl -q -w "$kv" >/dev/null
+    done <"$HOST_RECORD/sysctl"
+  fi
+  restore_paths
+  remove_cgroups
+  check_host
+}
+
+# Removes only chains named by the node's parts (KUBE-*, CNI-*) and the jumps to them; anything else that
+# differs fails the check instead.
+restore_iptables() {
+  [[ -f $HOST_RECORD/iptables ]] || return 0
+  local t table chain rule
+  for t in iptables ip6tables; do
+    command -v "$t" >/dev/null || continue
+    for table in filter nat mangle raw; do
+      while read -r rule; do
+        grep -qxF "$t $rule" "$HOST_RECORD/iptables" && continue
+        # shellcheck disable=SC2086
+        "$t" -t "$table" -D ${rule#-A } 2>/dev/null || true
+      done < <("$t-save" -t "$table" 2>/dev/null | grep -E '^-A .* -j (KUBE|CNI)-' || true)
+      while read -r chain; do
+        grep -q "^$t :$chain " "$HOST_RECORD/iptables" && continue
+        "$t" -t "$table" -F "$chain" 2>/dev/null || true
+        "$t" -t "$table" -X "$chain" 2>/dev/null || true
+      done < <("$t-save" -t "$table" 2>/dev/null | sed -n 's/^:\(\(KUBE\|CNI\)-[^ ]*\) .*/\1/p')
+    done
+  done
+}
+
+restore_paths() {
+  [[ -f $HOST_RECORD/paths ]] || return 0
+  local p e
+  for p in "${HOST_PATHS[@]}"; do
+    if grep -qxF "absent $p" "$HOST_RECORD/paths"; then
+      rm -rf "$p"
+    elif [[ -e $p ]]; then
+      while read -r e; do grep -qxF "$e" "$HOST_RECORD/paths" || rm -rf "$e"; done < <(find "$p" -mindepth 1 | sort -r)
+    fi
+  done
+}
+
+remove_cgroups() {
+  [[ -f $HOST_RECORD/cgroup ]] || return 0
+  local cg h d
+  cg=$(cat "$HOST_RECORD/cgroup")
+  while read -r h; do
+    [[ -d $h$cg ]] || continue
+    find "$h$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  done < <(all_cgroup_hierarchies)
+  if [[ -f $HOST_RECORD/cgroups-made ]]; then
+    while read -r d; do rmdir "$d" 2>/dev/null || true; done < <(tac "$HOST_RECORD/cgroups-made")
+  fi
+}
+
+# The host as recorded before the node started, or a failure that says what differs.
+check_host() {
+  local bad=() diff cg h
+  [[ -z $(cgroup_pids) ]] || bad+=("processes still in the tier's cgroup: $(cgroup_pids | tr '\n' ' ')")
+  if [[ -f $HOST_RECORD/cgroup ]]; then
+    cg=$(cat "$HOST_RECORD/cgroup")
+    while read -r h; do [[ ! -d $h$cg ]] || bad+=("cgroup $h$cg still exists"); done < <(all_cgroup_hierarchies)
+    if [[ -f $HOST_RECORD/cgroups-made ]]; then
+      while read -r h; do [[ ! -d $h ]] || bad+=("cgroup $h still exists"); done <"$HOST_RECORD/cgroups-made"
+    fi
+  fi
+  if [[ -f $HOST_RECORD/sysctl ]]; then diff=$(diff "$HOST_RECORD/sysctl" <(sysctls_now)) || bad+=("sysctls differ: $diff"); fi
+  if [[ -f $HOST_RECORD/iptables ]]; then diff=$(diff "$HOST_RECORD/iptables" <(iptables_now)) || bad+=("iptables differ: $diff"); fi
+  if [[ -f $HOST_RECORD/mounts ]]; then diff=$(diff "$HOST_RECORD/mounts" <(mounts_now)) || bad+=("mounts differ: $diff"); fi
+  if [[ -f $HOST_RECORD/paths ]]; then diff=$(diff "$HOST_RECORD/paths" <(host_paths_now)) || bad+=("host paths differ: $diff"); fi
+  if [[ -f $HOST_RECORD/links ]]; then diff=$(diff "$HOST_RECORD/links" <(links_now)) || bad+=("network interfaces differ: $diff"); fi
+  if ((${#bad[@]})); then
+    local b
+    for b in "${bad[@]}"; do log "HOST NOT CLEAN: $b"; done
+    die "the node tier left the host changed (record kept in $HOST_RECORD; the next stop or start tries again)"
+  fi
+  rm -rf "$HOST_RECORD"
+  log "host clean: cgroups, sysctls, iptables, mounts, network interfaces and paths are as before the node started"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -316,6 +870,11 @@ rules:
 - level: None
   users: ["system:apiserver", "system:kube-controller-manager"]
 - level: None
+  # The node's kubelet and the scheduler, when the node tier runs.
+  users: ["system:kube-scheduler"]
+- level: None
+  userGroups: ["system:nodes"]
+- level: None
   # --use-service-account-credentials: each controller acts as a service account in kube-system.
   userGroups: ["system:serviceaccounts:kube-system"]
 - level: Metadata
@@ -332,6 +891,14 @@ write_env() {
       PLAYGROUND_K8S_CA_FILE "$DIR/pki/ca.crt" \
       PLAYGROUND_K8S_AUDIT_LOG "$DIR/logs/audit.log" \
       PLAYGROUND_K8S_VERSION "$K8S_VERSION"
+    if node_enabled; then
+      printf 'export %s=%q\n' \
+        PLAYGROUND_K8S_NODE_NAME "$NODE_NAME" \
+        PLAYGROUND_K8S_NODE_IMAGE "$MARIADB_IMAGE" \
+        PLAYGROUND_K8S_NODE_ROOT_DIR "$NODE_DIR/kubelet" \
+        PLAYGROUND_K8S_POD_SUBNET "$NODE_POD_SUBNET" \
+        PLAYGROUND_K8S_NODE_TAINT "$NODE_TAINT"
+    fi
   } >"$DIR/env"
 }
 
@@ -374,7 +941,11 @@ start() {
   case $DIR in /?*) ;; *) die "PLAYGROUND_K8S_DIR must be an absolute path other than /, got '$DIR'" ;; esac
 
   stop
+  if awk -v r="$DIR/" 'index($5, r) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+    die "file systems are still mounted under $DIR: not deleting it"
+  fi
   local port
+  if node_enabled; then check_node_settings; fi
   for port in "$ETCD_PORT" "$ETCD_PEER_PORT" "$API_PORT"; do
     ! port_in_use "$port" || die "127.0.0.1:$port is in use (another cluster in another PLAYGROUND_K8S_DIR?)"
   done
@@ -389,6 +960,7 @@ start() {
   STARTED=()
   trap 'if (($? != 0)); then log "start failed: stopping what was started"; stop; fi' EXIT
   DEADLINE=$((SECONDS + START_TIMEOUT))
+  if node_enabled; then node_prepare; fi
 
   make_pki
   write_audit_policy
@@ -406,7 +978,10 @@ start() {
   # --insecure-port=0: 1.20 still opens an unauthenticated port 8080 by default.
   # --endpoint-reconciler-type=none: nothing could reach the `kubernetes` Service's endpoint anyway.
   # --service-cluster-ip-range: only an API field here (Service IPs), routed nowhere.
-  launch apiserver "$BIN/kube-apiserver" \
+  # With the node: namespaces may carry default tolerations (see NODE_TAINT).
+  local -a node_flags=()
+  if node_enabled; then node_flags=(--enable-admission-plugins=PodTolerationRestriction); fi
+  launch apiserver "$BIN/kube-apiserver" "${node_flags[@]}" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" --insecure-port=0 \
     --cert-dir="$DIR/pki" --tls-cert-file="$DIR/pki/apiserver.crt" --tls-private-key-file="$DIR/pki/apiserver.key" \
@@ -430,6 +1005,7 @@ start() {
   STARTED+=(controller-manager)
   # The default ServiceAccount's token Secret needs both the ServiceAccount and the token controller.
   wait_until "token Secret of ServiceAccount default/default" controller-manager default_sa_token_exists
+  if node_enabled; then node_start; fi
 
   write_env
   trap - EXIT

@@ -1,0 +1,408 @@
+package org.sqlflow.playground.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.function.Supplier;
+
+import javax.net.ssl.SSLContext;
+
+import io.fabric8.kubernetes.api.model.EndpointAddress;
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
+import org.springframework.core.env.Environment;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.sqlflow.playground.certs.CertificateAuthority;
+import org.sqlflow.playground.certs.IssuedCertificate;
+import org.sqlflow.playground.certs.MutualTls;
+import org.sqlflow.playground.certs.Pem;
+import org.sqlflow.playground.cluster.UserKey;
+import org.sqlflow.playground.testing.Http;
+import org.sqlflow.playground.testing.Http.Reply;
+import org.sqlflow.playground.testing.MutableClock;
+import org.sqlflow.playground.testing.RealApiTestCluster;
+import org.sqlflow.playground.testing.RealNode;
+import org.sqlflow.playground.testing.RealNodeTier;
+import org.sqlflow.playground.testing.SqlflowDataSource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * End to end on a real node (node tier): the standalone server, over mutual TLS with the SQLFlow client's call
+ * shapes, provisions databases that run as real MariaDB pods, and the test queries them with exactly the user and
+ * password create_db returned.
+ *
+ * <p>From the host the test reaches a database the way cluster DNS and a Service would inside the cluster: the
+ * data source's host {@code <service>.<namespace>.svc.cluster.local} names a Service, whose Endpoints (kept by the
+ * real endpoints controller from the pod's readiness) give the pod's address in the node's pod range. There is no
+ * kube-proxy: nothing needs a Service's virtual IP, and without it the node adds no iptables rules to the host.
+ *
+ * <p>One server and one namespace for the class; each scenario uses its own user. A new scenario is one more
+ * {@code @Test} method built from {@link #createDb}, {@link #connect}, {@link #podOf}, {@link #heartBeat},
+ * {@link #reap} and the clock, with an {@code @Order} before the reaper's scenario, which runs last because it
+ * moves the server's clock past every database's TTL.
+ */
+@RealNodeTier
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "playground.local.enabled=false",
+        "playground.reaper.schedule=false",
+        // The node's image is a MariaDB image whose own entrypoint honours MYSQL_ROOT_PASSWORD and MYSQL_PORT.
+        "playground.database.entrypoint=image",
+        "server.ssl.client-auth=need",
+        "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
+        // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
+        "playground.kubernetes.request-timeout=30s",
+        "playground.kubernetes.write-timeout=30s",
+        "management.server.port=0"})
+@DirtiesContext
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RealNodeEndToEndTest {
+
+    /** playground.heartbeat.ttl's default, which this server runs with. */
+    private static final Duration TTL = Duration.ofMinutes(30);
+    /** A fresh pod is Ready in seconds; pod deletion on kubelet 1.20 can take a minute (sandbox clean-up). */
+    private static final Duration POD_WAIT = Duration.ofSeconds(150);
+    private static final Duration POLL = Duration.ofMillis(250);
+    private static final String SERVICE_DOMAIN = ".svc.cluster.local";
+
+    /** The server's clock: one minute ahead of the API server's, moved only by the test. */
+    static final MutableClock CLOCK = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS)
+            .plus(Duration.ofMinutes(1)));
+
+    private static final Path DIR;
+    private static final CertificateAuthority CA = CertificateAuthority.create("node tier CA", Duration.ofDays(2));
+    private static RealApiTestCluster cluster;
+
+    static {
+        try {
+            DIR = Files.createTempDirectory("playground-node-tier");
+            write("ca.crt", Pem.encode(CA.certificate()));
+            IssuedCertificate server = CA.issueServer(List.of("DNS:localhost", "IP:127.0.0.1"), Duration.ofDays(1));
+            write("server.crt", server.certificatePem());
+            write("server.key", server.privateKeyPem());
+            for (String user : List.of("alice", "bob")) {
+                bundle(user, CA.issueUser(user, Duration.ofDays(1)));
+            }
+            bundle("ops", CA.issueAdmin("ops", Duration.ofDays(1)));
+            write("crl.pem", Pem.encode(CA.crl(Map.of(), Instant.now().minusSeconds(60),
+                    Instant.now().plus(Duration.ofDays(1)), BigInteger.ONE)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void write(String name, String content) throws IOException {
+        Path file = DIR.resolve(name);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content, StandardCharsets.US_ASCII);
+    }
+
+    private static void bundle(String name, IssuedCertificate cert) throws IOException {
+        write(name + "/client.crt", cert.certificatePem());
+        write(name + "/client.key", cert.privateKeyPem());
+    }
+
+    /** A fresh namespace with knative/rbac.yaml's ServiceAccount: the server runs as that, under its Role. */
+    static synchronized RealApiTestCluster cluster() {
+        if (cluster == null) {
+            cluster = new RealApiTestCluster(RealNodeEndToEndTest.class);
+            cluster.admin().namespaces().withName(cluster.namespace()).edit(n -> {
+                Map<String, String> annotations = new java.util.HashMap<>(
+                        Objects.requireNonNullElse(n.getMetadata().getAnnotations(), Map.of()));
+                annotations.putAll(RealNode.settings().tolerationAnnotation());
+                n.getMetadata().setAnnotations(annotations);
+                return n;
+            });
+        }
+        return cluster;
+    }
+
+    @DynamicPropertySource
+    static void onTheNode(DynamicPropertyRegistry registry) {
+        registry.add("playground.namespace", () -> cluster().namespace());
+        registry.add("playground.database.image", () -> RealNode.settings().image());
+        registry.add("server.ssl.trust-certificate", () -> DIR.resolve("ca.crt").toString());
+        registry.add("server.ssl.certificate", () -> DIR.resolve("server.crt").toString());
+        registry.add("server.ssl.certificate-private-key", () -> DIR.resolve("server.key").toString());
+        registry.add("playground.tls.crl", () -> DIR.resolve("crl.pem").toString());
+    }
+
+    @TestConfiguration
+    static class TestClockAndServiceAccount {
+        @Bean
+        @Primary
+        Clock testClock() {
+            return CLOCK;
+        }
+
+        /** The production client settings, authenticated as the playground's ServiceAccount (closed by the cluster). */
+        @Bean(destroyMethod = "")
+        @Primary
+        KubernetesClient playgroundServiceAccount() {
+            return cluster().client();
+        }
+    }
+
+    @AfterAll
+    static void deleteNamespace() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Autowired
+    Environment env;
+
+    // ---------------------------------------------------------------- scenarios
+
+    @Test
+    @Order(100)
+    void aDatabaseFromCreateDbAnswersQueriesKeepsItsDataWhileBeatingAndGoesWithTheReaper() throws SQLException {
+        SqlflowDataSource ds = createDb("alice");
+        assertThat(ds.user()).isEqualTo("root");
+        assertThat(ds.host()).isEqualTo(UserKey.of("alice").resourceName() + "." + ns() + SERVICE_DOMAIN);
+        Pod pod = podOf(ds);
+        assertThat(pod.getSpec().getNodeName()).isEqualTo(RealNode.settings().nodeName());
+        assertThat(pod.getSpec().getContainers().get(0).getImage()).isEqualTo(RealNode.settings().image());
+
+        try (Connection c = connect(ds)) {
+            update(c, "CREATE DATABASE notebook");
+            update(c, "CREATE TABLE notebook.notes (id INT PRIMARY KEY, body VARCHAR(200))");
+            update(c, "INSERT INTO notebook.notes VALUES (1, 'written by alice through create_db''s data source')");
+            String row = queryOne(c, "SELECT body FROM notebook.notes WHERE id = 1");
+            assertThat(row).isEqualTo("written by alice through create_db's data source");
+            System.out.printf("[node tier] %s (pod %s on node %s at %s, Ready %d s after it was created) answered:"
+                    + " SELECT body ... -> '%s' (%s)%n", ds.host(), pod.getMetadata().getName(),
+                    pod.getSpec().getNodeName(), pod.getStatus().getPodIP(), secondsToReady(pod), row,
+                    queryOne(c, "SELECT CONCAT('MariaDB ', VERSION())"));
+        }
+        // Only the returned password opens it.
+        assertThatThrownBy(() -> connect(new SqlflowDataSource(ds.user(), ds.password() + "x", ds.host(), ds.port(),
+                ds.database())).close()).isInstanceOf(SQLException.class);
+
+        CLOCK.advance(Duration.ofMinutes(20));
+        Reply beat = heartBeat("alice");
+        assertThat(beat.status()).as(beat.body()).isEqualTo(200);
+        assertThat(beat.json().get("database").asString()).isEqualTo("ready");
+        // Past creation + TTL, but within the TTL of the beat: the sweep keeps it, data and all.
+        CLOCK.advance(Duration.ofMinutes(20));
+        JsonNode kept = reap();
+        assertThat(kept.get("reaped").toString()).as(kept.toString()).doesNotContain("\"alice\"");
+        assertThat(kept.get("counts").get("active").asInt()).as(kept.toString()).isPositive();
+        try (Connection c = connect(ds)) {
+            assertThat(queryOne(c, "SELECT body FROM notebook.notes WHERE id = 1")).startsWith("written by alice");
+        }
+
+        CLOCK.advance(TTL.plusSeconds(1));
+        JsonNode reaped = reap();
+        assertThat(reaped.get("reaped").toString()).as(reaped.toString()).contains("\"alice\"");
+        String root = UserKey.of("alice").resourceName();
+        await("Deployment " + root + " deleted",
+                () -> admin().apps().deployments().inNamespace(ns()).withName(root).get() == null ? true : null);
+        awaitGone(pod);
+    }
+
+    @Test
+    @Order(1)
+    void aDatabasePodKilledUnderItIsRecreatedByItsController() throws SQLException {
+        SqlflowDataSource ds = createDb("bob");
+        Pod first = podOf(ds);
+        try (Connection c = connect(ds)) {
+            assertThat(queryOne(c, "SELECT 'bob''s first pod'")).isEqualTo("bob's first pod");
+        }
+
+        admin().pods().inNamespace(ns()).withName(first.getMetadata().getName()).withGracePeriod(0).delete();
+        awaitGone(first);
+
+        // The notebook's next create_db: the same data source, now served by the pod the ReplicaSet made.
+        SqlflowDataSource again = createDb("bob");
+        assertThat(again).isEqualTo(ds);
+        Pod second = podOf(again);
+        assertThat(second.getMetadata().getUid()).isNotEqualTo(first.getMetadata().getUid());
+        assertThat(second.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(ref -> assertThat(ref.getKind()).isEqualTo("ReplicaSet"));
+        try (Connection c = connect(again)) {
+            assertThat(queryOne(c, "SELECT 'bob''s second pod'")).isEqualTo("bob's second pod");
+        }
+    }
+
+    // ---------------------------------------------------------------- the SQLFlow client's calls
+
+    private String ns() {
+        return cluster().namespace();
+    }
+
+    private KubernetesClient admin() {
+        return cluster().admin();
+    }
+
+    /** A fresh client per call: a new TLS handshake each time, as the SQLFlow client does. */
+    private Http as(String bundle) {
+        try {
+            SSLContext tls = MutualTls.clientContext(DIR.resolve("ca.crt"), DIR.resolve(bundle + "/client.crt"),
+                    DIR.resolve(bundle + "/client.key"));
+            return new Http("https://localhost:" + env.getProperty("local.server.port"), tls);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * create_db exactly as the client sends it (json.dumps body, form content type), repeated on 503 as the
+     * notebook's user re-runs the cell, until the database is Ready and the data source comes back.
+     */
+    SqlflowDataSource createDb(String user) {
+        long t0 = System.nanoTime();
+        Reply last = await("create_db for " + user + " to return a data source", () -> {
+            Reply r = as(user).post("/api/create_db", "{\"user_id\": \"" + user + "\"}",
+                    Map.of("Content-Type", "application/x-www-form-urlencoded"));
+            if (r.status() == 503) {
+                return null;
+            }
+            return r;
+        });
+        assertThat(last.status()).as(last.body()).isEqualTo(200);
+        System.out.printf("[node tier] create_db for %s returned a data source after %.1f s%n", user,
+                (System.nanoTime() - t0) / 1e9);
+        return SqlflowDataSource.parse(last.json().get("data_source").asString());
+    }
+
+    Reply heartBeat(String user) {
+        return as(user).get("/api/heart_beat?user_id=" + user, Map.of());
+    }
+
+    /** One sweep, as the reaper's CronJob starts it: POST with an admin certificate. */
+    JsonNode reap() {
+        Reply r = as("ops").post("/api/reap_stale", "{\"dry_run\": false}", Map.of("Content-Type", "application/json"));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        return r.json();
+    }
+
+    /** The ready endpoint of the data source's Service: what the Service's name resolves to inside the cluster. */
+    EndpointAddress endpointOf(SqlflowDataSource ds) {
+        String suffix = "." + ns() + SERVICE_DOMAIN;
+        assertThat(ds.host()).endsWith(suffix);
+        String service = ds.host().substring(0, ds.host().length() - suffix.length());
+        return await("a ready endpoint of Service " + ns() + "/" + service, () -> {
+            Endpoints e = admin().endpoints().inNamespace(ns()).withName(service).get();
+            if (e == null || e.getSubsets() == null) {
+                return null;
+            }
+            return e.getSubsets().stream()
+                    .filter(s -> s.getPorts() != null && s.getPorts().stream().anyMatch(p -> p.getPort() == ds.port()))
+                    .flatMap(s -> s.getAddresses() == null ? java.util.stream.Stream.empty() : s.getAddresses().stream())
+                    .findFirst().orElse(null);
+        });
+    }
+
+    Pod podOf(SqlflowDataSource ds) {
+        EndpointAddress address = endpointOf(ds);
+        Pod pod = admin().pods().inNamespace(ns()).withName(address.getTargetRef().getName()).get();
+        assertThat(pod.getStatus().getPhase()).isEqualTo("Running");
+        assertThat(pod.getStatus().getPodIP()).isEqualTo(address.getIp());
+        assertThat(RealNode.settings().inPodSubnet(address.getIp())).as(address.getIp()).isTrue();
+        return pod;
+    }
+
+    /** From the pod's creation to its Ready condition, as the API server recorded them (whole seconds). */
+    private static long secondsToReady(Pod pod) {
+        Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
+        return pod.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType()))
+                .map(c -> Duration.between(created, Instant.parse(c.getLastTransitionTime())).toSeconds())
+                .findFirst().orElse(-1L);
+    }
+
+    /** A MySQL connection with exactly the data source's user and password, to the Service's endpoint. */
+    Connection connect(SqlflowDataSource ds) throws SQLException {
+        EndpointAddress address = endpointOf(ds);
+        Properties p = new Properties();
+        p.setProperty("user", ds.user());
+        p.setProperty("password", ds.password());
+        p.setProperty("connectTimeout", "5000");
+        p.setProperty("socketTimeout", "30000");
+        return DriverManager.getConnection("jdbc:mariadb://" + address.getIp() + ":" + ds.port() + "/", p);
+    }
+
+    private static void update(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate(sql);
+        }
+    }
+
+    private static String queryOne(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+            assertThat(r.next()).as(sql).isTrue();
+            return r.getString(1);
+        }
+    }
+
+    /**
+     * Gone for real: the API object, the kubelet's directory of the pod (its emptyDir, the database's data, lived
+     * there) and anything listening at its address.
+     */
+    void awaitGone(Pod pod) {
+        String name = pod.getMetadata().getName();
+        Path podDir = RealNode.settings().kubeletRootDir().resolve("pods").resolve(pod.getMetadata().getUid());
+        await("pod " + name + " deleted", () -> admin().pods().inNamespace(ns()).withName(name).get() == null ? true : null);
+        await("the kubelet to remove " + podDir, () -> Files.exists(podDir) ? null : true);
+        String ip = pod.getStatus().getPodIP();
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(ip, 3306), 2000);
+            throw new AssertionError("something still answers at " + ip + ":3306");
+        } catch (IOException expected) {
+            // refused or unreachable: the pod's network namespace is gone
+        }
+    }
+
+    private static <T> T await(String what, Supplier<T> check) {
+        long deadline = System.nanoTime() + POD_WAIT.toNanos();
+        while (true) {
+            T value = check.get();
+            if (value != null) {
+                return value;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("waited " + POD_WAIT.toSeconds() + " s for " + what);
+            }
+            try {
+                Thread.sleep(POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+    }
+}
