@@ -31,6 +31,7 @@ import javax.net.ssl.SSLContext;
 import io.fabric8.kubernetes.api.model.EndpointAddress;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -50,6 +51,8 @@ import org.sqlflow.playground.certs.CertificateAuthority;
 import org.sqlflow.playground.certs.IssuedCertificate;
 import org.sqlflow.playground.certs.MutualTls;
 import org.sqlflow.playground.certs.Pem;
+import org.sqlflow.playground.cluster.DatabaseObjects;
+import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.testing.Http;
 import org.sqlflow.playground.testing.Http.Reply;
@@ -113,7 +116,7 @@ class RealNodeEndToEndTest {
             IssuedCertificate server = CA.issueServer(List.of("DNS:localhost", "IP:127.0.0.1"), Duration.ofDays(1));
             write("server.crt", server.certificatePem());
             write("server.key", server.privateKeyPem());
-            for (String user : List.of("alice", "bob")) {
+            for (String user : List.of("alice", "bob", "carol")) {
                 bundle(user, CA.issueUser(user, Duration.ofDays(1)));
             }
             bundle("ops", CA.issueAdmin("ops", Duration.ofDays(1)));
@@ -154,6 +157,8 @@ class RealNodeEndToEndTest {
     static void onTheNode(DynamicPropertyRegistry registry) {
         registry.add("playground.namespace", () -> cluster().namespace());
         registry.add("playground.database.image", () -> RealNode.settings().image());
+        // The warm pool as shipped: its databases run on the node too, and a new user claims one.
+        registry.add("playground.pool.size", () -> "2");
         registry.add("server.ssl.trust-certificate", () -> DIR.resolve("ca.crt").toString());
         registry.add("server.ssl.certificate", () -> DIR.resolve("server.crt").toString());
         registry.add("server.ssl.certificate-private-key", () -> DIR.resolve("server.key").toString());
@@ -257,6 +262,38 @@ class RealNodeEndToEndTest {
         try (Connection c = connect(again)) {
             assertThat(queryOne(c, "SELECT 'bob''s second pod'")).isEqualTo("bob's second pod");
         }
+    }
+
+    @Test
+    @Order(2)
+    void aClaimedWarmPoolDatabaseAnswersQueries() throws SQLException {
+        await("two Ready pooled databases on the node", () -> admin().apps().deployments().inNamespace(ns())
+                .withLabels(PlaygroundLabels.unclaimedPool()).list().getItems().stream()
+                .filter(DatabaseObjects::isReady).count() >= 2 ? true : null);
+
+        SqlflowDataSource ds = createDb("carol");
+
+        Deployment root = admin().apps().deployments().inNamespace(ns())
+                .withName(UserKey.of("carol").resourceName()).get();
+        String pooled = DatabaseObjects.claimOf(root);
+        assertThat(pooled).as("carol's root claims a pooled database").isNotNull();
+        assertThat(root.getSpec().getReplicas()).isZero();
+        Pod pod = podOf(ds);
+        assertThat(pod.getMetadata().getLabels()).containsEntry(PlaygroundLabels.POOL, pooled);
+        assertThat(pod.getSpec().getNodeName()).isEqualTo(RealNode.settings().nodeName());
+        try (Connection c = connect(ds)) {
+            update(c, "CREATE DATABASE warm");
+            update(c, "CREATE TABLE warm.t (id INT PRIMARY KEY, body VARCHAR(100))");
+            update(c, "INSERT INTO warm.t VALUES (1, 'carol in a pooled database')");
+            String row = queryOne(c, "SELECT body FROM warm.t WHERE id = 1");
+            assertThat(row).isEqualTo("carol in a pooled database");
+            System.out.printf("[node tier] warm pool: %s (pooled database %s, pod %s started %d s before the claim)"
+                    + " answered: '%s'%n", ds.host(), pooled, pod.getMetadata().getName(),
+                    Duration.between(Instant.parse(pod.getMetadata().getCreationTimestamp()),
+                            Instant.parse(root.getMetadata().getCreationTimestamp())).toSeconds(), row);
+        }
+        Reply beat = heartBeat("carol");
+        assertThat(beat.json().get("database").asString()).isEqualTo("ready");
     }
 
     // ---------------------------------------------------------------- the SQLFlow client's calls
