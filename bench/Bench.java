@@ -1182,6 +1182,26 @@ public class Bench {
          * server.ssl.* (client-auth=need) to it too, so ask over mutual TLS when plain HTTP is refused.
          */
         String managementGet(String path) throws IOException {
+            // The management port opens a moment after the API port's first 200: wait for it (up to 30 s).
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (true) {
+                try {
+                    return managementGetOnce(path);
+                } catch (java.net.ConnectException e) {
+                    if (System.nanoTime() > deadline || !process.isAlive()) {
+                        throw e;
+                    }
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        throw e;
+                    }
+                }
+            }
+        }
+
+        private String managementGetOnce(String path) throws IOException {
             try {
                 return plainGet(managementPort, path);
             } catch (IOException plainRefused) {
