@@ -33,6 +33,7 @@ import org.sqlflow.playground.reaper.ReapReport;
 import org.sqlflow.playground.reaper.Reaper;
 import org.sqlflow.playground.testing.MutableClock;
 import org.sqlflow.playground.testing.PlaygroundParts;
+import org.sqlflow.playground.testing.PlaygroundServiceAccount;
 import org.sqlflow.playground.testing.SqlflowDataSource;
 import org.sqlflow.playground.testing.TestCluster;
 
@@ -442,21 +443,6 @@ public abstract class WarmPoolScenarios {
 
     /** Waits for what the API server or the watch does on its own (controllers, garbage collector, informer). */
     private static <T> T await(Supplier<T> probe, String what) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (true) {
-            T value = probe.get();
-            if (value != null) {
-                return value;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + WAIT + " waiting for " + what);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for " + what, e);
-            }
-        }
+        return PlaygroundServiceAccount.await(probe, WAIT, what);
     }
 }

@@ -136,7 +136,7 @@ public final class PlaygroundServiceAccount {
                 .bindOrCreate("playground", PlaygroundProperties.class);
     }
 
-    static <T> T await(Supplier<T> probe, Duration timeout, String what) {
+    public static <T> T await(Supplier<T> probe, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             T value = probe.get();
