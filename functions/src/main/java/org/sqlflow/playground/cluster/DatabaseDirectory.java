@@ -52,6 +52,15 @@ public class DatabaseDirectory implements AutoCloseable {
         return i == null ? null : i.getStore().getByKey(namespace + "/" + name);
     }
 
+    /**
+     * The cached Deployment whose pod serves this root's user: the root itself, or the warm-pool database it
+     * claims (null while the cache has not seen that one).
+     */
+    public Deployment serving(Deployment root) {
+        String pooled = DatabaseObjects.claimOf(root);
+        return pooled == null ? root : cached(pooled);
+    }
+
     public List<Deployment> all() {
         SharedIndexInformer<Deployment> i = informer;
         return i == null ? List.of() : i.getStore().list();

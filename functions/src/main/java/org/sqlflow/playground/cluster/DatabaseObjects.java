@@ -102,6 +102,12 @@ public final class DatabaseObjects {
         return a == null ? null : a.get(PlaygroundLabels.CLAIMS);
     }
 
+    /** Whether the object names the owner of this uid among its owner references. */
+    public static boolean ownedBy(HasMetadata dependent, String ownerUid) {
+        List<OwnerReference> refs = dependent.getMetadata().getOwnerReferences();
+        return ownerUid != null && refs != null && refs.stream().anyMatch(ref -> ownerUid.equals(ref.getUid()));
+    }
+
     public static boolean isPooled(Deployment d) {
         Map<String, String> labels = d.getMetadata().getLabels();
         return labels != null && labels.containsKey(PlaygroundLabels.POOL);

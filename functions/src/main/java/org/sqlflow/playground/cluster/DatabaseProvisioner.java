@@ -138,7 +138,7 @@ public class DatabaseProvisioner {
         io.fabric8.kubernetes.api.model.Service service = existing != null ? existing : createOrFetch(
                 () -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
                 () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
-        if (!ownedBy(service, owner)
+        if (!DatabaseObjects.ownedBy(service, owner.getMetadata().getUid())
                 || !DatabaseObjects.serviceSelector(user, owner).equals(service.getSpec().getSelector())) {
             // Left over from a reaped database (or made before the root's claim settled): replace that very object.
             client.services().inNamespace(namespace).withName(user.resourceName())
@@ -151,7 +151,7 @@ public class DatabaseProvisioner {
     /** The Secret of a claimed warm-pool database: the password it was started with is the user's now. */
     private Secret pooledSecret(Deployment pooled) {
         Secret secret = client.secrets().inNamespace(namespace).withName(pooled.getMetadata().getName()).get();
-        if (secret == null || !ownedBy(secret, pooled)) {
+        if (secret == null || !DatabaseObjects.ownedBy(secret, pooled.getMetadata().getUid())) {
             throw new KubernetesClientException("the pooled database " + pooled.getMetadata().getName()
                     + " has no Secret of its own");
         }
@@ -160,7 +160,7 @@ public class DatabaseProvisioner {
 
     private Secret ensureSecret(UserKey user, Deployment owner) {
         Secret existing = client.secrets().inNamespace(namespace).withName(user.resourceName()).get();
-        if (existing != null && ownedBy(existing, owner)) {
+        if (existing != null && DatabaseObjects.ownedBy(existing, owner.getMetadata().getUid())) {
             return existing;
         }
         if (existing != null) {
@@ -173,11 +173,6 @@ public class DatabaseProvisioner {
         return createOrFetch(() -> client.secrets().inNamespace(namespace)
                         .resource(objects.secret(user, owner, Passwords.generate())).create(),
                 () -> client.secrets().inNamespace(namespace).withName(user.resourceName()).get());
-    }
-
-    private static boolean ownedBy(HasMetadata dependent, Deployment owner) {
-        return dependent.getMetadata().getOwnerReferences() != null && dependent.getMetadata().getOwnerReferences()
-                .stream().anyMatch(ref -> owner.getMetadata().getUid().equals(ref.getUid()));
     }
 
     private static String passwordOf(Secret secret) {

@@ -64,9 +64,8 @@ public class HeartbeatRecorder {
             confirmed.put(user.key(), now);
         }
         // A root that claims a warm-pool database runs no pod: the pooled database's readiness is the user's.
-        String pooled = DatabaseObjects.claimOf(root);
-        Deployment serving = pooled == null ? root : directory.cached(pooled);
-        DatabaseState state = DatabaseObjects.isReady(serving) ? DatabaseState.READY : DatabaseState.STARTING;
+        DatabaseState state = DatabaseObjects.isReady(directory.serving(root)) ? DatabaseState.READY
+                : DatabaseState.STARTING;
         return new Beat(user.userId(), state, expiry.expiresAt(stored, root));
     }
 

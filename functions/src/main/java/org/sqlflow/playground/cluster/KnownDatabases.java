@@ -53,7 +53,7 @@ public class KnownDatabases {
         Instant now = clock.instant();
         if (k != null && cached != null && k.rootUid().equals(cached.getMetadata().getUid())
                 && cached.getMetadata().getDeletionTimestamp() == null && !DatabaseRoots.isCondemned(cached)
-                && DatabaseObjects.isReady(serving(cached)) && !k.confirmedAt().isAfter(now)
+                && DatabaseObjects.isReady(directory.serving(cached)) && !k.confirmedAt().isAfter(now)
                 && Duration.between(k.confirmedAt(), now).compareTo(trustFor) < 0) {
             DatabaseRoots.checkOwner(cached, user);
             Instant beat = ledger.beat(user);
@@ -68,12 +68,6 @@ public class KnownDatabases {
             known.put(user.key(), new Known(uidBefore, p.dataSource(), now));
         }
         return p;
-    }
-
-    /** The Deployment whose pod serves the root's user: its own, or the warm-pool database it claims. */
-    private Deployment serving(Deployment root) {
-        String pooled = DatabaseObjects.claimOf(root);
-        return pooled == null ? root : directory.cached(pooled);
     }
 
     private static String uid(Deployment root) {

@@ -19,7 +19,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
@@ -30,7 +29,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.RollableScalableResource;
-import io.fabric8.kubernetes.client.extension.ExtensibleResource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -169,7 +167,7 @@ public class WarmPool implements AutoCloseable {
             }
             Deployment pooled = deployments().withName(name).get();
             if (pooled != null && pooled.getMetadata().getDeletionTimestamp() == null) {
-                if (ownedBy(pooled, current)) {
+                if (DatabaseObjects.ownedBy(pooled, current.getMetadata().getUid())) {
                     return new Claim(current, pooled);
                 }
                 if (DatabaseObjects.isUnclaimed(pooled)) {
@@ -340,32 +338,22 @@ public class WarmPool implements AutoCloseable {
 
     /** Deletes an unclaimed database as listed; false when it changed meanwhile (a claim) or is gone. */
     private boolean delete(Deployment d) {
-        Resource<Deployment> resource = deployments().withName(d.getMetadata().getName());
-        try {
-            List<?> details = resource instanceof ExtensibleResource<Deployment> extensible
-                    ? extensible.withPropagationPolicy(DeletionPropagation.BACKGROUND)
-                            .lockResourceVersion(d.getMetadata().getResourceVersion()).delete()
-                    : resource.lockResourceVersion(d.getMetadata().getResourceVersion()).delete();
-            if (details.isEmpty()) {
-                return false;
-            }
-        } catch (KubernetesClientException e) {
-            if (e.getCode() == HttpURLConnection.HTTP_CONFLICT || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
-                return false;
-            }
-            throw e;
+        String name = d.getMetadata().getName();
+        if (GuardedDelete.ifUnchanged(deployments().withName(name), d.getMetadata().getResourceVersion())
+                != GuardedDelete.Outcome.DELETED) {
+            return false;
         }
         // Without a garbage collector (fabric8's mock server) nothing else deletes these.
-        deleteOwned(client.secrets().inNamespace(namespace).withName(d.getMetadata().getName()), d);
-        deleteOwned(client.persistentVolumeClaims().inNamespace(namespace).withName(d.getMetadata().getName()), d);
+        deleteOwned(client.secrets().inNamespace(namespace).withName(name), d);
+        deleteOwned(client.persistentVolumeClaims().inNamespace(namespace).withName(name), d);
         return true;
     }
 
     private static <T extends HasMetadata> void deleteOwned(Resource<T> resource, Deployment owner) {
         try {
             T object = resource.get();
-            if (object != null && ownedBy(object, owner)) {
-                resource.lockResourceVersion(object.getMetadata().getResourceVersion()).delete();
+            if (object != null && DatabaseObjects.ownedBy(object, owner.getMetadata().getUid())) {
+                GuardedDelete.ifUnchanged(resource, object.getMetadata().getResourceVersion());
             }
         } catch (KubernetesClientException e) {
             log.debug("left {} to the garbage collector: {}", owner.getMetadata().getName(), e.getMessage());
@@ -408,11 +396,6 @@ public class WarmPool implements AutoCloseable {
             }
         }
         return n;
-    }
-
-    private static boolean ownedBy(HasMetadata dependent, Deployment owner) {
-        return dependent.getMetadata().getOwnerReferences() != null && dependent.getMetadata().getOwnerReferences()
-                .stream().anyMatch(ref -> owner.getMetadata().getUid().equals(ref.getUid()));
     }
 
     private NonNamespaceOperation<Deployment, DeploymentList, RollableScalableResource<Deployment>> deployments() {

@@ -20,16 +20,13 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
-import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.api.model.ListOptions;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.StatusDetails;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentList;
@@ -37,7 +34,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.MixedOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
-import io.fabric8.kubernetes.client.extension.ExtensibleResource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -46,6 +42,8 @@ import org.slf4j.LoggerFactory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.DatabaseRoots;
 import org.sqlflow.playground.cluster.ExpiryPolicy;
+import org.sqlflow.playground.cluster.GuardedDelete;
+import org.sqlflow.playground.cluster.GuardedDelete.Outcome;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
@@ -351,13 +349,13 @@ public class Reaper implements AutoCloseable {
             }
             interleaving.at(Step.RECHECKED, user);
 
-            Deleted outcome;
+            Outcome outcome;
             String keptBecause = "heartbeat arrived";
             Deployment target = condemned;
             for (int attempt = 1; ; attempt++) {
-                outcome = delete(client.apps().deployments().inNamespace(namespace)
+                outcome = GuardedDelete.ifUnchanged(client.apps().deployments().inNamespace(namespace)
                         .withName(target.getMetadata().getName()), target.getMetadata().getResourceVersion());
-                if (outcome != Deleted.CHANGED) {
+                if (outcome != Outcome.CHANGED) {
                     break;
                 }
                 // A rescue (heart_beat, create_db) or a hand edit changes the condemned root's metadata: then it
@@ -367,7 +365,7 @@ public class Reaper implements AutoCloseable {
                 Deployment again = client.apps().deployments().inNamespace(namespace)
                         .withName(condemned.getMetadata().getName()).get();
                 if (again == null) {
-                    outcome = Deleted.GONE;
+                    outcome = Outcome.GONE;
                     break;
                 }
                 if (!sameMetadata(again, condemned)) {
@@ -379,14 +377,14 @@ public class Reaper implements AutoCloseable {
                 }
                 target = again;
             }
-            if (outcome == Deleted.CHANGED) {
+            if (outcome == Outcome.CHANGED) {
                 kept(user, keptBecause, last);
                 return;
             }
             if (fresh != null) {
                 reapedEntries.computeIfAbsent(shard, s -> new ConcurrentHashMap<>()).put(user.key(), fresh);
             }
-            if (outcome == Deleted.GONE) {
+            if (outcome == Outcome.GONE) {
                 kept(user, "already gone", last);
                 return;
             }
@@ -431,7 +429,7 @@ public class Reaper implements AutoCloseable {
             if (pooled != null) {
                 try {
                     Deployment claimed = client.apps().deployments().inNamespace(namespace).withName(pooled).get();
-                    if (claimed != null && ownedBy(claimed, uid)) {
+                    if (claimed != null && DatabaseObjects.ownedBy(claimed, uid)) {
                         String pooledUid = claimed.getMetadata().getUid();
                         deleteOwned(client.apps().deployments(), "Deployment", pooled, uid, leftovers);
                         deleteOwned(client.secrets(), "Secret", pooled, pooledUid, leftovers);
@@ -454,10 +452,10 @@ public class Reaper implements AutoCloseable {
                 Resource<T> resource = ops.inNamespace(namespace).withName(name);
                 T object = resource.get();
                 if (object == null || object.getMetadata().getDeletionTimestamp() != null
-                        || !ownedBy(object, ownerUid)) {
+                        || !DatabaseObjects.ownedBy(object, ownerUid)) {
                     return;
                 }
-                delete(resource, object.getMetadata().getResourceVersion());
+                GuardedDelete.ifUnchanged(resource, object.getMetadata().getResourceVersion());
             } catch (RuntimeException e) {
                 leftovers.add(kind + " (" + describe(e) + ")");
             }
@@ -495,7 +493,8 @@ public class Reaper implements AutoCloseable {
                                 return;
                             }
                             orphanSecret(name);
-                            if (delete(ops.inNamespace(namespace).withName(name), version) == Deleted.DELETED) {
+                            if (GuardedDelete.ifUnchanged(ops.inNamespace(namespace).withName(name), version)
+                                    == Outcome.DELETED) {
                                 orphan(kind, name, true);
                             }
                         } catch (RuntimeException e) {
@@ -524,7 +523,8 @@ public class Reaper implements AutoCloseable {
                         || !labels.entrySet().containsAll(PlaygroundLabels.allDatabases().entrySet())) {
                     return;
                 }
-                if (dryRun || delete(resource, secret.getMetadata().getResourceVersion()) == Deleted.DELETED) {
+                if (dryRun || GuardedDelete.ifUnchanged(resource, secret.getMetadata().getResourceVersion())
+                        == Outcome.DELETED) {
                     orphan("Secret", name, true);
                 }
             } catch (RuntimeException e) {
@@ -663,32 +663,6 @@ public class Reaper implements AutoCloseable {
         }
     }
 
-    private enum Deleted { DELETED, GONE, CHANGED }
-
-    /** A delete conditioned on the resourceVersion the caller decided on, with Background propagation. */
-    private static Deleted delete(Resource<?> resource, String resourceVersion) {
-        try {
-            List<StatusDetails> details;
-            if (resource instanceof ExtensibleResource<?> extensible) {
-                // fabric8's Resource interface hides withPropagationPolicy behind lockResourceVersion's return type;
-                // its implementations are ExtensibleResources, which keep both settings.
-                details = extensible.withPropagationPolicy(DeletionPropagation.BACKGROUND)
-                        .lockResourceVersion(resourceVersion).delete();
-            } else {
-                details = resource.lockResourceVersion(resourceVersion).delete();
-            }
-            return details.isEmpty() ? Deleted.GONE : Deleted.DELETED;
-        } catch (KubernetesClientException e) {
-            if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
-                return Deleted.GONE;
-            }
-            if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
-                return Deleted.CHANGED;
-            }
-            throw e;
-        }
-    }
-
     /** The user a root was made for, or null when its annotation is missing or does not match its name. */
     static UserKey userOf(Deployment root) {
         Map<String, String> annotations = root.getMetadata().getAnnotations();
@@ -733,11 +707,6 @@ public class Reaper implements AutoCloseable {
     private static ReapReport.UserOutcome outcome(UserKey user, String reason, Instant last) {
         return new ReapReport.UserOutcome(user == null ? null : user.userId(), reason,
                 last == null ? null : last.toString());
-    }
-
-    private static boolean ownedBy(HasMetadata object, String ownerUid) {
-        List<OwnerReference> owners = object.getMetadata().getOwnerReferences();
-        return owners != null && owners.stream().anyMatch(o -> ownerUid != null && ownerUid.equals(o.getUid()));
     }
 
     private static Instant createdAt(HasMetadata object) {
