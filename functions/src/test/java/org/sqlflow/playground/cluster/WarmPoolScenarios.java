@@ -110,6 +110,23 @@ public abstract class WarmPoolScenarios {
     }
 
     @Test
+    void aCreateDbCutShortAfterItsRootIsFinishedByTheNextCall() {
+        PlaygroundParts p = playground(1, 100);
+        String pooled = fill(p).get(0);
+        // What a crash right after creating the root leaves: a root naming a pooled database it has not claimed.
+        cluster.client().apps().deployments().inNamespace(cluster.namespace())
+                .resource(p.objects.claimingRoot(UserKey.of("gina"), pooled)).create();
+        assertThat(DatabaseObjects.isUnclaimed(deployment(pooled))).isTrue();
+
+        DatabaseProvisioner.Provisioned gina = p.provisioner.createOrGet(UserKey.of("gina"));
+
+        Deployment root = root("gina");
+        assertThat(claimedBy(root)).containsExactly(pooled);
+        assertThat(SqlflowDataSource.parse(gina.dataSource()).password()).isEqualTo(passwordOf(pooled));
+        assertThat(gina.created()).as("the root was there already").isFalse();
+    }
+
+    @Test
     void claimsRacingEachOtherGiveAPooledDatabaseToExactlyOneUser() throws Exception {
         PlaygroundParts p = playground(1, 100);
         String only = fill(p).get(0);
