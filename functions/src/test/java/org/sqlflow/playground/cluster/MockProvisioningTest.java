@@ -2,7 +2,6 @@ package org.sqlflow.playground.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -21,7 +20,7 @@ class MockProvisioningTest extends ProvisioningScenarios {
 
     @Test
     void createDbForAKnownDatabaseIsAnsweredFromTheCacheUntilItChangesOrHalfATtlPasses() {
-        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        PlaygroundParts p = playground(STARTS_WITHIN, 100);
         kubeletFor("alice");
         KnownDatabases known = new KnownDatabases(p.provisioner, p.directory, p.ledger, p.expiry, clock);
         UserKey alice = UserKey.of("alice");

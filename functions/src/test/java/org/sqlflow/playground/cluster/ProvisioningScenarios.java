@@ -37,6 +37,13 @@ import org.sqlflow.playground.testing.TestCluster;
  */
 public abstract class ProvisioningScenarios {
 
+    /**
+     * create_db's wait where a stand-in kubelet reports the database Ready. It only bounds how long a busy
+     * machine's controllers may take to make the pod and carry its readiness into the Deployment; the scenarios
+     * that test the wait running out set their own short one.
+     */
+    static final Duration STARTS_WITHIN = Duration.ofSeconds(90);
+
     protected TestCluster cluster;
     protected MutableClock clock;
     private final List<PlaygroundParts> parts = new ArrayList<>();
@@ -114,7 +121,7 @@ public abstract class ProvisioningScenarios {
 
     @Test
     void createMakesOneLabelledOwnedDatabaseAndIsIdempotent() {
-        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        PlaygroundParts p = playground(STARTS_WITHIN, 100);
         kubeletFor("alice");
         DatabaseProvisioner.Provisioned first = p.provisioner.createOrGet(UserKey.of("alice"));
         DatabaseProvisioner.Provisioned again = p.provisioner.createOrGet(UserKey.of("alice"));
@@ -143,7 +150,7 @@ public abstract class ProvisioningScenarios {
 
     @Test
     void concurrentCreatesForOneUserConvergeOnOneDatabase() throws Exception {
-        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        PlaygroundParts p = playground(STARTS_WITHIN, 100);
         kubeletFor("racer");
         ExecutorService pool = Executors.newFixedThreadPool(32);
         Set<String> sources = new HashSet<>();
@@ -166,7 +173,7 @@ public abstract class ProvisioningScenarios {
 
     @Test
     void aFullPlaygroundTurnsNewUsersAwayButServesExistingOnes() {
-        PlaygroundParts p = playground(Duration.ofSeconds(15), 2);
+        PlaygroundParts p = playground(STARTS_WITHIN, 2);
         kubeletFor("u1", "u2");
         p.provisioner.createOrGet(UserKey.of("u1"));
         p.provisioner.createOrGet(UserKey.of("u2"));
@@ -183,7 +190,7 @@ public abstract class ProvisioningScenarios {
 
     @Test
     void aCreateThatCrashedAfterTheRootIsFinishedByTheNextCall() {
-        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        PlaygroundParts p = playground(STARTS_WITHIN, 100);
         UserKey user = UserKey.of("crashed");
         // What a create_db that died right after its first write leaves behind.
         cluster.client().apps().deployments().inNamespace(cluster.namespace()).resource(p.objects.root(user)).create();
@@ -230,7 +237,7 @@ public abstract class ProvisioningScenarios {
 
     @Test
     void beatsAreStoredOnlyForUsersWithADatabase() {
-        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        PlaygroundParts p = playground(STARTS_WITHIN, 100);
         assertThat(p.recorder.beat(UserKey.of("ghost")).database()).isEqualTo(HeartbeatRecorder.DatabaseState.NONE);
         assertThat(p.ledger.lastBeat(UserKey.of("ghost"))).isNull();
 
@@ -246,7 +253,7 @@ public abstract class ProvisioningScenarios {
 
     @Test
     void beatsInsideThePrecisionWindowNeedNoWrite() {
-        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        PlaygroundParts p = playground(STARTS_WITHIN, 100);
         kubeletFor("steady");
         p.provisioner.createOrGet(UserKey.of("steady"));
         Instant first = p.ledger.lastBeat(UserKey.of("steady"));
@@ -260,7 +267,7 @@ public abstract class ProvisioningScenarios {
 
     @Test
     void aBeatTakesBackTheReapersCondemnation() {
-        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        PlaygroundParts p = playground(STARTS_WITHIN, 100);
         kubeletFor("saved");
         UserKey user = UserKey.of("saved");
         p.provisioner.createOrGet(user);
@@ -279,7 +286,7 @@ public abstract class ProvisioningScenarios {
 
     @Test
     void volumeClaimStorageIsMadeOnceOwnedByTheRootAndFinishedAfterACrash() {
-        PlaygroundProperties.Database ephemeral = cluster.database(Duration.ofSeconds(15), 100);
+        PlaygroundProperties.Database ephemeral = cluster.database(STARTS_WITHIN, 100);
         PlaygroundParts p = playground(new PlaygroundProperties.Database(ephemeral.image(), ephemeral.entrypoint(),
                 ephemeral.port(), ephemeral.user(), ephemeral.serviceDomain(), ephemeral.readyWait(),
                 ephemeral.retryAfter(), ephemeral.runAsUser(), ephemeral.maxDatabases(), ephemeral.resources(),
@@ -314,7 +321,7 @@ public abstract class ProvisioningScenarios {
     @Test
     void deletingTheRootDeletesEverythingItOwns() {
         assumeTrue(cluster.hasGarbageCollector(), "needs a real controller manager's garbage collector");
-        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        PlaygroundParts p = playground(STARTS_WITHIN, 100);
         kubeletFor("gc");
         p.provisioner.createOrGet(UserKey.of("gc"));
         cluster.admin().apps().deployments().inNamespace(cluster.namespace()).withName(UserKey.of("gc").resourceName())
@@ -326,7 +333,7 @@ public abstract class ProvisioningScenarios {
 
     @Test
     void aSecretLeftByAReapedDatabaseIsNotReused() {
-        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        PlaygroundParts p = playground(STARTS_WITHIN, 100);
         UserKey user = UserKey.of("reborn");
         Deployment stand = new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder(p.objects.root(user)).build();
         stand.getMetadata().setUid("00000000-0000-0000-0000-000000000000");
@@ -345,7 +352,7 @@ public abstract class ProvisioningScenarios {
 
     @Test
     void anUnreadableHeartbeatEntryCanBeRemoved() {
-        PlaygroundParts p = playground(Duration.ofSeconds(15), 100);
+        PlaygroundParts p = playground(STARTS_WITHIN, 100);
         UserKey user = UserKey.of("scribble");
         int shard = p.ledger.shardOf(user);
         cluster.client().configMaps().inNamespace(cluster.namespace()).resource(
