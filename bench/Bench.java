@@ -72,7 +72,7 @@ public class Bench {
             options: --sections=start,heartbeat,scale,reap[,realapi] (realapi is added when --kube-env is given)
               --phases=new,existing,a,b --seconds=10 (per level) --warmup=3 --users=1000 --scale-users=5000
               --reap-sizes=1000,10000,100000 --delay=2s --start-runs=3 --no-cds --server-jvm='...'
-              --scale-shards=32 --kube-env=FILE --real-users=100000 --real-level-seconds=300
+              --scale-shards=16 --kube-env=FILE --real-users=100000 --real-level-seconds=300
               --pool-size=20 (create_db for N new users with a warm pool of N and without one; 0 skips)
               --out=FILE --work=DIR
               --quick (a smoke run: 3 s per level, 200 users, a 1,000-user sweep)""";
@@ -99,7 +99,7 @@ public class Bench {
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError",
                 "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20"));
         boolean serverJvmSet;
-        int scaleShards = 32;
+        int scaleShards = 16;
         String phases = "new,existing,a,b";
         Path kubeEnv;                 // env file of .ci/test-cluster.sh: run (a) and (c) against that API server too
         int realUsers = 100_000;
@@ -616,7 +616,7 @@ public class Bench {
                         (c, i) -> c.send("GET", "/api/heart_beat?user_id=" + users[(int) i], null));
             } else {
                 beatHow = "written directly into the heartbeat ConfigMaps";
-                s.writeBeatsDirectly(Arrays.copyOfRange(users, 0, fresh), 32);
+                s.writeBeatsDirectly(Arrays.copyOfRange(users, 0, fresh), opt.scaleShards);
             }
             double beatS = (System.nanoTime() - tb) / 1e9;
             Map<String, Long> before = s.apiCounts();

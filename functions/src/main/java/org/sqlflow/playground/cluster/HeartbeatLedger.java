@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -20,6 +21,8 @@ import java.util.concurrent.TimeoutException;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ConfigMapList;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -111,6 +114,24 @@ public class HeartbeatLedger {
         return parse(cm);
     }
 
+    /**
+     * Every heartbeat ConfigMap, found by its label, by name: with the shards of the current count, those of any
+     * earlier count, whose entries stay valid until their users' next beats land in their new shards. A user's
+     * instant is the latest over all of them.
+     */
+    public Map<String, Map<String, Instant>> readAll() {
+        Map<String, Map<String, Instant>> all = new TreeMap<>();
+        String next = null;
+        do {
+            // Small pages: a shard holds up to a few hundred KB at 100,000 users.
+            ConfigMapList page = client.configMaps().inNamespace(namespace).withLabels(PlaygroundLabels.heartbeats())
+                    .list(new ListOptionsBuilder().withLimit(4L).withContinue(next).build());
+            page.getItems().forEach(cm -> all.put(cm.getMetadata().getName(), parse(cm)));
+            next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
+        } while (next != null && !next.isEmpty());
+        return all;
+    }
+
     /** The instant stored for one user, read from the API server; null if none. */
     public Instant lastBeat(UserKey user) {
         return read(shardOf(user)).get(user.key());
@@ -121,11 +142,16 @@ public class HeartbeatLedger {
      * that lands meanwhile changes the value and keeps its entry.
      */
     public int removeIfUnchanged(int shard, Map<String, Instant> expected) {
+        return removeIfUnchanged(shardName(shard), expected);
+    }
+
+    /** {@link #removeIfUnchanged(int, Map)} for a heartbeat ConfigMap by name, a shard of any count. */
+    public int removeIfUnchanged(String shardName, Map<String, Instant> expected) {
         if (expected.isEmpty()) {
             return 0;
         }
         for (int attempt = 0; attempt < 5; attempt++) {
-            ConfigMap cm = client.configMaps().inNamespace(namespace).withName(shardName(shard)).get();
+            ConfigMap cm = client.configMaps().inNamespace(namespace).withName(shardName).get();
             if (cm == null || cm.getData() == null) {
                 return 0;
             }
@@ -153,7 +179,7 @@ public class HeartbeatLedger {
                 }
             }
         }
-        throw new KubernetesClientException("heartbeat shard " + shardName(shard) + " kept changing; try again later");
+        throw new KubernetesClientException("heartbeat shard " + shardName + " kept changing; try again later");
     }
 
     /** Forgets this instance's memory of a user's last write, so the next beat is written. */

@@ -136,7 +136,8 @@ public class PlaygroundConfiguration {
             ExpiryPolicy expiry, WarmPool pool, Clock clock, MeterRegistry meters) {
         PlaygroundProperties.Reaper r = props.reaper();
         return new Reaper(client, roots, ledger, expiry, pool, clock,
-                new Reaper.Settings(r.dryRun(), r.parallelism(), r.pageSize(), props.database().readyWait()), meters);
+                new Reaper.Settings(r.dryRun(), r.parallelism(), r.pageSize(), props.database().readyWait(),
+                        !props.local().enabled()), meters);
     }
 
     /** Sweeps on its own only where this instance serves reap_stale and no CronJob does it (Knative). */

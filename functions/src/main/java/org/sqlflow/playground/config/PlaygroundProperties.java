@@ -101,7 +101,7 @@ public record PlaygroundProperties(
 
     /** The heartbeat ledger: sharded ConfigMaps, one entry per user. */
     public record Heartbeat(
-            @Min(1) @Max(1000) @DefaultValue("32") int shards,
+            @Min(1) @Max(1000) @DefaultValue("16") int shards,
             @NotNull @DefaultValue("60s") Duration precision,
             @NotNull @DefaultValue("30m") Duration ttl,
             @Min(1) @Max(64) @DefaultValue("4") int writerThreads) {

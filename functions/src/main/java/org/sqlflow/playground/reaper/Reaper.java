@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -55,9 +56,10 @@ import org.sqlflow.playground.cluster.WarmPool;
  * next one.
  *
  * <p>Per expired root the protocol is: <b>condemn</b> (an update adding {@link PlaygroundLabels#REAPING}, guarded
- * by the resourceVersion the listing saw), <b>re-check</b> (an authoritative read of the user's heartbeat shard;
- * a beat that landed meanwhile makes the reaper take its condemnation back), <b>delete</b> (guarded by the
- * condemned resourceVersion, propagation Background). A heartbeat stores its beat first and then takes back any
+ * by the resourceVersion the listing saw), <b>re-check</b> (an authoritative read of the user's heartbeat shard,
+ * one read per shard for a whole batch of condemned roots; a beat that landed meanwhile makes the reaper take its
+ * condemnation back), <b>delete</b> (guarded by the condemned resourceVersion, propagation Background: the garbage
+ * collector takes what the root owns). A heartbeat stores its beat first and then takes back any
  * condemnation it sees ({@link DatabaseRoots#rescue}), which changes the resourceVersion: whichever way the two
  * interleave, once heart_beat has answered, the delete either is not issued or fails with 409.
  */
@@ -66,6 +68,9 @@ public class Reaper implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Reaper.class);
     /** Tries of a condemnation or a delete when only the status changed under it (the controllers write it). */
     private static final int WRITE_ATTEMPTS = 3;
+
+    /** Condemned roots held before the ledger is re-read for them: bounds the sweep's memory, not its calls. */
+    private static final int RECHECK_BATCH = 2_000;
 
     /** The reason of the Kubernetes Event written for each deletion. */
     public static final String EVENT_REASON = "Reaped";
@@ -80,8 +85,11 @@ public class Reaper implements AutoCloseable {
      * @param pageSize     objects per list request
      * @param orphanAge    a database object without its root is left alone while younger than this (create_db makes
      *                     the root first and the rest within playground.database.ready-wait)
+     * @param garbageCollected a garbage collector deletes what a deleted root owns (every real cluster); without one
+     *                     (the embedded API server of local mode) the reaper deletes the Secret, Service and claim
      */
-    public record Settings(boolean forceDryRun, int parallelism, int pageSize, Duration orphanAge) {
+    public record Settings(boolean forceDryRun, int parallelism, int pageSize, Duration orphanAge,
+            boolean garbageCollected) {
         public Settings {
             if (parallelism < 1 || pageSize < 1 || orphanAge == null || orphanAge.isNegative()) {
                 throw new IllegalArgumentException("invalid reaper settings");
@@ -93,7 +101,7 @@ public class Reaper implements AutoCloseable {
     public enum Step {
         /** The listed root was judged expired; it has not been condemned yet. */
         JUDGED,
-        /** The root carries the condemnation; the ledger has not been re-read. */
+        /** The root carries the condemnation; the ledger has not been re-read (that happens once per batch). */
         CONDEMNED,
         /** The ledger was re-read and still says expired; the delete has not been issued. */
         RECHECKED
@@ -191,8 +199,11 @@ public class Reaper implements AutoCloseable {
         private final Set<String> rootNames = ConcurrentHashMap.newKeySet();
         private final Set<String> secretsLookedUp = ConcurrentHashMap.newKeySet();
         private volatile WarmPool.Upkeep poolUpkeep;
-        /** Ledger entries of reaped users, by shard, with the value the re-check saw. */
-        private final Map<Integer, Map<String, Instant>> reapedEntries = new ConcurrentHashMap<>();
+        /** Heartbeat entries of reaped users to remove, by ConfigMap name, with the values the sweep saw. */
+        private final Map<String, Map<String, Instant>> reapedEntries = new ConcurrentHashMap<>();
+        /** The ledger as the sweep began: every heartbeat ConfigMap by name. */
+        private Map<String, Map<String, Instant>> shards = Map.of();
+        private final List<Condemned> awaitingRecheck = Collections.synchronizedList(new ArrayList<>());
 
         Sweep(boolean dryRun, Instant now) {
             this.dryRun = dryRun;
@@ -200,20 +211,18 @@ public class Reaper implements AutoCloseable {
         }
 
         ReapReport run() {
-            List<Map<String, Instant>> shards = new ArrayList<>();
             try {
-                for (int i = 0; i < ledger.shardCount(); i++) {
-                    shards.add(ledger.read(i));
-                }
+                shards = ledger.readAll();
             } catch (RuntimeException e) {
                 failed(null, "reading the heartbeat ledger failed, so nothing was reaped: " + describe(e), null);
                 return report();
             }
             Map<String, Instant> beats = new HashMap<>();
-            for (Map<String, Instant> shard : shards) {
+            for (Map<String, Instant> shard : shards.values()) {
                 shard.forEach((key, at) -> beats.merge(key, at, (a, b) -> a.isAfter(b) ? a : b));
             }
             boolean listedAll = sweepRoots(beats);
+            finishCondemned();
             removeReapedEntries();
             tendPool();
             if (listedAll) {
@@ -224,7 +233,7 @@ public class Reaper implements AutoCloseable {
                 // is gone anyway (the owner reference).
                 sweepOrphans(client.services(), "Service");
                 sweepOrphans(client.persistentVolumeClaims(), "PersistentVolumeClaim");
-                sweepOrphanEntries(shards);
+                sweepOrphanEntries();
             }
             return report();
         }
@@ -261,6 +270,9 @@ public class Reaper implements AutoCloseable {
                     }
                 }
                 runAll(work);
+                if (awaitingRecheck.size() >= RECHECK_BATCH) {
+                    finishCondemned();
+                }
                 next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
             } while (next != null && !next.isEmpty());
             return true;
@@ -306,14 +318,15 @@ public class Reaper implements AutoCloseable {
             }
             return () -> {
                 try {
-                    reap(user, root, last, whyExpired(beat, root));
+                    condemnStale(user, root, last, whyExpired(beat, root));
                 } catch (RuntimeException e) {
                     failed(user, describe(e), last);
                 }
             };
         }
 
-        private void reap(UserKey user, Deployment root, Instant last, String why) {
+        /** The first half of reaping: mark the root, so that a beat from now on takes it back. */
+        private void condemnStale(UserKey user, Deployment root, Instant last, String why) {
             interleaving.at(Step.JUDGED, user);
             // condemn() writes into the object it is given: keep what was judged.
             Deployment judged = new DeploymentBuilder(root).build();
@@ -339,9 +352,57 @@ public class Reaper implements AutoCloseable {
                 }
             }
             interleaving.at(Step.CONDEMNED, user);
+            awaitingRecheck.add(new Condemned(user, condemned, last, why));
+        }
 
-            int shard = ledger.shardOf(user);
-            Instant fresh = ledger.read(shard).get(user.key());
+        /**
+         * The second half, for every root condemned so far: re-read the ledger, then delete. A beat stored before
+         * the re-read is seen by it; a beat stored after it reads the root back, finds the condemnation and takes it
+         * back, which changes the resourceVersion the delete is conditioned on. One read per shard serves the batch.
+         */
+        private void finishCondemned() {
+            List<Condemned> batch;
+            synchronized (awaitingRecheck) {
+                batch = List.copyOf(awaitingRecheck);
+                awaitingRecheck.clear();
+            }
+            Map<Integer, Map<String, Instant>> reread = new HashMap<>();
+            Map<Integer, String> unreadable = new HashMap<>();
+            for (Condemned c : batch) {
+                int shard = ledger.shardOf(c.user());
+                if (!reread.containsKey(shard) && !unreadable.containsKey(shard)) {
+                    try {
+                        reread.put(shard, ledger.read(shard));
+                    } catch (RuntimeException e) {
+                        unreadable.put(shard, describe(e));
+                    }
+                }
+            }
+            List<Runnable> work = new ArrayList<>();
+            for (Condemned c : batch) {
+                int shard = ledger.shardOf(c.user());
+                Map<String, Instant> beats = reread.get(shard);
+                if (beats == null) {
+                    failed(c.user(), "re-reading its heartbeat failed, so it stays condemned and the next sweep "
+                            + "decides: " + unreadable.get(shard), c.last());
+                    continue;
+                }
+                work.add(() -> {
+                    try {
+                        delete(c, shard, beats.get(c.user().key()));
+                    } catch (RuntimeException e) {
+                        failed(c.user(), describe(e), c.last());
+                    }
+                });
+            }
+            runAll(work);
+        }
+
+        private void delete(Condemned c, int shard, Instant fresh) {
+            UserKey user = c.user();
+            Deployment condemned = c.root();
+            Instant last = c.last();
+            String why = c.why();
             if (!expiry.isExpired(now, fresh, condemned)) {
                 roots.rescue(condemned);
                 kept(user, "heartbeat arrived", expiry.lastActivity(fresh, condemned));
@@ -382,15 +443,25 @@ public class Reaper implements AutoCloseable {
                 return;
             }
             if (fresh != null) {
-                reapedEntries.computeIfAbsent(shard, s -> new ConcurrentHashMap<>()).put(user.key(), fresh);
+                reapedEntries.computeIfAbsent(ledger.shardName(shard), s -> new ConcurrentHashMap<>())
+                        .put(user.key(), fresh);
             }
+            // Entries left in shards of an earlier shard count go too (the current shard was just re-read).
+            shards.forEach((name, entries) -> {
+                Instant older = entries.get(user.key());
+                if (older != null && !name.equals(ledger.shardName(shard))) {
+                    reapedEntries.computeIfAbsent(name, s -> new ConcurrentHashMap<>()).put(user.key(), older);
+                }
+            });
             if (outcome == Outcome.GONE) {
                 kept(user, "already gone", last);
                 return;
             }
             event(condemned, user, why);
             log.info("reaped database {} (user key {}): {}", condemned.getMetadata().getName(), user.key(), why);
-            List<String> leftovers = deleteDependents(condemned);
+            // Where a garbage collector runs, the owner references take the Secret, Service, claim and any claimed
+            // pooled database with the root; asking for each would triple the API calls of a large sweep.
+            List<String> leftovers = settings.garbageCollected() ? List.of() : deleteDependents(condemned);
             if (leftovers.isEmpty()) {
                 reaped(user, why, last);
             } else {
@@ -418,8 +489,8 @@ public class Reaper implements AutoCloseable {
         }
 
         /**
-         * Without a garbage collector (fabric8's mock server) nothing else deletes these; with one, this races it
-         * harmlessly. Only objects owned by the deleted root go: a namesake made by a newer create_db stays.
+         * Without a garbage collector (the embedded API server) nothing else deletes these. Only objects owned by the
+         * deleted root go: a namesake made by a newer create_db stays.
          */
         private List<String> deleteDependents(Deployment root) {
             String name = root.getMetadata().getName();
@@ -533,10 +604,10 @@ public class Reaper implements AutoCloseable {
         }
 
         /** Heartbeat entries without a database, older than the TTL. A beat that lands meanwhile keeps its entry. */
-        private void sweepOrphanEntries(List<Map<String, Instant>> shards) {
-            for (int i = 0; i < shards.size(); i++) {
+        private void sweepOrphanEntries() {
+            for (Map.Entry<String, Map<String, Instant>> shard : shards.entrySet()) {
                 Map<String, Instant> stale = new HashMap<>();
-                shards.get(i).forEach((key, at) -> {
+                shard.getValue().forEach((key, at) -> {
                     if (!rootNames.contains(UserKey.NAME_PREFIX + key) && now.isAfter(at.plus(expiry.ttl()))) {
                         stale.put(key, at);
                     }
@@ -549,11 +620,11 @@ public class Reaper implements AutoCloseable {
                     continue;
                 }
                 try {
-                    int removed = ledger.removeIfUnchanged(i, stale);
+                    int removed = ledger.removeIfUnchanged(shard.getKey(), stale);
                     stale.keySet().forEach(key -> orphan(KIND_HEARTBEAT_ENTRY, key, false));
                     orphansRemoved.addAndGet(removed);
                 } catch (RuntimeException e) {
-                    failed(null, "removing stale heartbeat entries from " + ledger.shardName(i) + " failed: "
+                    failed(null, "removing stale heartbeat entries from " + shard.getKey() + " failed: "
                             + describe(e), null);
                 }
             }
@@ -564,7 +635,7 @@ public class Reaper implements AutoCloseable {
                 try {
                     ledger.removeIfUnchanged(shard, new HashMap<>(entries));
                 } catch (RuntimeException e) {
-                    failed(null, "removing heartbeat entries of reaped users from " + ledger.shardName(shard)
+                    failed(null, "removing heartbeat entries of reaped users from " + shard
                             + " failed; the next sweep removes them: " + describe(e), null);
                 }
             });
@@ -661,6 +732,10 @@ public class Reaper implements AutoCloseable {
         private ListOptions page(String next) {
             return new ListOptionsBuilder().withLimit((long) settings.pageSize()).withContinue(next).build();
         }
+    }
+
+    /** A stale root this sweep has condemned, waiting for the batch's re-read of the ledger. */
+    private record Condemned(UserKey user, Deployment root, Instant last, String why) {
     }
 
     /** The user a root was made for, or null when its annotation is missing or does not match its name. */

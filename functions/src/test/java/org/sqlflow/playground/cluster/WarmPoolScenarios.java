@@ -354,7 +354,7 @@ public abstract class WarmPoolScenarios {
 
     private Reaper reaper(PlaygroundParts p) {
         Reaper reaper = new Reaper(cluster.client(), p.roots, p.ledger, p.expiry, p.pool, clock,
-                new Reaper.Settings(false, 4, 500, Duration.ofSeconds(15)), p.meters);
+                new Reaper.Settings(false, 4, 500, Duration.ofSeconds(15), cluster.hasGarbageCollector()), p.meters);
         closeLater.add(reaper);
         return reaper;
     }

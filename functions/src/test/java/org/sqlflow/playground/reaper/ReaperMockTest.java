@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.cluster.DatabaseObjects;
+import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.testing.MockTestCluster;
 import org.sqlflow.playground.testing.StrictMockTestCluster;
@@ -45,12 +46,13 @@ class ReaperMockTest extends ReaperScenarios {
             p.createDb("page" + i);
         }
         clock.advance(TTL.plus(SECOND));
+        int shards = admin.configMaps().inNamespace(ns).withLabels(PlaygroundLabels.heartbeats()).list().getItems().size();
         int before = ((StrictMockTestCluster) cluster).pagedListCount();
         ReapReport report = p.reaper(false, 3, Reaper.Interleaving.NONE).sweep(false);
         assertEquals(10, report.counts().reaped());
-        // 10 roots in pages of 3: 4 pages; then one (empty) page each of Services and volume claims (Secrets are
-        // never listed).
-        assertEquals(4 + 2, ((StrictMockTestCluster) cluster).pagedListCount() - before);
+        // The heartbeat ConfigMaps in pages of 4; 10 roots in pages of 3: 4 pages; then one (empty) page each of
+        // Services and volume claims (Secrets are never listed).
+        assertEquals((shards + 3) / 4 + 4 + 2, ((StrictMockTestCluster) cluster).pagedListCount() - before);
     }
 
     @Test

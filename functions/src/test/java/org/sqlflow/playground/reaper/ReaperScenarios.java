@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -63,6 +64,7 @@ import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.cluster.WarmPool;
 import org.sqlflow.playground.config.PlaygroundProperties;
 import org.sqlflow.playground.testing.MutableClock;
+import org.sqlflow.playground.testing.PlaygroundServiceAccount;
 import org.sqlflow.playground.testing.TestCluster;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -158,7 +160,8 @@ abstract class ReaperScenarios {
         Reaper reaper(KubernetesClient reaperClient, boolean forceDryRun, int pageSize,
                 Reaper.Interleaving interleaving) {
             Reaper r = new Reaper(reaperClient, new DatabaseRoots(reaperClient, ns), ledger, expiry, pool, clock,
-                    new Reaper.Settings(forceDryRun, 4, pageSize, READY_WAIT), meters, interleaving);
+                    new Reaper.Settings(forceDryRun, 4, pageSize, READY_WAIT,
+                            cluster.hasGarbageCollector()), meters, interleaving);
             reapers.add(r);
             return r;
         }
@@ -575,6 +578,71 @@ abstract class ReaperScenarios {
         assertGone("half");
     }
 
+    // ---------------------------------------------------------------- the ledger's shards
+
+    @Test
+    void beatsInTheShardsOfAnEarlierShardCountStillCount() {
+        Playground p = playground();
+        // A user whose shard moves when playground.heartbeat.shards changes from 7 to the configured count.
+        String olga = IntStream.range(0, 100).mapToObj(i -> "olga" + i)
+                .filter(id -> !p.ledger.shardName(UserKey.of(id).shard(props.heartbeat().shards()))
+                        .equals(p.ledger.shardName(UserKey.of(id).shard(7))))
+                .findFirst().orElseThrow();
+        HeartbeatLedger before = new HeartbeatLedger(p.client, ns, 7, props.heartbeat().precision(),
+                Duration.ofSeconds(30), clock, writers);
+        Reaper reaper = p.reaper();
+        p.createDb(olga);
+        clock.advance(Duration.ofMinutes(25));
+        Instant beat = before.beat(UserKey.of(olga));
+        assertNotEquals(beat, p.storedBeat(olga), "stored only in the shard of the earlier count");
+
+        clock.advance(Duration.ofMinutes(10));
+        ReapReport report = reaper.sweep(false);
+        assertEquals(1, report.counts().active(), "35 minutes after creation, 10 after the beat: active");
+        assertNotNull(root(olga));
+
+        clock.set(beat.plus(TTL).plus(SECOND));
+        assertEquals(List.of(olga), users(reaper.sweep(false).reaped()));
+        assertGone(olga);
+        assertNull(before.lastBeat(UserKey.of(olga)), "its entry in the earlier shard goes with the database");
+    }
+
+    @Test
+    void aFailedRecheckLeavesTheDatabaseCondemnedForTheNextSweep() {
+        Playground p = playground();
+        AtomicBoolean failing = new AtomicBoolean(true);
+        Interceptor faults = new Interceptor() {
+            @Override
+            public void before(BasicBuilder builder, HttpRequest request, Interceptor.RequestTags tags) {
+                // The re-read is a GET of one shard by name; the sweep's first read lists the shards.
+                if (failing.get() && request.method().equals("GET")
+                        && request.uri().getPath().contains("/configmaps/")) {
+                    throw new KubernetesClientException("injected API failure", 500, null);
+                }
+            }
+        };
+        try (KubernetesClient faulty = new KubernetesClientBuilder().withConfig(cluster.client().getConfiguration())
+                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("faults", faults)).build()) {
+            HeartbeatLedger ledger = new HeartbeatLedger(faulty, ns, props.heartbeat().shards(),
+                    props.heartbeat().precision(), Duration.ofSeconds(30), clock, writers);
+            Reaper reaper = new Reaper(faulty, new DatabaseRoots(faulty, ns), ledger, p.expiry, p.pool, clock,
+                    new Reaper.Settings(false, 4, 500, READY_WAIT, cluster.hasGarbageCollector()), p.meters);
+            reapers.add(reaper);
+            p.createDb("nina");
+            clock.advance(TTL.plus(SECOND));
+
+            ReapReport first = reaper.sweep(false);
+            assertEquals(List.of("nina"), users(first.failed()));
+            assertTrue(first.failed().get(0).reason().contains("re-reading"), first.failed().get(0).reason());
+            assertTrue(DatabaseRoots.isCondemned(root("nina")), "left condemned, not deleted");
+
+            failing.set(false);
+            ReapReport second = reaper.sweep(false);
+            assertEquals(List.of("nina"), users(second.reaped()));
+            assertGone("nina");
+        }
+    }
+
     // ---------------------------------------------------------------- failures
 
     @Test
@@ -770,9 +838,12 @@ abstract class ReaperScenarios {
         String name = UserKey.of(userId).resourceName();
         Predicate<HasMetadata> goneOrGoing = o -> o == null || o.getMetadata().getDeletionTimestamp() != null;
         assertTrue(goneOrGoing.test(admin.apps().deployments().inNamespace(ns).withName(name).get()), name);
-        assertTrue(goneOrGoing.test(admin.secrets().inNamespace(ns).withName(name).get()), name + " secret");
-        assertTrue(goneOrGoing.test(admin.services().inNamespace(ns).withName(name).get()), name + " service");
-        assertTrue(goneOrGoing.test(admin.persistentVolumeClaims().inNamespace(ns).withName(name).get()), name);
+        // Where a garbage collector runs, the reaper leaves the root's dependents to it: they go soon after.
+        Duration wait = cluster.hasGarbageCollector() ? Duration.ofSeconds(120) : Duration.ZERO;
+        PlaygroundServiceAccount.await(() -> goneOrGoing.test(admin.secrets().inNamespace(ns).withName(name).get())
+                && goneOrGoing.test(admin.services().inNamespace(ns).withName(name).get())
+                && goneOrGoing.test(admin.persistentVolumeClaims().inNamespace(ns).withName(name).get()) ? true : null,
+                wait, "the Secret, Service and claim of " + name + " to go with it");
     }
 
     List<Event> reapedEvents() {
