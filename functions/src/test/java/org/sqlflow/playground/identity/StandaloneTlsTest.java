@@ -3,7 +3,10 @@ package org.sqlflow.playground.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -161,6 +165,70 @@ class StandaloneTlsTest {
         // The kept-alive connection (or a resumed session) never handshakes again: the per-request re-check stops it.
         Reply again = beat(kept, "dave", Map.of());
         assertThat(again.status()).isEqualTo(401);
+    }
+
+    @Test
+    void aKeptAliveConnectionCarriesManyRequests() throws Exception {
+        // Tomcat closes a kept-alive connection after 100 requests by default, and each new connection costs the
+        // client (or the mesh's proxy) a TLS handshake: at thousands of beats a second that was the tail latency.
+        SSLContext tls = MutualTls.clientContext(DIR.resolve("ca.crt"), DIR.resolve("alice/client.crt"),
+                DIR.resolve("alice/client.key"));
+        int port = Integer.parseInt(env.getProperty("local.server.port"));
+        try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket("localhost", port)) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            for (int i = 0; i < 250; i++) {
+                out.write("GET /api/heart_beat?user_id=alice HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                String head = readHead(in);
+                assertThat(head).as("response " + i).startsWith("HTTP/1.1 200")
+                        .doesNotContainIgnoringCase("connection: close");
+                skipBody(in, head);
+            }
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("the server closed the connection after: " + head);
+            }
+            head.append((char) b);
+        }
+        return head.toString();
+    }
+
+    private static void skipBody(InputStream in, String head) throws IOException {
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
+        if (length.find()) {
+            in.readNBytes(Integer.parseInt(length.group(1)));
+            return;
+        }
+        // Chunked: size lines in hex, each chunk followed by CRLF, a zero-size chunk and CRLF at the end.
+        while (true) {
+            String line = readLine(in);
+            int size = Integer.parseInt(line.split(";")[0].trim(), 16);
+            in.readNBytes(size);
+            readLine(in);
+            if (size == 0) {
+                return;
+            }
+        }
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int b;
+        while ((b = in.read()) >= 0 && b != '\n') {
+            if (b != '\r') {
+                line.append((char) b);
+            }
+        }
+        return line.toString();
     }
 
     @Test
