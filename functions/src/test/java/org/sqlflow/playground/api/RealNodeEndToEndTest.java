@@ -388,7 +388,8 @@ class RealNodeEndToEndTest {
         Properties p = new Properties();
         p.setProperty("user", ds.user());
         p.setProperty("password", ds.password());
-        p.setProperty("connectTimeout", "5000");
+        // Bounds, not timings: the pod shares two cores and a 1.5 GB node with the rest of the suite.
+        p.setProperty("connectTimeout", "30000");
         p.setProperty("socketTimeout", "30000");
         return DriverManager.getConnection("jdbc:mariadb://" + address.getIp() + ":" + ds.port() + "/", p);
     }

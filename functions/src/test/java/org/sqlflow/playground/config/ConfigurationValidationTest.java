@@ -35,7 +35,7 @@ class ConfigurationValidationTest {
             assertThat(ctx).hasNotFailed();
             PlaygroundProperties p = ctx.getBean(PlaygroundProperties.class);
             assertThat(p.database().readyWait().toSeconds()).isEqualTo(15);
-            assertThat(p.heartbeat().shards()).isEqualTo(32);
+            assertThat(p.heartbeat().shards()).isEqualTo(16);
             assertThat(p.heartbeat().ttl().toMinutes()).isEqualTo(30);
             assertThat(p.database().image()).isEqualTo("sqlflow/sqlflow:mysql");
         });
