@@ -32,6 +32,8 @@ done
 check "no command arguments by default" '(.config.Cmd // []) == []'
 check "ports 8080 and 8081 exposed" '.config.ExposedPorts | has("8080/tcp") and has("8081/tcp")'
 check "env PORT=8080" '.config.Env | index(["PORT=8080"]) != null'
+check "env MALLOC_ARENA_MAX=2" '.config.Env | index(["MALLOC_ARENA_MAX=2"]) != null'
+check "env LANG=C.UTF-8" '.config.Env | index(["LANG=C.UTF-8"]) != null'
 check "env has a PATH" '.config.Env | map(startswith("PATH=")) | any'
 check "linux image" '.os == "linux"'
 
