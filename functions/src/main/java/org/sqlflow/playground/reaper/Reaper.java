@@ -706,6 +706,8 @@ public class Reaper implements AutoCloseable {
         }
 
         private synchronized void failed(UserKey user, String reason, Instant last) {
+            // The report goes to whoever asked (a CronJob's curl); the log is where a maintainer looks.
+            log.warn("reaper: {}{}", user == null ? "" : "user key " + user.key() + ": ", reason);
             failed.add(outcome(user, reason, last));
         }
 
