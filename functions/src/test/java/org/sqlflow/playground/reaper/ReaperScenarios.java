@@ -583,13 +583,12 @@ abstract class ReaperScenarios {
     @Test
     void beatsInTheShardsOfAnEarlierShardCountStillCount() {
         Playground p = playground();
-        // A user whose shard moves when playground.heartbeat.shards changes from 7 to the configured count.
-        String olga = IntStream.range(0, 100).mapToObj(i -> "olga" + i)
-                .filter(id -> !p.ledger.shardName(UserKey.of(id).shard(props.heartbeat().shards()))
-                        .equals(p.ledger.shardName(UserKey.of(id).shard(7))))
-                .findFirst().orElseThrow();
-        HeartbeatLedger before = new HeartbeatLedger(p.client, ns, 7, props.heartbeat().precision(),
+        // A user whose beats lived in a shard beyond today's count (playground.heartbeat.shards was 40 before).
+        HeartbeatLedger before = new HeartbeatLedger(p.client, ns, 40, props.heartbeat().precision(),
                 Duration.ofSeconds(30), clock, writers);
+        String olga = IntStream.range(0, 100).mapToObj(i -> "olga" + i)
+                .filter(id -> UserKey.of(id).shard(40) >= props.heartbeat().shards())
+                .findFirst().orElseThrow();
         Reaper reaper = p.reaper();
         p.createDb(olga);
         clock.advance(Duration.ofMinutes(25));
