@@ -6,12 +6,18 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import org.sqlflow.playground.local.EmbeddedKubernetes;
 
 /** The fast tier's cluster: fabric8's mock API server in CRUD mode, no controllers, no RBAC. */
-public final class MockTestCluster implements TestCluster {
+public class MockTestCluster implements TestCluster {
 
-    private final EmbeddedKubernetes embedded = new EmbeddedKubernetes();
+    private final EmbeddedKubernetes embedded;
     private final String namespace;
 
     public MockTestCluster(String namespace) {
+        this(new EmbeddedKubernetes(), namespace);
+    }
+
+    /** On an embedded API server with a dispatcher of the caller's (see {@link StrictMockTestCluster}). */
+    protected MockTestCluster(EmbeddedKubernetes embedded, String namespace) {
+        this.embedded = embedded;
         this.namespace = namespace;
         embedded.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
                 .endMetadata().build()).create();

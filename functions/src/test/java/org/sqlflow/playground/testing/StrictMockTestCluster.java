@@ -1,12 +1,10 @@
 package org.sqlflow.playground.testing;
 
-import java.net.InetAddress;
 import java.util.AbstractMap;
 import java.util.HashSet;
 import java.util.Set;
 import java.net.URI;
 import java.net.URLDecoder;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -24,14 +22,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.crud.Attribute;
 import io.fabric8.mockwebserver.crud.AttributeSet;
@@ -40,6 +32,8 @@ import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import org.sqlflow.playground.local.CountingDispatcher;
+import org.sqlflow.playground.local.EmbeddedKubernetes;
 
 /**
  * The fast tier's cluster for the reaper: fabric8's mock server in CRUD mode, made to honour two parts of the
@@ -51,7 +45,7 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
  * </ul>
  * Everything else is the stock mock: no RBAC, no controllers, no garbage collector.
  */
-public final class StrictMockTestCluster implements TestCluster {
+public final class StrictMockTestCluster extends MockTestCluster {
 
     /** The mock server logs every request at INFO through java.util.logging; kept here so the level sticks. */
     private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger(
@@ -61,46 +55,19 @@ public final class StrictMockTestCluster implements TestCluster {
         MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
     }
 
-    private final StrictDispatcher dispatcher = new StrictDispatcher();
-    private final KubernetesMockServer server;
-    private final KubernetesClient client;
-    private final String namespace;
+    private final StrictDispatcher dispatcher;
 
     public StrictMockTestCluster(String namespace) {
-        this.namespace = namespace;
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
-        try {
-            server.init(InetAddress.getByName("127.0.0.1"), 0);
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException("127.0.0.1 is always resolvable", e);
-        }
-        client = server.createClient();
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata()
-                .build()).create();
+        this(new StrictDispatcher(), namespace);
     }
 
     public StrictMockTestCluster() {
         this("playground-test");
     }
 
-    @Override
-    public KubernetesClient client() {
-        return client;
-    }
-
-    @Override
-    public KubernetesClient admin() {
-        return client;
-    }
-
-    @Override
-    public String namespace() {
-        return namespace;
-    }
-
-    /** Requests the mock server has answered. */
-    public int requestCount() {
-        return server.getRequestCount();
+    private StrictMockTestCluster(StrictDispatcher dispatcher, String namespace) {
+        super(new EmbeddedKubernetes(dispatcher), namespace);
+        this.dispatcher = dispatcher;
     }
 
     /** List requests that asked for a page (carried a limit). */
@@ -126,7 +93,7 @@ public final class StrictMockTestCluster implements TestCluster {
         Headers headers = Headers.builder().add("Content-Type", "application/json").build();
         for (HasMetadata object : objects) {
             String apiVersion = object.getApiVersion();
-            String path = (apiVersion.contains("/") ? "/apis/" : "/api/") + apiVersion + "/namespaces/" + namespace
+            String path = (apiVersion.contains("/") ? "/apis/" : "/api/") + apiVersion + "/namespaces/" + namespace()
                     + "/" + HasMetadata.getPlural(object.getClass());
             MockResponse response = dispatcher.dispatch(new RecordedRequest("HTTP/1.1", HttpMethod.POST, path, headers,
                     new Buffer(Serialization.asJson(object).getBytes(StandardCharsets.UTF_8))));
@@ -137,27 +104,7 @@ public final class StrictMockTestCluster implements TestCluster {
         }
     }
 
-    @Override
-    public void markDatabaseReady(String deploymentName) {
-        client.apps().deployments().inNamespace(namespace).withName(deploymentName).editStatus(d -> {
-            d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).withAvailableReplicas(1)
-                    .build());
-            return d;
-        });
-    }
-
-    @Override
-    public boolean hasGarbageCollector() {
-        return false;
-    }
-
-    @Override
-    public void close() {
-        client.close();
-        server.destroy();
-    }
-
-    private static final class StrictDispatcher extends KubernetesCrudDispatcher {
+    private static final class StrictDispatcher extends CountingDispatcher {
 
         private static final ObjectMapper JSON = new ObjectMapper();
 
