@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -26,7 +23,6 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.function.Supplier;
 
-import javax.net.ssl.SSLContext;
 
 import io.fabric8.kubernetes.api.model.EndpointAddress;
 import io.fabric8.kubernetes.api.model.Endpoints;
@@ -47,14 +43,11 @@ import org.springframework.core.env.Environment;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.sqlflow.playground.certs.CertificateAuthority;
-import org.sqlflow.playground.certs.IssuedCertificate;
-import org.sqlflow.playground.certs.MutualTls;
-import org.sqlflow.playground.certs.Pem;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.testing.Http;
+import org.sqlflow.playground.testing.TestCertificates;
 import org.sqlflow.playground.testing.Http.Reply;
 import org.sqlflow.playground.testing.MutableClock;
 import org.sqlflow.playground.testing.RealApiTestCluster;
@@ -105,37 +98,14 @@ class RealNodeEndToEndTest {
     static final MutableClock CLOCK = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS)
             .plus(Duration.ofMinutes(1)));
 
-    private static final Path DIR;
-    private static final CertificateAuthority CA = CertificateAuthority.create("node tier CA", Duration.ofDays(2));
+    private static final TestCertificates CERTS = new TestCertificates("playground-node-tier");
     private static RealApiTestCluster cluster;
 
     static {
-        try {
-            DIR = Files.createTempDirectory("playground-node-tier");
-            write("ca.crt", Pem.encode(CA.certificate()));
-            IssuedCertificate server = CA.issueServer(List.of("DNS:localhost", "IP:127.0.0.1"), Duration.ofDays(1));
-            write("server.crt", server.certificatePem());
-            write("server.key", server.privateKeyPem());
-            for (String user : List.of("alice", "bob", "carol")) {
-                bundle(user, CA.issueUser(user, Duration.ofDays(1)));
-            }
-            bundle("ops", CA.issueAdmin("ops", Duration.ofDays(1)));
-            write("crl.pem", Pem.encode(CA.crl(Map.of(), Instant.now().minusSeconds(60),
-                    Instant.now().plus(Duration.ofDays(1)), BigInteger.ONE)));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (String user : List.of("alice", "bob", "carol")) {
+            CERTS.bundle(user, CERTS.ca().issueUser(user, Duration.ofDays(1)));
         }
-    }
-
-    private static void write(String name, String content) throws IOException {
-        Path file = DIR.resolve(name);
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, content, StandardCharsets.US_ASCII);
-    }
-
-    private static void bundle(String name, IssuedCertificate cert) throws IOException {
-        write(name + "/client.crt", cert.certificatePem());
-        write(name + "/client.key", cert.privateKeyPem());
+        CERTS.bundle("ops", CERTS.ca().issueAdmin("ops", Duration.ofDays(1)));
     }
 
     /** A fresh namespace with knative/rbac.yaml's ServiceAccount: the server runs as that, under its Role. */
@@ -159,10 +129,7 @@ class RealNodeEndToEndTest {
         registry.add("playground.database.image", () -> RealNode.settings().image());
         // The warm pool as shipped: its databases run on the node too, and a new user claims one.
         registry.add("playground.pool.size", () -> "2");
-        registry.add("server.ssl.trust-certificate", () -> DIR.resolve("ca.crt").toString());
-        registry.add("server.ssl.certificate", () -> DIR.resolve("server.crt").toString());
-        registry.add("server.ssl.certificate-private-key", () -> DIR.resolve("server.key").toString());
-        registry.add("playground.tls.crl", () -> DIR.resolve("crl.pem").toString());
+        CERTS.register(registry);
     }
 
     @TestConfiguration
@@ -308,13 +275,7 @@ class RealNodeEndToEndTest {
 
     /** A fresh client per call: a new TLS handshake each time, as the SQLFlow client does. */
     private Http as(String bundle) {
-        try {
-            SSLContext tls = MutualTls.clientContext(DIR.resolve("ca.crt"), DIR.resolve(bundle + "/client.crt"),
-                    DIR.resolve(bundle + "/client.key"));
-            return new Http("https://localhost:" + env.getProperty("local.server.port"), tls);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return new Http("https://localhost:" + env.getProperty("local.server.port"), CERTS.clientContext(bundle));
     }
 
     /**

@@ -10,8 +10,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,9 +28,9 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.sqlflow.playground.certs.CertificateAuthority;
 import org.sqlflow.playground.certs.IssuedCertificate;
-import org.sqlflow.playground.certs.MutualTls;
 import org.sqlflow.playground.certs.Pem;
 import org.sqlflow.playground.testing.Http;
+import org.sqlflow.playground.testing.TestCertificates;
 import org.sqlflow.playground.testing.Http.Reply;
 
 /**
@@ -51,63 +49,36 @@ import org.sqlflow.playground.testing.Http.Reply;
         "management.server.port=0"})
 class StandaloneTlsTest {
 
-    private static final Path DIR;
-    private static final CertificateAuthority CA = CertificateAuthority.create("test CA", Duration.ofDays(2));
+    private static final TestCertificates CERTS = new TestCertificates("playground-tls");
+    private static final CertificateAuthority CA = CERTS.ca();
     private static final Map<BigInteger, Instant> REVOKED = new HashMap<>();
 
     static {
-        try {
-            DIR = Files.createTempDirectory("playground-tls");
-            write("ca.crt", Pem.encode(CA.certificate()));
-            IssuedCertificate server = CA.issueServer(List.of("DNS:localhost", "IP:127.0.0.1"), Duration.ofDays(1));
-            write("server.crt", server.certificatePem());
-            write("server.key", server.privateKeyPem());
-            bundle("alice", CA.issueUser("alice", Duration.ofDays(1)));
-            bundle("bob", CA.issueUser("bob", Duration.ofDays(1)));
-            bundle("dave", CA.issueUser("dave", Duration.ofDays(1)));
-            bundle("ops", CA.issueAdmin("ops", Duration.ofDays(1)));
-            bundle("named-admin", CA.issueUser("admin", Duration.ofDays(1)));
-            bundle("carol-legacy", CA.issueClient("sqlflow-playground-carol", null, Instant.now().minusSeconds(60),
-                    Instant.now().plus(Duration.ofDays(1))));
-            bundle("expired", CA.issueClient("alice", CertificateAuthority.USERS_OU,
-                    Instant.now().minus(Duration.ofDays(3)), Instant.now().minus(Duration.ofDays(1))));
-            bundle("server-as-client", CA.issueServer(List.of("DNS:alice"), Duration.ofDays(1)));
-            bundle("other-ca", CertificateAuthority.create("another CA", Duration.ofDays(1))
-                    .issueUser("alice", Duration.ofDays(1)));
-            IssuedCertificate revoked = CA.issueUser("eve", Duration.ofDays(1));
-            bundle("revoked", revoked);
-            REVOKED.put(revoked.serial(), Instant.now());
-            writeCrl();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        CERTS.bundle("alice", CA.issueUser("alice", Duration.ofDays(1)));
+        CERTS.bundle("bob", CA.issueUser("bob", Duration.ofDays(1)));
+        CERTS.bundle("dave", CA.issueUser("dave", Duration.ofDays(1)));
+        CERTS.bundle("ops", CA.issueAdmin("ops", Duration.ofDays(1)));
+        CERTS.bundle("named-admin", CA.issueUser("admin", Duration.ofDays(1)));
+        CERTS.bundle("carol-legacy", CA.issueClient("sqlflow-playground-carol", null, Instant.now().minusSeconds(60),
+                Instant.now().plus(Duration.ofDays(1))));
+        CERTS.bundle("expired", CA.issueClient("alice", CertificateAuthority.USERS_OU,
+                Instant.now().minus(Duration.ofDays(3)), Instant.now().minus(Duration.ofDays(1))));
+        CERTS.bundle("server-as-client", CA.issueServer(List.of("DNS:alice"), Duration.ofDays(1)));
+        CERTS.bundle("other-ca", CertificateAuthority.create("another CA", Duration.ofDays(1))
+                .issueUser("alice", Duration.ofDays(1)));
+        IssuedCertificate revoked = CA.issueUser("eve", Duration.ofDays(1));
+        CERTS.bundle("revoked", revoked);
+        REVOKED.put(revoked.serial(), Instant.now());
+        writeCrl();
     }
 
-    private static void write(String name, String content) throws IOException {
-        Path file = DIR.resolve(name);
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, content, StandardCharsets.US_ASCII);
-    }
-
-    private static void bundle(String name, IssuedCertificate cert) throws IOException {
-        write(name + "/client.crt", cert.certificatePem());
-        write(name + "/client.key", cert.privateKeyPem());
-    }
-
-    private static synchronized void writeCrl() throws IOException {
-        Path tmp = DIR.resolve("crl.pem.tmp");
-        Files.writeString(tmp, Pem.encode(CA.crl(REVOKED, Instant.now().minusSeconds(60),
-                Instant.now().plus(Duration.ofDays(1)), BigInteger.valueOf(REVOKED.size() + System.nanoTime() % 1000))));
-        Files.move(tmp, DIR.resolve("crl.pem"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    private static synchronized void writeCrl() {
+        CERTS.writeCrl(REVOKED, BigInteger.valueOf(REVOKED.size() + System.nanoTime() % 1000));
     }
 
     @DynamicPropertySource
     static void tls(DynamicPropertyRegistry registry) {
-        registry.add("server.ssl.trust-certificate", () -> DIR.resolve("ca.crt").toString());
-        registry.add("server.ssl.certificate", () -> DIR.resolve("server.crt").toString());
-        registry.add("server.ssl.certificate-private-key", () -> DIR.resolve("server.key").toString());
-        registry.add("playground.tls.crl", () -> DIR.resolve("crl.pem").toString());
+        CERTS.register(registry);
     }
 
     @Autowired
@@ -119,15 +90,7 @@ class StandaloneTlsTest {
 
     /** A fresh client per call: a new TLS handshake each time, as the SQLFlow client does. */
     private Http as(String bundle) {
-        try {
-            SSLContext tls = bundle == null
-                    ? MutualTls.clientContext(DIR.resolve("ca.crt"), null, null)
-                    : MutualTls.clientContext(DIR.resolve("ca.crt"), DIR.resolve(bundle + "/client.crt"),
-                            DIR.resolve(bundle + "/client.key"));
-            return new Http(base(), tls);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return new Http(base(), CERTS.clientContext(bundle));
     }
 
     private static Reply beat(Http http, String user, Map<String, String> headers) {
@@ -157,7 +120,7 @@ class StandaloneTlsTest {
         Http kept = as("dave");
         assertThat(beat(kept, "dave", Map.of()).status()).isEqualTo(200);
 
-        REVOKED.put(new BigInteger(Pem.readCertificate(DIR.resolve("dave/client.crt")).getSerialNumber().toString()),
+        REVOKED.put(new BigInteger(Pem.readCertificate(CERTS.file("dave/client.crt")).getSerialNumber().toString()),
                 Instant.now());
         writeCrl();
         assertThatThrownBy(() -> beat(as("dave"), "dave", Map.of())).as("a new handshake")
@@ -171,8 +134,7 @@ class StandaloneTlsTest {
     void aKeptAliveConnectionCarriesManyRequests() throws Exception {
         // Tomcat closes a kept-alive connection after 100 requests by default, and each new connection costs the
         // client (or the mesh's proxy) a TLS handshake: at thousands of beats a second that was the tail latency.
-        SSLContext tls = MutualTls.clientContext(DIR.resolve("ca.crt"), DIR.resolve("alice/client.crt"),
-                DIR.resolve("alice/client.key"));
+        SSLContext tls = CERTS.clientContext("alice");
         int port = Integer.parseInt(env.getProperty("local.server.port"));
         try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket("localhost", port)) {
             socket.setSoTimeout(30_000);
@@ -263,14 +225,14 @@ class StandaloneTlsTest {
     @Test
     void curlWithTheUsersBundleWorksAndWithoutACertificateFails() throws Exception {
         String url = base() + "/api/heart_beat?user_id=alice";
-        assertThat(curl(List.of("--cert", DIR.resolve("alice/client.crt").toString(),
-                "--key", DIR.resolve("alice/client.key").toString(), url))).contains("\"user_id\":\"alice\"");
+        assertThat(curl(List.of("--cert", CERTS.file("alice/client.crt").toString(),
+                "--key", CERTS.file("alice/client.key").toString(), url))).contains("\"user_id\":\"alice\"");
         assertThat(curl(List.of(url))).isEqualTo("curl failed");
     }
 
     private static String curl(List<String> args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--fail-with-body", "--max-time", "20",
-                "--cacert", DIR.resolve("ca.crt").toString()));
+                "--cacert", CERTS.file("ca.crt").toString()));
         cmd.addAll(args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
