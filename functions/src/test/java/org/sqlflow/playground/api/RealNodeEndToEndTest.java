@@ -47,13 +47,14 @@ import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.testing.Http;
-import org.sqlflow.playground.testing.TestCertificates;
 import org.sqlflow.playground.testing.Http.Reply;
 import org.sqlflow.playground.testing.MutableClock;
+import org.sqlflow.playground.testing.PlaygroundServiceAccount;
 import org.sqlflow.playground.testing.RealApiTestCluster;
 import org.sqlflow.playground.testing.RealNode;
 import org.sqlflow.playground.testing.RealNodeTier;
 import org.sqlflow.playground.testing.SqlflowDataSource;
+import org.sqlflow.playground.testing.TestCertificates;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -91,7 +92,6 @@ class RealNodeEndToEndTest {
     private static final Duration TTL = Duration.ofMinutes(30);
     /** A fresh pod is Ready in seconds; pod deletion on kubelet 1.20 can take a minute (sandbox clean-up). */
     private static final Duration POD_WAIT = Duration.ofSeconds(150);
-    private static final Duration POLL = Duration.ofMillis(250);
     private static final String SERVICE_DOMAIN = ".svc.cluster.local";
 
     /** The server's clock: one minute ahead of the API server's, moved only by the test. */
@@ -387,21 +387,6 @@ class RealNodeEndToEndTest {
     }
 
     private static <T> T await(String what, Supplier<T> check) {
-        long deadline = System.nanoTime() + POD_WAIT.toNanos();
-        while (true) {
-            T value = check.get();
-            if (value != null) {
-                return value;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("waited " + POD_WAIT.toSeconds() + " s for " + what);
-            }
-            try {
-                Thread.sleep(POLL.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for " + what);
-            }
-        }
+        return PlaygroundServiceAccount.await(check, POD_WAIT, what);
     }
 }

@@ -30,8 +30,8 @@ import org.sqlflow.playground.certs.CertificateAuthority;
 import org.sqlflow.playground.certs.IssuedCertificate;
 import org.sqlflow.playground.certs.Pem;
 import org.sqlflow.playground.testing.Http;
-import org.sqlflow.playground.testing.TestCertificates;
 import org.sqlflow.playground.testing.Http.Reply;
+import org.sqlflow.playground.testing.TestCertificates;
 
 /**
  * Standalone mutual TLS with real handshakes and certificates made by the certs tool's code: who gets in,
