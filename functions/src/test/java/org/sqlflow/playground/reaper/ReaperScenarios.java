@@ -166,6 +166,16 @@ abstract class ReaperScenarios {
             return r;
         }
 
+        /** The reaper with every part of it, its ledger too, on the given client (e.g. one that fails on cue). */
+        Reaper reaperOn(KubernetesClient reaperClient) {
+            HeartbeatLedger reaperLedger = new HeartbeatLedger(reaperClient, ns, props.heartbeat().shards(),
+                    props.heartbeat().precision(), Duration.ofSeconds(30), clock, writers);
+            Reaper r = new Reaper(reaperClient, new DatabaseRoots(reaperClient, ns), reaperLedger, expiry, pool, clock,
+                    new Reaper.Settings(false, 4, 500, READY_WAIT, cluster.hasGarbageCollector()), meters);
+            reapers.add(r);
+            return r;
+        }
+
         /** create_db as the notebook sees it once the database is up. */
         DatabaseProvisioner.Provisioned createDb(String userId) {
             UserKey user = UserKey.of(userId);
@@ -607,26 +617,37 @@ abstract class ReaperScenarios {
     }
 
     @Test
+    void anUnreadableLedgerReapsNothingAndTheNextSweepDoes() {
+        Playground p = playground();
+        AtomicBoolean failing = new AtomicBoolean(true);
+        // The sweep's first read: the list of the heartbeat ConfigMaps.
+        try (KubernetesClient faulty = failingWhile(failing, request -> request.method().equals("GET")
+                && request.uri().getPath().endsWith("/configmaps"))) {
+            Reaper reaper = p.reaperOn(faulty);
+            p.createDb("omar");
+            clock.advance(TTL.plus(SECOND));
+
+            ReapReport first = reaper.sweep(false);
+            assertEquals(0, first.counts().reaped());
+            assertEquals(1, first.counts().failed());
+            assertTrue(first.failed().get(0).reason().contains("reading the heartbeat ledger failed"),
+                    first.failed().get(0).reason());
+            assertFalse(DatabaseRoots.isCondemned(root("omar")), "without the ledger nothing is judged");
+
+            failing.set(false);
+            assertEquals(List.of("omar"), users(reaper.sweep(false).reaped()));
+            assertGone("omar");
+        }
+    }
+
+    @Test
     void aFailedRecheckLeavesTheDatabaseCondemnedForTheNextSweep() {
         Playground p = playground();
         AtomicBoolean failing = new AtomicBoolean(true);
-        Interceptor faults = new Interceptor() {
-            @Override
-            public void before(BasicBuilder builder, HttpRequest request, Interceptor.RequestTags tags) {
-                // The re-read is a GET of one shard by name; the sweep's first read lists the shards.
-                if (failing.get() && request.method().equals("GET")
-                        && request.uri().getPath().contains("/configmaps/")) {
-                    throw new KubernetesClientException("injected API failure", 500, null);
-                }
-            }
-        };
-        try (KubernetesClient faulty = new KubernetesClientBuilder().withConfig(cluster.client().getConfiguration())
-                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("faults", faults)).build()) {
-            HeartbeatLedger ledger = new HeartbeatLedger(faulty, ns, props.heartbeat().shards(),
-                    props.heartbeat().precision(), Duration.ofSeconds(30), clock, writers);
-            Reaper reaper = new Reaper(faulty, new DatabaseRoots(faulty, ns), ledger, p.expiry, p.pool, clock,
-                    new Reaper.Settings(false, 4, 500, READY_WAIT, cluster.hasGarbageCollector()), p.meters);
-            reapers.add(reaper);
+        // The re-read is a GET of one shard by name; the sweep's first read lists the shards.
+        try (KubernetesClient faulty = failingWhile(failing, request -> request.method().equals("GET")
+                && request.uri().getPath().contains("/configmaps/"))) {
+            Reaper reaper = p.reaperOn(faulty);
             p.createDb("nina");
             clock.advance(TTL.plus(SECOND));
 
@@ -651,18 +672,9 @@ abstract class ReaperScenarios {
         // asks: a failed Service delete cannot leave a database half-way there, so only the root's delete fails.
         boolean gc = cluster.hasGarbageCollector();
         AtomicBoolean failing = new AtomicBoolean(true);
-        Interceptor faults = new Interceptor() {
-            @Override
-            public void before(BasicBuilder builder, HttpRequest request, Interceptor.RequestTags tags) {
-                String path = request.uri().getPath();
-                if (failing.get() && request.method().equals("DELETE")
-                        && (path.endsWith("/deployments/db-anna") || !gc && path.endsWith("/services/db-ben"))) {
-                    throw new KubernetesClientException("injected API failure", 500, null);
-                }
-            }
-        };
-        try (KubernetesClient faulty = new KubernetesClientBuilder().withConfig(cluster.client().getConfiguration())
-                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("faults", faults)).build()) {
+        try (KubernetesClient faulty = failingWhile(failing, request -> request.method().equals("DELETE")
+                && (request.uri().getPath().endsWith("/deployments/db-anna")
+                        || !gc && request.uri().getPath().endsWith("/services/db-ben")))) {
             Reaper reaper = p.reaper(faulty, false, 500, Reaper.Interleaving.NONE);
             for (String user : List.of("anna", "ben", "cleo")) {
                 p.createDb(user);
@@ -833,6 +845,20 @@ abstract class ReaperScenarios {
     }
 
     /** The database and everything that was made for it are gone (or going, where a garbage collector works). */
+    /** A client of the cluster whose requests matching the rule fail with a 500 while {@code failing} is set. */
+    KubernetesClient failingWhile(AtomicBoolean failing, Predicate<HttpRequest> rule) {
+        Interceptor faults = new Interceptor() {
+            @Override
+            public void before(BasicBuilder builder, HttpRequest request, Interceptor.RequestTags tags) {
+                if (failing.get() && rule.test(request)) {
+                    throw new KubernetesClientException("injected API failure", 500, null);
+                }
+            }
+        };
+        return new KubernetesClientBuilder().withConfig(cluster.client().getConfiguration())
+                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("faults", faults)).build();
+    }
+
     void assertGone(String userId) {
         String name = UserKey.of(userId).resourceName();
         Predicate<HasMetadata> goneOrGoing = o -> o == null || o.getMetadata().getDeletionTimestamp() != null;
