@@ -1,5 +1,6 @@
 package org.sqlflow.playground.testing;
 
+import java.net.HttpURLConnection;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,6 +24,7 @@ import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 
 /**
@@ -103,17 +105,28 @@ public final class RealApiTestCluster implements TestCluster {
         Pod pod = PlaygroundServiceAccount.await(() -> podOf(deploymentName), KUBELET_WAIT,
                 "the ReplicaSet controller to create the pod of Deployment " + namespace + "/" + deploymentName);
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        admin.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).editStatus(p -> {
-            p.setStatus(new PodStatusBuilder(p.getStatus())
-                    .withPhase("Running")
-                    .withStartTime(now.toString())
-                    .withConditions(condition("PodScheduled", now), condition("Initialized", now),
-                            condition("ContainersReady", now), condition("Ready", now))
-                    .withContainerStatuses(p.getSpec().getContainers().stream().map(c -> running(c.getName(),
-                            c.getImage(), now)).toList())
-                    .build());
-            return p;
-        });
+        // Where the node tier runs, the scheduler writes an Unschedulable condition into this (tainted-away) pod's
+        // status at any moment: like a kubelet, read again and retry on a conflict.
+        PlaygroundServiceAccount.await(() -> {
+            try {
+                return admin.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).editStatus(p -> {
+                    p.setStatus(new PodStatusBuilder(p.getStatus())
+                            .withPhase("Running")
+                            .withStartTime(now.toString())
+                            .withConditions(condition("PodScheduled", now), condition("Initialized", now),
+                                    condition("ContainersReady", now), condition("Ready", now))
+                            .withContainerStatuses(p.getSpec().getContainers().stream().map(c -> running(c.getName(),
+                                    c.getImage(), now)).toList())
+                            .build());
+                    return p;
+                });
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                    throw e;
+                }
+                return null;
+            }
+        }, KUBELET_WAIT, "the stand-in kubelet's status write for pod " + pod.getMetadata().getName());
         PlaygroundServiceAccount.await(() -> {
             Deployment d = admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get();
             return DatabaseObjects.isReady(d) ? d : null;
