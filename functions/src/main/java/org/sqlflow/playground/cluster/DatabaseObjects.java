@@ -264,7 +264,8 @@ public final class DatabaseObjects {
                 .withSecurityContext(containerSecurity())
                 .addNewVolumeMount().withName(DATA_VOLUME).withMountPath("/var/lib/mysql").endVolumeMount();
         if (db.entrypoint() == PlaygroundProperties.Entrypoint.SQLFLOW_START_SCRIPT) {
-            c.withCommand("/bin/bash", "-c", ENTRYPOINT);
+            // sqlflow/sqlflow:mysql is Alpine: /bin/sh is BusyBox ash, and there is no bash.
+            c.withCommand("/bin/sh", "-c", ENTRYPOINT);
         }
         return c.build();
     }

@@ -75,8 +75,9 @@ public record PlaygroundProperties(
     /** What the database container runs. */
     public enum Entrypoint {
         /**
-         * The sqlflow/sqlflow:mysql image hard-codes root's password as "root" in its /start.bash; we run that script,
-         * wait for the tutorial datasets, then set root's password to the per-user random one.
+         * For sqlflow/sqlflow:mysql, whose /start.bash opens the network with root's password "root": the pod runs
+         * the playground's own entrypoint instead (sqlflow-mysql-entrypoint.sh, POSIX sh), which sets the per-user
+         * password and loads the image's /datasets with networking off, then serves.
          */
         SQLFLOW_START_SCRIPT,
         /** The image's own entrypoint, which must honour MYSQL_ROOT_PASSWORD like the official mysql and mariadb images. */
