@@ -135,7 +135,8 @@ public final class DatabaseObjects {
                     // One writer on the data directory at a time.
                     .withNewStrategy().withType("Recreate").endStrategy()
                     .withNewTemplate()
-                        .withNewMetadata().withLabels(podLabels).endMetadata()
+                        .withNewMetadata().withLabels(podLabels)
+                            .addToLabels(PlaygroundLabels.SIDECAR_INJECT, "false").endMetadata()
                         .withNewSpec()
                             .withAutomountServiceAccountToken(false)
                             .withEnableServiceLinks(false)

@@ -36,6 +36,14 @@ public final class PlaygroundLabels {
      */
     public static final String CLAIMS = "sqlflow-playground.org/pooled-database";
 
+    /**
+     * Pod label: Istio injects no sidecar into a pod labelled {@code "false"}. Database pods carry it: MySQL is a
+     * server-first protocol, which a sidecar on a PERMISSIVE port breaks, and the SQLFlow server that connects to
+     * them need not be in the mesh; the NetworkPolicy of knative/ decides who may connect (docs/deploy.md, "The
+     * mesh and database pods").
+     */
+    public static final String SIDECAR_INJECT = "sidecar.istio.io/inject";
+
     public static final String COMPONENT_DATABASE = "database";
     public static final String COMPONENT_HEARTBEATS = "heartbeats";
 

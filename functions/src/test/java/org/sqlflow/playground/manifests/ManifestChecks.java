@@ -13,7 +13,6 @@ import io.fabric8.istio.api.api.networking.v1alpha3.StringMatch;
 import io.fabric8.istio.api.api.networking.v1alpha3.StringMatchExact;
 import io.fabric8.istio.api.api.security.v1beta1.AuthorizationPolicyAction;
 import io.fabric8.istio.api.api.security.v1beta1.Operation;
-import io.fabric8.istio.api.api.security.v1beta1.PeerAuthenticationMutualTLS;
 import io.fabric8.istio.api.api.security.v1beta1.PeerAuthenticationMutualTLSMode;
 import io.fabric8.istio.api.api.security.v1beta1.Rule;
 import io.fabric8.istio.api.api.security.v1beta1.RuleFrom;
@@ -791,37 +790,38 @@ final class ManifestChecks {
     return problems;
   }
 
-  /** Mutual TLS is STRICT for the whole namespace; exceptions only for the database port. */
-  static List<String> peerAuthentication(Deployment d) {
+  /**
+   * Mutual TLS is STRICT for the whole namespace, with no exception. The user databases are out of the mesh instead
+   * (their pod template, from {@code databasePodLabels}, carries {@code sidecar.istio.io/inject: "false"}): a sidecar
+   * on a PERMISSIVE MySQL port breaks the server-first protocol, and a policy that selects those pods would have no
+   * sidecar to enforce it, so none may.
+   */
+  static List<String> peerAuthentication(Deployment d, Map<String, String> databasePodLabels) {
     List<String> problems = new ArrayList<>();
+    if (!"false".equals(databasePodLabels.get("sidecar.istio.io/inject"))) {
+      problems.add("database pods must carry the label sidecar.istio.io/inject: \"false\" (MySQL is server-first:"
+          + " a sidecar breaks it), their template has " + databasePodLabels);
+    }
     boolean strictNamespace = false;
     for (PeerAuthentication pa : d.peerAuthentications()) {
       String where = "PeerAuthentication " + pa.getMetadata().getName();
       PeerAuthenticationMutualTLSMode mode = pa.getSpec().getMtls() == null ? null : pa.getSpec().getMtls().getMode();
-      boolean namespaceWide = pa.getSpec().getSelector() == null
-          || orEmpty(pa.getSpec().getSelector().getMatchLabels()).isEmpty();
-      if (namespaceWide) {
+      Map<String, String> selector = pa.getSpec().getSelector() == null ? Map.of()
+          : orEmpty(pa.getSpec().getSelector().getMatchLabels());
+      if (selector.isEmpty()) {
         if (mode == PeerAuthenticationMutualTLSMode.STRICT) {
           strictNamespace = true;
         } else {
           problems.add(where + " applies to the whole namespace and must be STRICT, is " + mode);
         }
-        if (!orEmpty(pa.getSpec().getPortLevelMtls()).isEmpty()) {
-          problems.add(where + " applies to the whole namespace and must have no port exceptions");
-        }
-        continue;
+      } else if (databasePodLabels.entrySet().containsAll(selector.entrySet())) {
+        problems.add(where + " selects the database pods, which have no sidecar to enforce it");
+      } else if (mode != PeerAuthenticationMutualTLSMode.STRICT) {
+        problems.add(where + " relaxes mutual TLS for " + selector + "; every meshed pod stays STRICT");
       }
-      Map<String, String> selector = orEmpty(pa.getSpec().getSelector().getMatchLabels());
-      if (!"database".equals(selector.get("app.kubernetes.io/component"))) {
-        problems.add(where + " relaxes mutual TLS for pods other than the user databases");
-      }
-      if (mode != PeerAuthenticationMutualTLSMode.STRICT) {
-        problems.add(where + " must stay STRICT except on the MySQL port");
-      }
-      for (Map.Entry<String, PeerAuthenticationMutualTLS> e : orEmpty(pa.getSpec().getPortLevelMtls()).entrySet()) {
-        if (!e.getKey().equals("3306")) {
-          problems.add(where + " relaxes port " + e.getKey() + "; only 3306 may be relaxed");
-        }
+      if (!orEmpty(pa.getSpec().getPortLevelMtls()).isEmpty()) {
+        problems.add(where + " has port exceptions " + pa.getSpec().getPortLevelMtls().keySet()
+            + "; no port of a meshed pod may be relaxed");
       }
     }
     if (!strictNamespace) {

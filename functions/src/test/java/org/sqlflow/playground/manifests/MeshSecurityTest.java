@@ -9,7 +9,9 @@ import io.fabric8.istio.api.api.security.v1beta1.RuleFrom;
 import io.fabric8.istio.api.api.security.v1beta1.Source;
 import io.fabric8.istio.api.security.v1.AuthorizationPolicy;
 import io.fabric8.istio.api.security.v1.PeerAuthentication;
+import io.fabric8.istio.api.security.v1.PeerAuthenticationBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
@@ -17,16 +19,23 @@ import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.sqlflow.playground.cluster.DatabaseObjects;
+import org.sqlflow.playground.testing.PlaygroundParts;
 
 /** Who may talk to whom inside the cluster: AuthorizationPolicies, mutual TLS, the database NetworkPolicy, RBAC. */
 class MeshSecurityTest {
 
   private static Deployment repository;
+  /** The labels of a database pod exactly as the playground makes it. */
+  private static final Map<String, String> DATABASE_POD = new DatabaseObjects(PlaygroundParts.database(Duration.ofSeconds(15), 10))
+      .pooled("pool-abc12").getSpec().getTemplate().getMetadata().getLabels();
 
   @BeforeAll
   static void load() {
@@ -37,10 +46,18 @@ class MeshSecurityTest {
     return repository.copy();
   }
 
+  /** The repository's deployment plus one more object. */
+  private static Deployment with(KubernetesResource extra) {
+    Deployment d = broken();
+    List<KubernetesResource> all = new ArrayList<>(d.resources());
+    all.add(extra);
+    return new Deployment(d.knativeNamespace(), d.istioNamespace(), all);
+  }
+
   @Test
   void theRepositoryManifestsPassEveryMeshCheck() {
     assertThat(ManifestChecks.authorization(repository)).isEmpty();
-    assertThat(ManifestChecks.peerAuthentication(repository)).isEmpty();
+    assertThat(ManifestChecks.peerAuthentication(repository, DATABASE_POD)).isEmpty();
     assertThat(ManifestChecks.networkPolicy(repository)).isEmpty();
     assertThat(ManifestChecks.rbac(repository)).isEmpty();
   }
@@ -108,22 +125,47 @@ class MeshSecurityTest {
   void aPermissiveNamespaceFails() {
     Deployment d = broken();
     d.get(PeerAuthentication.class, "default").getSpec().getMtls().setMode(PeerAuthenticationMutualTLSMode.PERMISSIVE);
-    assertThat(ManifestChecks.peerAuthentication(d))
+    assertThat(ManifestChecks.peerAuthentication(d, DATABASE_POD))
         .anyMatch(m -> m.contains("must be STRICT"))
         .anyMatch(m -> m.contains("no namespace-wide PeerAuthentication"));
   }
 
   @Test
-  void relaxingMoreThanTheDatabasePortFails() {
-    Deployment d = broken();
-    PeerAuthentication db = d.get(PeerAuthentication.class, "playground-databases");
-    db.getSpec().setPortLevelMtls(Map.of(
-        "3306", new PeerAuthenticationMutualTLS(PeerAuthenticationMutualTLSMode.PERMISSIVE),
-        "8080", new PeerAuthenticationMutualTLS(PeerAuthenticationMutualTLSMode.DISABLE)));
-    db.getSpec().getSelector().setMatchLabels(Map.of("serving.knative.dev/service", "playground-create-db"));
-    assertThat(ManifestChecks.peerAuthentication(d))
-        .anyMatch(m -> m.contains("relaxes port 8080"))
-        .anyMatch(m -> m.contains("pods other than the user databases"));
+  void theDatabasePodsAreOutOfTheMeshAndNoPolicyPretendsOtherwise() {
+    assertThat(DATABASE_POD).containsEntry("sidecar.istio.io/inject", "false");
+    assertThat(repository.peerAuthentications()).noneSatisfy(pa -> assertThat(pa.getSpec().getSelector()).isNotNull());
+    // The earlier design: a PERMISSIVE exception on 3306 for injected database pods.
+    PeerAuthentication db = new PeerAuthenticationBuilder()
+        .withNewMetadata().withName("playground-databases").endMetadata()
+        .withNewSpec()
+          .withNewSelector().withMatchLabels(Map.of("app.kubernetes.io/component", "database",
+              "app.kubernetes.io/managed-by", "sqlflow-playground")).endSelector()
+          .withNewMtls().withMode(PeerAuthenticationMutualTLSMode.STRICT).endMtls()
+          .withPortLevelMtls(Map.of("3306", new PeerAuthenticationMutualTLS(PeerAuthenticationMutualTLSMode.PERMISSIVE)))
+        .endSpec()
+        .build();
+    Deployment d = with(db);
+    assertThat(ManifestChecks.peerAuthentication(d, DATABASE_POD))
+        .anyMatch(m -> m.contains("selects the database pods, which have no sidecar"))
+        .anyMatch(m -> m.contains("has port exceptions [3306]"));
+    // Database pods that would get a sidecar.
+    Map<String, String> injected = new HashMap<>(DATABASE_POD);
+    injected.remove("sidecar.istio.io/inject");
+    assertThat(ManifestChecks.peerAuthentication(repository, injected))
+        .anyMatch(m -> m.contains("must carry the label sidecar.istio.io/inject"));
+  }
+
+  @Test
+  void relaxingAnyOtherPodFails() {
+    Deployment d = with(new PeerAuthenticationBuilder()
+        .withNewMetadata().withName("loose").endMetadata()
+        .withNewSpec()
+          .withNewSelector().withMatchLabels(Map.of("serving.knative.dev/service", "playground-create-db")).endSelector()
+          .withNewMtls().withMode(PeerAuthenticationMutualTLSMode.PERMISSIVE).endMtls()
+        .endSpec()
+        .build());
+    assertThat(ManifestChecks.peerAuthentication(d, DATABASE_POD))
+        .anyMatch(m -> m.contains("PeerAuthentication loose relaxes mutual TLS"));
   }
 
   // NetworkPolicy
