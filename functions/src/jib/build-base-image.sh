@@ -11,8 +11,10 @@
 # 100 MB once Jib compresses the layer; building it takes minutes, mostly downloading packages.
 #
 # Needs: mmdebstrap (Debian package), root (mmdebstrap can also use user namespaces; untested
-# here), and a Debian mirror (DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR). SOURCE_DATE_EPOCH fixes the
-# timestamps, so that the same mirror state gives the same tarball.
+# here), and a Debian mirror with its security archive: by default the ones this machine's apt uses
+# (/etc/apt/sources.list and sources.list.d, deb822 or one-line), else DEBIAN_MIRROR and
+# DEBIAN_SECURITY_MIRROR; without either the script stops and names the variable to set.
+# SOURCE_DATE_EPOCH fixes the timestamps, so that the same mirror state gives the same tarball.
 #
 # Size: no apt, no documentation except copyright files, no man pages, no translations. The
 # Essential:yes set (a shell, coreutils, dpkg) stays: the JRE's maintainer scripts need it, and a
@@ -21,8 +23,32 @@ set -euo pipefail
 
 out=$(realpath -m "${1:-functions/target/base-image/debian12-jre17.tar}")
 suite=bookworm
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-security=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+
+# "URI suite" of every archive this machine's apt uses, deb822 (.sources) and one-line (.list) format.
+apt_archives() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] || continue
+    awk 'BEGIN { RS = ""; FS = "\n" }
+         { t = u = s = ""
+           for (i = 1; i <= NF; i++) {
+             if ($i ~ /^Types:/) t = $i; if ($i ~ /^URIs:/) u = $i; if ($i ~ /^Suites:/) s = $i }
+           if (t !~ /(^|[ \t])deb([ \t]|$)/) next
+           sub(/^URIs:[ \t]*/, "", u); sub(/^Suites:[ \t]*/, "", s)
+           n = split(u, us, /[ \t]+/); m = split(s, ss, /[ \t]+/)
+           for (a = 1; a <= n; a++) for (b = 1; b <= m; b++) print us[a], ss[b] }' "$f"
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [[ -f $f ]] || continue
+    sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) \([^ ]*\).*/\2 \3/p' "$f"
+  done
+}
+
+archives=$(apt_archives)
+mirror=${DEBIAN_MIRROR:-$(awk '$2 !~ /-security$/ { print $1; exit }' <<<"$archives")}
+security=${DEBIAN_SECURITY_MIRROR:-$(awk '$2 ~ /-security$/ { print $1; exit }' <<<"$archives")}
+[[ -n $mirror ]] || { echo "apt on this machine names no Debian archive: set DEBIAN_MIRROR to a Debian mirror URL" >&2; exit 1; }
+[[ -n $security ]] || { echo "apt on this machine names no Debian security archive: set DEBIAN_SECURITY_MIRROR to its URL" >&2; exit 1; }
 tag=${BASE_IMAGE_TAG:-sqlflow-playground-base:debian12-jre17}
 arch=$(dpkg --print-architecture)
 
