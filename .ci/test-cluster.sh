@@ -28,13 +28,14 @@
 #   PLAYGROUND_K8S_POD_SUBNET, PLAYGROUND_K8S_BRIDGE, PLAYGROUND_K8S_KUBELET_PORT, PLAYGROUND_K8S_NODE_MEMORY
 #                                 the node's pod range (a /24 of 198.18.0.0/15, default 198.18.0.0/24), bridge
 #                                 (default sfpg0), kubelet port (default 10250) and memory limit (default 1536M)
-#   PLAYGROUND_DEBIAN_MIRROR      Debian mirror for the source package (default: the one apt uses)
+#   PLAYGROUND_DEBIAN_MIRROR      Debian mirror for the source package and the node's images (default: the one this
+#                                 machine's apt uses; without one, build stops and names this variable)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly K8S_VERSION=1.20.2
-# Pinned: the mirror only carries bookworm's current revision. If a later update
-# replaces it, point PLAYGROUND_DEBIAN_MIRROR at snapshot.debian.org/archive/debian/<date>.
+# Pinned: a mirror only carries bookworm's current revision. If a later update
+# replaces it, point PLAYGROUND_DEBIAN_MIRROR at a snapshot archive of Debian from before that update.
 readonly DEB_VERSION=1.20.5+really1.20.2-1.1+deb12u1
 readonly SRC_TREE=kubernetes-1.20.5+really1.20.2
 # One `make` builds every binary either tier needs, so a cache is always of one build, one fix.
@@ -93,7 +94,8 @@ have_binaries() {
   done
 }
 
-# The mirror this machine's apt already uses: the first non-security archive, deb822 or one-line format.
+# The mirror this machine's apt already uses: the first non-security archive, deb822 or one-line format. No
+# fallback to a named host: without either, the build stops and says which variable to set.
 debian_mirror() {
   if [[ -n ${PLAYGROUND_DEBIAN_MIRROR:-} ]]; then echo "$PLAYGROUND_DEBIAN_MIRROR"; return; fi
   local found
@@ -101,7 +103,8 @@ debian_mirror() {
   found=$( { sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources || true
              sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) .*/\2/p' /etc/apt/sources.list /etc/apt/sources.list.d/*.list || true
            } 2>/dev/null | tr ' ' '\n' | awk 'NF && !/-security/ && !f { print; f = 1 }')
-  echo "${found:-http://deb.debian.org/debian}"
+  [[ -n $found ]] || die "apt on this machine names no Debian archive (/etc/apt/sources.list, sources.list.d): set PLAYGROUND_DEBIAN_MIRROR to a Debian mirror URL"
+  echo "$found"
 }
 
 # Adds a deb-src entry for bookworm unless apt already knows the pinned source package
@@ -305,6 +308,9 @@ NODE_DIR=$DIR/node
 HOST_RECORD=$DIR/node-host # the host as it was before the node changed it
 IMAGES=$CACHE/images
 readonly MARIADB_IMAGE=localhost/sqlflow-playground-test/mariadb:10.11
+# A replica of sqlflow/sqlflow:mysql (see build_images): what the playground's default entrypoint runs against here.
+readonly REPLICA_IMAGE=localhost/sqlflow-playground-test/sqlflow-mysql-replica:10.11
+readonly REPLICA_DIR=$SCRIPT_DIR/sqlflow-mysql-replica
 readonly PAUSE_IMAGE=localhost/sqlflow-playground-test/pause:3.4
 readonly NODE_COMPONENTS=(kubelet scheduler containerd)
 readonly NODE_NEEDS=(containerd:containerd ctr:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins
@@ -330,19 +336,22 @@ check_node_settings() {
 # ---- the images: from Debian packages, packed as OCI archives, no registry
 
 image_recipe() {
-  # A new entrypoint or recipe makes new images.
-  { echo "recipe 2: debootstrap minbase bookworm + mariadb-server mariadb-client; static pause from $DEB_VERSION"
-    cat "$SCRIPT_DIR/mariadb-image/docker-entrypoint.sh"; } | sha256sum | cut -c1-16
+  # A new entrypoint, replica file or recipe makes new images.
+  { echo "recipe 3: debootstrap minbase bookworm + mariadb-server mariadb-client; static pause from $DEB_VERSION;"
+    echo "replica: + busybox as /bin/sh, bash and dash removed, Alpine's my.cnf"
+    cat "$SCRIPT_DIR/mariadb-image/docker-entrypoint.sh"
+    find "$REPLICA_DIR" -type f | LC_ALL=C sort | xargs cat; } | sha256sum | cut -c1-16
 }
 
 have_images() {
-  [[ -f $IMAGES/mariadb.oci.tar && -f $IMAGES/pause.oci.tar && -f $IMAGES/IMAGE-INFO ]] &&
+  [[ -f $IMAGES/mariadb.oci.tar && -f $IMAGES/replica.oci.tar && -f $IMAGES/pause.oci.tar && -f $IMAGES/IMAGE-INFO ]] &&
     grep -qx "recipe $(image_recipe)" "$IMAGES/IMAGE-INFO"
 }
 
-# oci_archive ROOTFS NAME OUT ENTRYPOINT_JSON ENV_JSON PORTS_JSON: a one-layer OCI image archive of a directory.
+# oci_archive ROOTFS NAME OUT ENTRYPOINT_JSON ENV_JSON PORTS_JSON [CMD_JSON VOLUMES_JSON]: a one-layer OCI image
+# archive of a directory.
 oci_archive() {
-  local rootfs=$1 name=$2 out=$3 entrypoint=$4 env=$5 ports=$6 w
+  local rootfs=$1 name=$2 out=$3 entrypoint=$4 env=$5 ports=$6 cmd=${7:-null} volumes=${8:-null} w
   w=$(mktemp -d "$IMAGES/oci.XXXXXX")
   mkdir -p "$w/blobs/sha256"
   # The directory becomes the image's "/": debootstrap makes it 0700, which no non-root user could traverse.
@@ -354,8 +363,8 @@ oci_archive() {
   layer=$(sha256sum "$w/layer.tar.gz" | cut -d' ' -f1)
   layer_size=$(stat -c %s "$w/layer.tar.gz")
   mv "$w/layer.tar.gz" "$w/blobs/sha256/$layer"
-  printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":%s,"Env":%s,"ExposedPorts":%s,"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-    "$entrypoint" "$env" "$ports" "$diff" >"$w/config.json"
+  printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":%s,"Cmd":%s,"Env":%s,"ExposedPorts":%s,"Volumes":%s,"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$entrypoint" "$cmd" "$env" "$ports" "$volumes" "$diff" >"$w/config.json"
   config=$(sha256sum "$w/config.json" | cut -d' ' -f1)
   config_size=$(stat -c %s "$w/config.json")
   mv "$w/config.json" "$w/blobs/sha256/$config"
@@ -405,7 +414,7 @@ build_images() {
   rm "$work/pause/pause.c"
   oci_archive "$work/pause" "$PAUSE_IMAGE" "$IMAGES/pause.oci.tar" '["/pause"]' '[]' '{}'
 
-  log "building the MariaDB image: debootstrap bookworm from $mirror, then mariadb-server (a few minutes)"
+  log "building the MariaDB image and the replica: debootstrap bookworm from $mirror, then mariadb-server (a few minutes)"
   debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
     { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
   # No service starts inside the chroot.
@@ -414,6 +423,8 @@ build_images() {
   chroot "$work/rootfs" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -q --no-install-recommends mariadb-server mariadb-client >"$work/apt.log" 2>&1 ||
     { tail -20 "$work/apt.log" >&2; die "installing mariadb-server in the image failed"; }
+  # The replica starts as a copy, before apt's lists go: it installs one more package.
+  cp -a "$work/rootfs" "$work/replica"
   chroot "$work/rootfs" apt-get clean
   local version
   # shellcheck disable=SC2016
@@ -428,11 +439,53 @@ build_images() {
   done
   oci_archive "$work/rootfs" "$MARIADB_IMAGE" "$IMAGES/mariadb.oci.tar" '["/usr/local/bin/docker-entrypoint.sh"]' \
     '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","LANG=C.UTF-8"]' '{"3306/tcp":{}}'
+  build_replica "$work/replica"
   printf 'recipe %s\nmariadb-server %s\n' "$(image_recipe)" "$version" >"$IMAGES/IMAGE-INFO"
   unmount_under "$work"
   rm -rf "$work"
   trap - EXIT
-  log "images built in $(elapsed "$t0"): $MARIADB_IMAGE (MariaDB $version, $(du -h "$IMAGES/mariadb.oci.tar" | cut -f1)), $PAUSE_IMAGE"
+  log "images built in $(elapsed "$t0"): $MARIADB_IMAGE (MariaDB $version, $(du -h "$IMAGES/mariadb.oci.tar" | cut -f1)), $REPLICA_IMAGE ($(du -h "$IMAGES/replica.oci.tar" | cut -f1)), $PAUSE_IMAGE"
+}
+
+# The replica of sqlflow/sqlflow:mysql, the default image, from a copy of the MariaDB image's root before its clean-up.
+# What it follows (SQLFlow's docker/mysql/Dockerfile and start.bash, sql-machine-learning/sqlflow at commit 7074db85,
+# 2020-09-24; Alpine's mariadb package, alpinelinux/aports main/mariadb/APKBUILD):
+#   - Alpine 3.12 with `apk add mysql mysql-client` (MariaDB 10.4; here Debian's 10.11) and no bash: /bin/sh is
+#     BusyBox ash. Here bash and dash are removed (both Essential, hence --force-remove-essential) and Debian's
+#     busybox is /bin/sh. The commands an entrypoint may use are the ones both have: mysql_install_db, mysqld,
+#     mysql, mysqladmin (checked below, run by that ash).
+#   - Alpine's server configuration: /etc/my.cnf includes /etc/my.cnf.d, whose mariadb-server.cnf says
+#     skip-networking (hence upstream's --skip-networking=0); the socket is /run/mysqld/mysqld.sock, and nothing
+#     makes /run/mysqld (Alpine's init script would). Debian's /etc/mysql goes, so these are all the server reads.
+#   - ENV MYSQL_PORT=3306, VOLUME /var/lib/mysql, EXPOSE 3306, CMD ["/start.bash"], no /docker-entrypoint-initdb.d.
+#   - /start.bash and /datasets/*.sql: written here (sqlflow-mysql-replica/), from the description of upstream's,
+#     with a few rows of iris, create_model_db (sqlflow_models) and a last dataset that takes at least 10 s.
+build_replica() {
+  local r=$1 tool
+  local -a in_chroot=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive)
+  chroot "$r" "${in_chroot[@]}" apt-get install -y -q --no-install-recommends busybox >"$r.apt.log" 2>&1 ||
+    { tail -20 "$r.apt.log" >&2; die "installing busybox in the replica failed"; }
+  chroot "$r" "${in_chroot[@]}" dpkg --purge --force-remove-essential --force-depends bash dash >>"$r.apt.log" 2>&1 ||
+    { tail -20 "$r.apt.log" >&2; die "removing bash and dash from the replica failed"; }
+  ln -sfn busybox "$r/usr/bin/sh"
+  chroot "$r" /bin/sh -c 'apt-get clean'
+  rm -rf "$r/var/lib/apt/lists/"* "$r/usr/share/doc/"* "$r/usr/share/man/"* "$r/var/lib/mysql/"* \
+    "$r/usr/sbin/policy-rc.d" "$r/var/log/"*.log "$r/etc/mysql" "$r/run/mysqld"
+  install -m 0644 "$REPLICA_DIR/my.cnf" "$r/etc/my.cnf"
+  install -D -m 0644 "$REPLICA_DIR/mariadb-server.cnf" "$r/etc/my.cnf.d/mariadb-server.cnf"
+  install -m 0755 "$REPLICA_DIR/start.bash" "$r/start.bash"
+  install -d -m 0755 "$r/datasets"
+  install -m 0644 "$REPLICA_DIR"/datasets/*.sql "$r/datasets/"
+  for tool in /bin/bash /usr/bin/bash /bin/dash /usr/bin/dash; do
+    [[ ! -e $r$tool ]] || die "the replica still has $tool"
+  done
+  [[ $(readlink "$r/usr/bin/sh") == busybox ]] || die "the replica's /bin/sh is not BusyBox"
+  # shellcheck disable=SC2016
+  chroot "$r" /bin/sh -c 'for c in mysql_install_db mysqld mysql mysqladmin; do command -v "$c" >/dev/null || exit 1; done' ||
+    die "the replica lacks one of mysql_install_db, mysqld, mysql, mysqladmin"
+  oci_archive "$r" "$REPLICA_IMAGE" "$IMAGES/replica.oci.tar" null \
+    '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","MYSQL_PORT=3306"]' '{"3306/tcp":{}}' \
+    '["/start.bash"]' '{"/var/lib/mysql":{}}'
 }
 
 build_node() {
@@ -662,7 +715,7 @@ node_start() {
     containerd --config "$NODE_DIR/containerd/config.toml"
   STARTED+=(containerd)
   wait_until "containerd" containerd containerd_up
-  for img in pause mariadb; do
+  for img in pause mariadb replica; do
     quiet ctr --address "$NODE_DIR/containerd.sock" -n k8s.io images import "$IMAGES/$img.oci.tar"
   done
   # Ports 0: it serves nothing, it only watches the API.
@@ -895,6 +948,7 @@ write_env() {
       printf 'export %s=%q\n' \
         PLAYGROUND_K8S_NODE_NAME "$NODE_NAME" \
         PLAYGROUND_K8S_NODE_IMAGE "$MARIADB_IMAGE" \
+        PLAYGROUND_K8S_NODE_REPLICA_IMAGE "$REPLICA_IMAGE" \
         PLAYGROUND_K8S_NODE_ROOT_DIR "$NODE_DIR/kubelet" \
         PLAYGROUND_K8S_POD_SUBNET "$NODE_POD_SUBNET" \
         PLAYGROUND_K8S_NODE_TAINT "$NODE_TAINT"
