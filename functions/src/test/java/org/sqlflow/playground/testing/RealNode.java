@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * The node tier: the real-API tier plus a real node ({@code PLAYGROUND_K8S_NODE=true .ci/test-cluster.sh start}):
- * a kubelet with containerd runs the database pods, from a MariaDB image built from Debian packages. The script
+ * a kubelet with containerd runs the database pods, from images built from Debian packages (a MariaDB image, and a
+ * replica of sqlflow/sqlflow:mysql). The script
  * writes the node's settings into the same env file as the API server's.
  *
  * <p>Outside CI a missing node skips the tier with the reason (a developer's machine, a non-root user); under
@@ -22,8 +23,13 @@ public final class RealNode {
     static final String HOW_TO_START = "start one (as root) with `PLAYGROUND_K8S_NODE=true bash .ci/test-cluster.sh build`"
             + " and `PLAYGROUND_K8S_NODE=true bash .ci/test-cluster.sh start`";
 
-    /** What a test needs to know about the node. */
-    public record Settings(String nodeName, String image, Path kubeletRootDir, String podSubnet, String taint) {
+    /**
+     * What a test needs to know about the node. {@code image} is the MariaDB image whose entrypoint honours
+     * MYSQL_ROOT_PASSWORD; {@code replicaImage} the replica of sqlflow/sqlflow:mysql (the default image), which the
+     * default entrypoint runs against.
+     */
+    public record Settings(String nodeName, String image, String replicaImage, Path kubeletRootDir, String podSubnet,
+            String taint) {
 
         /**
          * The namespace annotation that lets a namespace's pods onto the node: admission (PodTolerationRestriction)
@@ -100,14 +106,15 @@ public final class RealNode {
             throw new IllegalStateException("the test cluster runs without a node; " + HOW_TO_START);
         }
         String image = vars.get("PLAYGROUND_K8S_NODE_IMAGE");
+        String replica = vars.get("PLAYGROUND_K8S_NODE_REPLICA_IMAGE");
         String root = vars.get("PLAYGROUND_K8S_NODE_ROOT_DIR");
         String subnet = vars.get("PLAYGROUND_K8S_POD_SUBNET");
         String taint = vars.get("PLAYGROUND_K8S_NODE_TAINT");
-        if (image == null || root == null || subnet == null || taint == null || !taint.matches("[^=]+=[^:]*:\\w+")) {
+        if (image == null || replica == null || root == null || subnet == null || taint == null || !taint.matches("[^=]+=[^:]*:\\w+")) {
             throw new IllegalStateException("the env file names node " + node
-                    + " but not its image, kubelet root, pod range or taint; restart the test cluster");
+                    + " but not its images, kubelet root, pod range or taint; rebuild and restart the test cluster");
         }
-        return new Settings(node, image, Path.of(root), subnet, taint);
+        return new Settings(node, image, replica, Path.of(root), subnet, taint);
     }
 
     private static void probe(Settings s) {

@@ -1,0 +1,521 @@
+package org.sqlflow.playground.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import io.fabric8.kubernetes.api.model.EndpointAddress;
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
+import org.springframework.core.env.Environment;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.sqlflow.playground.cluster.PlaygroundLabels;
+import org.sqlflow.playground.cluster.UserKey;
+import org.sqlflow.playground.testing.Http;
+import org.sqlflow.playground.testing.Http.Reply;
+import org.sqlflow.playground.testing.PlaygroundServiceAccount;
+import org.sqlflow.playground.testing.RealApiTestCluster;
+import org.sqlflow.playground.testing.RealNode;
+import org.sqlflow.playground.testing.RealNodeTier;
+import org.sqlflow.playground.testing.SqlflowDataSource;
+import org.sqlflow.playground.testing.TestCertificates;
+
+/**
+ * The default configuration end to end on a real node (node tier): the default entrypoint
+ * (playground.database.entrypoint=sqlflow-start-script) against the node's replica of sqlflow/sqlflow:mysql, built
+ * from Debian packages after the upstream image's facts (.ci/test-cluster.sh, build_replica): no bash, BusyBox ash as
+ * /bin/sh, Alpine's skip-networking configuration, a /start.bash that opens the network with root/root, and datasets
+ * of which the last takes at least 10 s and records when it finished.
+ *
+ * <p>The warm pool is off here, so that each database pod is made for a known user and watched from its creation.
+ * From the host the test reaches a pod at its address in the node's pod range, and finds the pod's processes through
+ * their cgroup (the node tier runs as root).
+ */
+@RealNodeTier
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "playground.local.enabled=false",
+        "playground.reaper.schedule=false",
+        // playground.database.entrypoint is left at its default, sqlflow-start-script.
+        "playground.pool.size=0",
+        "server.ssl.client-auth=need",
+        "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
+        "playground.kubernetes.request-timeout=30s",
+        "playground.kubernetes.write-timeout=30s",
+        "management.server.port=0"})
+@DirtiesContext
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RealNodeSqlflowReplicaTest {
+
+    /** Initialising the replica takes 10 s of datasets and more; a killed one starts again from scratch. */
+    private static final Duration POD_WAIT = Duration.ofSeconds(180);
+    private static final String SERVICE_DOMAIN = ".svc.cluster.local";
+    private static final String SLOW_DATASET = "/datasets/zz_replica_slow_load.sql";
+    /** The accounts the default entrypoint documents (docs/deploy.md): the user's root, and MariaDB's locked mariadb.sys. */
+    private static final List<String> DOCUMENTED_ACCOUNTS = List.of("mariadb.sys@localhost", "root@%");
+
+    private static final TestCertificates CERTS = new TestCertificates("playground-replica-tier");
+    private static RealApiTestCluster cluster;
+    /** The first scenario's database, which the second one restarts. */
+    private static final AtomicReference<SqlflowDataSource> DORA = new AtomicReference<>();
+
+    static {
+        for (String user : List.of("dora", "erin")) {
+            CERTS.bundle(user, CERTS.ca().issueUser(user, Duration.ofDays(1)));
+        }
+    }
+
+    static synchronized RealApiTestCluster cluster() {
+        if (cluster == null) {
+            cluster = new RealApiTestCluster(RealNodeSqlflowReplicaTest.class);
+            cluster.admin().namespaces().withName(cluster.namespace()).edit(n -> {
+                Map<String, String> annotations = new HashMap<>(
+                        Objects.requireNonNullElse(n.getMetadata().getAnnotations(), Map.of()));
+                annotations.putAll(RealNode.settings().tolerationAnnotation());
+                n.getMetadata().setAnnotations(annotations);
+                return n;
+            });
+        }
+        return cluster;
+    }
+
+    @DynamicPropertySource
+    static void onTheNode(DynamicPropertyRegistry registry) {
+        registry.add("playground.namespace", () -> cluster().namespace());
+        registry.add("playground.database.image", () -> RealNode.settings().replicaImage());
+        CERTS.register(registry);
+    }
+
+    @TestConfiguration
+    static class ServiceAccount {
+        @Bean(destroyMethod = "")
+        @Primary
+        KubernetesClient playgroundServiceAccount() {
+            return cluster().client();
+        }
+    }
+
+    @AfterAll
+    static void deleteNamespace() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Autowired
+    Environment env;
+
+    // ---------------------------------------------------------------- scenarios
+
+    @Test
+    @Order(1)
+    void theDefaultEntrypointServesTheDatasetsWithTheReturnedPasswordAndNeverAcceptsRootRoot() throws Exception {
+        try (RootRootProbe probe = new RootRootProbe(UserKey.of("dora").key())) {
+            SqlflowDataSource ds = createDb("dora");
+            DORA.set(ds);
+            Pod pod = podOf(ds);
+            assertThat(pod.getSpec().getContainers().get(0).getImage()).isEqualTo(RealNode.settings().replicaImage());
+            assertThat(pod.getSpec().getContainers().get(0).getCommand()).startsWith("/bin/sh", "-c");
+
+            try (Connection c = connect(ds)) {
+                assertThat(queryOne(c, "SELECT COUNT(*) FROM iris.train")).isEqualTo("9");
+                assertThat(queryOne(c, "SELECT class FROM iris.train WHERE sepal_length = 7.0")).isEqualTo("1");
+                assertThat(queryOne(c, "SELECT COUNT(*) FROM information_schema.schemata"
+                        + " WHERE schema_name IN ('sqlflow_models', 'iris', 'replica_load')")).isEqualTo("3");
+                assertThat(queryOne(c, "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'test'"))
+                        .isEqualTo("0");
+                assertThat(accounts(c)).isEqualTo(DOCUMENTED_ACCOUNTS);
+
+                // Ready only once the last dataset was in.
+                Instant loaded = slowDatasetFinished(c);
+                Instant ready = readySince(pod);
+                assertThat(ready).as("Ready at %s, last dataset finished at %s", ready, loaded).isAfterOrEqualTo(loaded);
+                System.out.printf("[node tier] replica: %s (pod %s at %s) Ready %d s after creation; the last dataset"
+                        + " finished at %s, Ready at %s%n", ds.host(), pod.getMetadata().getName(),
+                        pod.getStatus().getPodIP(), Duration.between(Instant.parse(
+                                pod.getMetadata().getCreationTimestamp()), ready).toSeconds(), loaded, ready);
+            }
+            // Only the returned password opens it.
+            assertThatThrownBy(() -> connect(withPassword(ds, "root")).close()).isInstanceOf(SQLException.class);
+
+            RootRootProbe.Report report = probe.stop();
+            System.out.println("[node tier] root/root probe: " + report);
+            assertThat(report.accepted()).as("logins with root/root that succeeded").isZero();
+            assertThat(report.refused()).as("probes before mysqld listened (the probe ran from the start)").isPositive();
+            assertThat(report.denied()).as("probes mysqld answered with access denied (the probe reached it)").isPositive();
+            assertThat(report.longestGap()).as("longest pause between two probes").isLessThanOrEqualTo(Duration.ofMillis(100));
+        }
+    }
+
+    @Test
+    @Order(2)
+    void killingMysqldRestartsTheContainerAndKeepsDataAndPassword() throws Exception {
+        SqlflowDataSource ds = Objects.requireNonNull(DORA.get(), "the first scenario's database");
+        Pod before = podOf(ds);
+        Instant loaded;
+        try (Connection c = connect(ds)) {
+            update(c, "CREATE DATABASE notebook");
+            update(c, "CREATE TABLE notebook.notes (id INT PRIMARY KEY, body VARCHAR(100))");
+            update(c, "INSERT INTO notebook.notes VALUES (1, 'written before mysqld was killed')");
+            loaded = slowDatasetFinished(c);
+        }
+        int restarts = restartCount(before);
+
+        List<Long> killed = killInPod(before.getMetadata().getUid(), p -> p.isMysqld());
+        assertThat(killed).as("mysqld processes of pod %s", before.getMetadata().getName()).hasSize(1);
+
+        Pod after = await("container of " + before.getMetadata().getName() + " restarted and Ready", () -> {
+            Pod p = admin().pods().inNamespace(ns()).withName(before.getMetadata().getName()).get();
+            return p != null && restartCount(p) > restarts && isReady(p) ? p : null;
+        });
+        assertThat(after.getMetadata().getUid()).isEqualTo(before.getMetadata().getUid());
+        try (Connection c = connect(ds)) {
+            assertThat(queryOne(c, "SELECT body FROM notebook.notes WHERE id = 1")).isEqualTo("written before mysqld was killed");
+            // The initialisation did not run again: the datasets are the ones loaded the first time.
+            assertThat(slowDatasetFinished(c)).isEqualTo(loaded);
+            assertThat(accounts(c)).isEqualTo(DOCUMENTED_ACCOUNTS);
+        }
+        assertThatThrownBy(() -> connect(withPassword(ds, "root")).close()).isInstanceOf(SQLException.class);
+        System.out.printf("[node tier] replica: mysqld (pid %s) killed; container restarted (restart count %d), data"
+                + " and password kept%n", killed, restartCount(after));
+    }
+
+    @Test
+    @Order(3)
+    void anInitialisationKilledHalfWayStartsAgainFromAnEmptyDataDirectory() throws Exception {
+        String key = UserKey.of("erin").key();
+        // While create_db waits, kill the initialising mysqld as soon as the slow dataset is loading: the first
+        // datasets are in, the slow one has created its database (which a second run without a wipe cannot).
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread killer = new Thread(() -> {
+            try {
+                Pod pod = await("erin's database pod", () -> admin().pods().inNamespace(ns())
+                        .withLabel(PlaygroundLabels.USER, key).list().getItems().stream().findFirst().orElse(null));
+                String uid = pod.getMetadata().getUid();
+                await("the slow dataset loading in " + pod.getMetadata().getName(), () ->
+                        podProcesses(uid).stream().anyMatch(p -> SLOW_DATASET.equals(p.stdin())) ? true : null);
+                outcome.set(killInPod(uid, PodProcess::isMysqld));
+            } catch (RuntimeException e) {
+                outcome.set(e);
+            }
+        }, "replica-init-killer");
+        killer.start();
+
+        SqlflowDataSource ds = createDb("erin");
+        killer.join(POD_WAIT.toMillis());
+        assertThat(outcome.get()).as("the killer's outcome").isInstanceOf(List.class);
+        assertThat((List<?>) outcome.get()).hasSize(1);
+        Pod pod = podOf(ds);
+        assertThat(restartCount(pod)).isPositive();
+        try (Connection c = connect(ds)) {
+            assertThat(queryOne(c, "SELECT COUNT(*) FROM replica_load.finished")).isEqualTo("1");
+            assertThat(queryOne(c, "SELECT COUNT(*) FROM iris.train")).isEqualTo("9");
+            assertThat(accounts(c)).isEqualTo(DOCUMENTED_ACCOUNTS);
+            assertThat(readySince(pod)).isAfterOrEqualTo(slowDatasetFinished(c));
+        }
+        System.out.printf("[node tier] replica: initialisation killed while loading %s; the container restarted"
+                + " (restart count %d) and initialised again%n", SLOW_DATASET, restartCount(pod));
+    }
+
+    // ---------------------------------------------------------------- the probe with the image's fixed password
+
+    /**
+     * From the moment a database pod of the user has an address until {@link #stop}, a root/root login at the pod's
+     * MySQL port every 25 ms (four threads, so a slow attempt delays no other), counting what came back.
+     */
+    final class RootRootProbe implements AutoCloseable {
+
+        record Report(int attempts, int refused, int denied, int accepted, int other, Duration longestGap) {
+        }
+
+        private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(4);
+        private final ConcurrentLinkedQueue<Long> starts = new ConcurrentLinkedQueue<>();
+        private final ConcurrentLinkedQueue<String> results = new ConcurrentLinkedQueue<>();
+        private final AtomicReference<String> address = new AtomicReference<>();
+        private final String userKey;
+
+        RootRootProbe(String userKey) {
+            this.userKey = userKey;
+            timer.scheduleWithFixedDelay(this::findPod, 0, 20, TimeUnit.MILLISECONDS);
+            timer.scheduleAtFixedRate(this::attempt, 0, 25, TimeUnit.MILLISECONDS);
+        }
+
+        private void findPod() {
+            if (address.get() != null) {
+                return;
+            }
+            try {
+                admin().pods().inNamespace(ns()).withLabel(PlaygroundLabels.USER, userKey).list()
+                        .getItems().stream().map(p -> p.getStatus() == null ? null : p.getStatus().getPodIP())
+                        .filter(Objects::nonNull).findFirst().ifPresent(address::set);
+            } catch (RuntimeException e) {
+                // a busy API server: the next round asks again (an exception would end the schedule)
+            }
+        }
+
+        private void attempt() {
+            String ip = address.get();
+            if (ip == null) {
+                return;
+            }
+            starts.add(System.nanoTime());
+            Properties p = new Properties();
+            p.setProperty("user", "root");
+            p.setProperty("password", "root");
+            p.setProperty("connectTimeout", "2000");
+            p.setProperty("socketTimeout", "2000");
+            try {
+                DriverManager.getConnection("jdbc:mariadb://" + ip + ":3306/", p).close();
+                results.add("accepted");
+            } catch (SQLException e) {
+                results.add(e.getErrorCode() == 1045 ? "denied" : refused(e) ? "refused" : "other: " + e);
+            } catch (RuntimeException e) {
+                results.add("other: " + e);
+            }
+        }
+
+        private static boolean refused(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof java.net.ConnectException) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        Report stop() {
+            timer.shutdownNow();
+            try {
+                timer.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            List<Long> sorted = new ArrayList<>(starts);
+            Collections.sort(sorted);
+            long gap = 0;
+            for (int i = 1; i < sorted.size(); i++) {
+                gap = Math.max(gap, sorted.get(i) - sorted.get(i - 1));
+            }
+            List<String> all = new ArrayList<>(results);
+            all.stream().filter(r -> r.startsWith("other")).limit(3).forEach(r -> System.out.println("[node tier] " + r));
+            return new Report(all.size(), count(all, "refused"), count(all, "denied"), count(all, "accepted"),
+                    (int) all.stream().filter(r -> r.startsWith("other")).count(), Duration.ofNanos(gap));
+        }
+
+        private static int count(List<String> all, String what) {
+            return (int) all.stream().filter(what::equals).count();
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+        }
+
+        @Override
+        public String toString() {
+            return "root/root probe of user " + userKey + "'s database";
+        }
+    }
+
+    // ---------------------------------------------------------------- the pod's processes, seen from the host
+
+    /** A process of a pod, from /proc: its pid, command name and what its standard input reads. */
+    record PodProcess(long pid, String comm, String stdin) {
+        boolean isMysqld() {
+            return comm.equals("mysqld") || comm.equals("mariadbd");
+        }
+    }
+
+    /** The processes whose cgroup is the pod's (the kubelet's cgroupfs driver names it pod<uid>). */
+    static List<PodProcess> podProcesses(String podUid) {
+        List<PodProcess> found = new ArrayList<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String cgroup = Files.readString(proc.resolve("cgroup"));
+                    if (!cgroup.contains("pod" + podUid) && !cgroup.contains("pod" + podUid.replace('-', '_'))) {
+                        continue;
+                    }
+                    String comm = Files.readString(proc.resolve("comm")).strip();
+                    String stdin;
+                    try {
+                        stdin = Files.readSymbolicLink(proc.resolve("fd/0")).toString();
+                    } catch (IOException e) {
+                        stdin = "";
+                    }
+                    found.add(new PodProcess(Long.parseLong(proc.getFileName().toString()), comm, stdin));
+                } catch (IOException e) {
+                    // the process ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list /proc", e);
+        }
+        return found;
+    }
+
+    /** SIGKILL to every process of the pod that matches; returns their pids. */
+    static List<Long> killInPod(String podUid, java.util.function.Predicate<PodProcess> which) {
+        List<Long> pids = podProcesses(podUid).stream().filter(which).map(PodProcess::pid).toList();
+        for (long pid : pids) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        return pids;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private String ns() {
+        return cluster().namespace();
+    }
+
+    private KubernetesClient admin() {
+        return cluster().admin();
+    }
+
+    private Http as(String bundle) {
+        return new Http("https://localhost:" + env.getProperty("local.server.port"), CERTS.clientContext(bundle));
+    }
+
+    /** create_db as the SQLFlow client sends it, re-sent on 503 as the notebook's user re-runs the cell. */
+    SqlflowDataSource createDb(String user) {
+        long t0 = System.nanoTime();
+        Reply last = await("create_db for " + user + " to return a data source", () -> {
+            Reply r = as(user).post("/api/create_db", "{\"user_id\": \"" + user + "\"}",
+                    Map.of("Content-Type", "application/x-www-form-urlencoded"));
+            return r.status() == 503 ? null : r;
+        });
+        assertThat(last.status()).as(last.body()).isEqualTo(200);
+        System.out.printf("[node tier] replica: create_db for %s returned a data source after %.1f s%n", user,
+                (System.nanoTime() - t0) / 1e9);
+        return SqlflowDataSource.parse(last.json().get("data_source").asString());
+    }
+
+    EndpointAddress endpointOf(SqlflowDataSource ds) {
+        String suffix = "." + ns() + SERVICE_DOMAIN;
+        assertThat(ds.host()).endsWith(suffix);
+        String service = ds.host().substring(0, ds.host().length() - suffix.length());
+        return await("a ready endpoint of Service " + ns() + "/" + service, () -> {
+            Endpoints e = admin().endpoints().inNamespace(ns()).withName(service).get();
+            if (e == null || e.getSubsets() == null) {
+                return null;
+            }
+            return e.getSubsets().stream()
+                    .filter(s -> s.getPorts() != null && s.getPorts().stream().anyMatch(p -> p.getPort() == ds.port()))
+                    .flatMap(s -> s.getAddresses() == null ? Stream.empty() : s.getAddresses().stream())
+                    .findFirst().orElse(null);
+        });
+    }
+
+    Pod podOf(SqlflowDataSource ds) {
+        EndpointAddress address = endpointOf(ds);
+        Pod pod = admin().pods().inNamespace(ns()).withName(address.getTargetRef().getName()).get();
+        assertThat(pod.getStatus().getPodIP()).isEqualTo(address.getIp());
+        assertThat(RealNode.settings().inPodSubnet(address.getIp())).as(address.getIp()).isTrue();
+        return pod;
+    }
+
+    Connection connect(SqlflowDataSource ds) throws SQLException {
+        EndpointAddress address = endpointOf(ds);
+        Properties p = new Properties();
+        p.setProperty("user", ds.user());
+        p.setProperty("password", ds.password());
+        p.setProperty("connectTimeout", "30000");
+        p.setProperty("socketTimeout", "30000");
+        return DriverManager.getConnection("jdbc:mariadb://" + address.getIp() + ":" + ds.port() + "/", p);
+    }
+
+    private static SqlflowDataSource withPassword(SqlflowDataSource ds, String password) {
+        return new SqlflowDataSource(ds.user(), password, ds.host(), ds.port(), ds.database());
+    }
+
+    private static List<String> accounts(Connection c) throws SQLException {
+        List<String> accounts = new ArrayList<>();
+        try (Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT CONCAT(User, '@', Host) FROM mysql.user ORDER BY 1")) {
+            while (r.next()) {
+                accounts.add(r.getString(1));
+            }
+        }
+        return accounts;
+    }
+
+    /** When the replica's last dataset finished loading: its NOW(), in UTC. */
+    private static Instant slowDatasetFinished(Connection c) throws SQLException {
+        String at = queryOne(c, "SELECT DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s') FROM replica_load.finished WHERE id = 1");
+        return LocalDateTime.parse(at, DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")).toInstant(ZoneOffset.UTC);
+    }
+
+    private static Instant readySince(Pod pod) {
+        return pod.getStatus().getConditions().stream()
+                .filter(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()))
+                .map(c -> Instant.parse(c.getLastTransitionTime())).findFirst()
+                .orElseThrow(() -> new AssertionError("pod " + pod.getMetadata().getName() + " is not Ready"));
+    }
+
+    private static boolean isReady(Pod pod) {
+        return pod.getStatus() != null && pod.getStatus().getConditions() != null && pod.getStatus().getConditions()
+                .stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    private static int restartCount(Pod pod) {
+        return pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null ? 0
+                : pod.getStatus().getContainerStatuses().stream().mapToInt(s -> s.getRestartCount()).sum();
+    }
+
+    private static void update(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate(sql);
+        }
+    }
+
+    private static String queryOne(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+            assertThat(r.next()).as(sql).isTrue();
+            return r.getString(1);
+        }
+    }
+
+    private static <T> T await(String what, Supplier<T> check) {
+        return PlaygroundServiceAccount.await(check, POD_WAIT, what);
+    }
+}
