@@ -338,7 +338,7 @@ check_node_settings() {
 image_recipe() {
   # A new entrypoint, replica file or recipe makes new images.
   { echo "recipe 3: debootstrap minbase bookworm + mariadb-server mariadb-client; static pause from $DEB_VERSION;"
-    echo "replica: + busybox as /bin/sh, bash and dash removed, Alpine's my.cnf"
+    echo "replica: + busybox as /bin/sh, bash purged, dash removed, Alpine's my.cnf"
     cat "$SCRIPT_DIR/mariadb-image/docker-entrypoint.sh"
     find "$REPLICA_DIR" -type f | LC_ALL=C sort | xargs cat; } | sha256sum | cut -c1-16
 }
@@ -451,8 +451,8 @@ build_images() {
 # What it follows (SQLFlow's docker/mysql/Dockerfile and start.bash, sql-machine-learning/sqlflow at commit 7074db85,
 # 2020-09-24; Alpine's mariadb package, alpinelinux/aports main/mariadb/APKBUILD):
 #   - Alpine 3.12 with `apk add mysql mysql-client` (MariaDB 10.4; here Debian's 10.11) and no bash: /bin/sh is
-#     BusyBox ash. Here bash and dash are removed (both Essential, hence --force-remove-essential) and Debian's
-#     busybox is /bin/sh. The commands an entrypoint may use are the ones both have: mysql_install_db, mysqld,
+#     BusyBox ash. Here bash is purged (Essential, hence --force-remove-essential), dash's binary removed and
+#     Debian's busybox is /bin/sh. The commands an entrypoint may use are the ones both have: mysql_install_db, mysqld,
 #     mysql, mysqladmin (checked below, run by that ash).
 #   - Alpine's server configuration: /etc/my.cnf includes /etc/my.cnf.d, whose mariadb-server.cnf says
 #     skip-networking (hence upstream's --skip-networking=0); the socket is /run/mysqld/mysqld.sock, and nothing
@@ -465,8 +465,11 @@ build_replica() {
   local -a in_chroot=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive)
   chroot "$r" "${in_chroot[@]}" apt-get install -y -q --no-install-recommends busybox >"$r.apt.log" 2>&1 ||
     { tail -20 "$r.apt.log" >&2; die "installing busybox in the replica failed"; }
-  chroot "$r" "${in_chroot[@]}" dpkg --purge --force-remove-essential --force-depends bash dash >>"$r.apt.log" 2>&1 ||
-    { tail -20 "$r.apt.log" >&2; die "removing bash and dash from the replica failed"; }
+  chroot "$r" "${in_chroot[@]}" dpkg --purge --force-remove-essential --force-depends bash >>"$r.apt.log" 2>&1 ||
+    { tail -20 "$r.apt.log" >&2; die "removing bash from the replica failed"; }
+  # dash provides /bin/sh, and its own removal scripts need a /bin/sh: dpkg cannot purge it, so its binary goes by
+  # hand and /bin/sh becomes BusyBox.
+  rm -f "$r/usr/bin/dash"
   ln -sfn busybox "$r/usr/bin/sh"
   chroot "$r" /bin/sh -c 'apt-get clean'
   rm -rf "$r/var/lib/apt/lists/"* "$r/usr/share/doc/"* "$r/usr/share/man/"* "$r/var/lib/mysql/"* \
