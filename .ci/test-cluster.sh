@@ -469,8 +469,8 @@ build_replica() {
     { tail -20 "$r.apt.log" >&2; die "removing bash from the replica failed"; }
   # dash provides /bin/sh, and its own removal scripts need a /bin/sh: dpkg cannot purge it, so its binary goes by
   # hand and /bin/sh becomes BusyBox.
-  rm -f "$r/usr/bin/dash"
-  ln -sfn busybox "$r/usr/bin/sh"
+  rm -f "$r/bin/dash"
+  ln -sfn busybox "$r/bin/sh"
   chroot "$r" /bin/sh -c 'apt-get clean'
   rm -rf "$r/var/lib/apt/lists/"* "$r/usr/share/doc/"* "$r/usr/share/man/"* "$r/var/lib/mysql/"* \
     "$r/usr/sbin/policy-rc.d" "$r/var/log/"*.log "$r/etc/mysql" "$r/run/mysqld"
@@ -482,7 +482,7 @@ build_replica() {
   for tool in /bin/bash /usr/bin/bash /bin/dash /usr/bin/dash; do
     [[ ! -e $r$tool ]] || die "the replica still has $tool"
   done
-  [[ $(readlink "$r/usr/bin/sh") == busybox ]] || die "the replica's /bin/sh is not BusyBox"
+  [[ $(readlink "$r/bin/sh") == busybox ]] || die "the replica's /bin/sh is not BusyBox"
   # shellcheck disable=SC2016
   chroot "$r" /bin/sh -c 'for c in mysql_install_db mysqld mysql mysqladmin; do command -v "$c" >/dev/null || exit 1; done' ||
     die "the replica lacks one of mysql_install_db, mysqld, mysql, mysqladmin"
