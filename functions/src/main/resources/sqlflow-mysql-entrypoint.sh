@@ -55,8 +55,9 @@ say "initialising $datadir (networking off until the password and the datasets a
 rm -rf "${datadir:?}"/* "$datadir"/.[!.]* "$datadir"/..?*
 [ -z "$as_user" ] || chown mysql:mysql "$datadir"
 # normal: root@localhost without a password, so this script can log in over the socket whatever uid it runs as;
-# step 2 drops that account before the network opens.
-mysql_install_db $as_user --datadir="$datadir" --auth-root-authentication-method=normal >/dev/null
+# step 2 drops that account before the network opens. --force: no look-up of the host name (a failed look-up
+# would stop it; the accounts named after the host go in step 2 anyway).
+mysql_install_db $as_user --datadir="$datadir" --auth-root-authentication-method=normal --force
 
 private=$(mktemp -d)
 chmod 700 "$private"
@@ -76,10 +77,11 @@ done
 
 # Every account mysql_install_db made (root@localhost, 127.0.0.1, ::1, the host name, the anonymous ones, the
 # unix_socket account of the mysql user) goes, and so do the anonymous grants on test databases; mariadb.sys stays:
-# MariaDB >= 10.4.13 makes it as the locked definer of the mysql.user view, and nobody can log in as it.
+# MariaDB >= 10.4.13 makes it as the locked definer of the mysql.user view, and nobody can log in as it. Roles
+# (MariaDB 10.11's PUBLIC) are no logins and stay.
 others=$(mysql --no-defaults --socket="$socket" -uroot -N -B -e \
   "SELECT GROUP_CONCAT(CONCAT(QUOTE(User), '@', QUOTE(Host))) FROM mysql.user
-   WHERE User <> 'mariadb.sys' AND NOT (User = 'root' AND Host = '%')")
+   WHERE is_role = 'N' AND User <> 'mariadb.sys' AND NOT (User = 'root' AND Host = '%')")
 mysql --no-defaults --socket="$socket" -uroot <<SQL
 CREATE USER 'root'@'%' IDENTIFIED BY '$password';
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;

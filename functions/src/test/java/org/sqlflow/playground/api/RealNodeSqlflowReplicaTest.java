@@ -90,7 +90,10 @@ class RealNodeSqlflowReplicaTest {
     private static final Duration POD_WAIT = Duration.ofSeconds(180);
     private static final String SERVICE_DOMAIN = ".svc.cluster.local";
     private static final String SLOW_DATASET = "/datasets/zz_replica_slow_load.sql";
-    /** The accounts the default entrypoint documents (docs/deploy.md): the user's root, and MariaDB's locked mariadb.sys. */
+    /**
+     * The logins the default entrypoint documents (docs/deploy.md): the user's root, and MariaDB's locked mariadb.sys.
+     * Roles (MariaDB 10.11's PUBLIC) are no logins.
+     */
     private static final List<String> DOCUMENTED_ACCOUNTS = List.of("mariadb.sys@localhost", "root@%");
 
     private static final TestCertificates CERTS = new TestCertificates("playground-replica-tier");
@@ -471,7 +474,8 @@ class RealNodeSqlflowReplicaTest {
     private static List<String> accounts(Connection c) throws SQLException {
         List<String> accounts = new ArrayList<>();
         try (Statement s = c.createStatement();
-                ResultSet r = s.executeQuery("SELECT CONCAT(User, '@', Host) FROM mysql.user ORDER BY 1")) {
+                ResultSet r = s.executeQuery("SELECT CONCAT(User, '@', Host) FROM mysql.user WHERE is_role = 'N'"
+                        + " ORDER BY 1")) {
             while (r.next()) {
                 accounts.add(r.getString(1));
             }
