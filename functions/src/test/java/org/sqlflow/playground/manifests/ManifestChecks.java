@@ -96,8 +96,8 @@ final class ManifestChecks {
 
   /** playground.reaper.schedule: off where the CronJob triggers the sweeps. */
   static final String REAPER_SCHEDULE_ENV = "PLAYGROUND_REAPER_SCHEDULE";
-  /** playground.api.reaper-open-to-mesh: the reaper trusts the mesh's AuthorizationPolicy instead of a certificate. */
-  static final String REAPER_OPEN_TO_MESH_ENV = "PLAYGROUND_API_REAPER_OPEN_TO_MESH";
+  /** playground.api.reaper-trigger: the reaper trusts the mesh's AuthorizationPolicy instead of a certificate. */
+  static final String REAPER_TRIGGER_ENV = "PLAYGROUND_API_REAPER_TRIGGER";
 
   static final String FUNCTIONS_SERVICE_ACCOUNT = "playground-functions";
   static final String REAPER_SERVICE_ACCOUNT = "playground-reaper";
@@ -301,7 +301,7 @@ final class ManifestChecks {
 
   /**
    * The reaper's Service leaves scheduling to the CronJob ({@value #REAPER_SCHEDULE_ENV}=false) and
-   * accepts the mesh's caller without a certificate ({@value #REAPER_OPEN_TO_MESH_ENV}=true). A
+   * accepts the mesh's caller without a certificate ({@value #REAPER_TRIGGER_ENV}=true). A
    * publicly routed Service (serving a public function, or the target of any route) sets neither:
    * opened to the mesh, it would let every request through the gateway act without an identity.
    */
@@ -321,7 +321,7 @@ final class ManifestChecks {
       String where = "Knative Service " + name;
       Container c = Deployment.container(s);
       List<String> functions = Deployment.functionsOf(s);
-      for (String env : List.of(REAPER_SCHEDULE_ENV, REAPER_OPEN_TO_MESH_ENV)) {
+      for (String env : List.of(REAPER_SCHEDULE_ENV, REAPER_TRIGGER_ENV)) {
         long count = c.getEnv().stream().filter(e -> env.equals(e.getName())).count();
         if (count > 1) {
           problems.add(where + " sets " + env + " " + count + " times (Kubernetes keeps the last)");
@@ -329,10 +329,10 @@ final class ManifestChecks {
       }
       boolean isPublic = routed.contains(name) || functions.stream().anyMatch(PUBLIC_FUNCTIONS::containsKey);
       if (isPublic) {
-        for (String env : List.of(REAPER_OPEN_TO_MESH_ENV, REAPER_SCHEDULE_ENV)) {
+        for (String env : List.of(REAPER_TRIGGER_ENV, REAPER_SCHEDULE_ENV)) {
           if (Deployment.env(c, env).isPresent()) {
             problems.add(where + " is publicly routed and must not set " + env
-                + (env.equals(REAPER_OPEN_TO_MESH_ENV)
+                + (env.equals(REAPER_TRIGGER_ENV)
                     ? " (a reaper open to the mesh would be open to every caller through the gateway)"
                     : " (only the reaper's Service has a schedule to turn off)"));
           }
@@ -342,8 +342,8 @@ final class ManifestChecks {
           problems.add(where + " must set " + REAPER_SCHEDULE_ENV + "=\"false\": the CronJob " + REAPER_CRONJOB
               + " triggers the sweeps, the pod must not schedule its own");
         }
-        if (!"true".equals(envValue(c, REAPER_OPEN_TO_MESH_ENV))) {
-          problems.add(where + " must set " + REAPER_OPEN_TO_MESH_ENV + "=\"true\": its caller, the CronJob, has no client"
+        if (!"true".equals(envValue(c, REAPER_TRIGGER_ENV))) {
+          problems.add(where + " must set " + REAPER_TRIGGER_ENV + "=\"true\": its caller, the CronJob, has no client"
               + " certificate and no gateway header; the mesh's AuthorizationPolicy decides who gets in");
         }
       }
