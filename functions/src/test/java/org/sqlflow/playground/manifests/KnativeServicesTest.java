@@ -161,6 +161,8 @@ class KnativeServicesTest {
     assertThat(reaper.api().functions()).containsExactly("reap_stale");
     assertThat(reaper.reaper().schedule()).isFalse();
     assertThat(reaper.api().reaperTrigger()).isTrue();
+    assertThat(bound.values()).allSatisfy(p -> assertThat(p.identity().proofDirectory())
+        .as("gateway mode refuses to start without the proof").isNotNull());
     for (String publicService : List.of("playground-create-db", "playground-heart-beat")) {
       assertThat(bound.get(publicService).api().reaperTrigger()).as(publicService).isFalse();
       assertThat(bound.get(publicService).api().functions()).as(publicService).doesNotContain("reap_stale");

@@ -156,6 +156,23 @@ class MeshSecurityTest {
     assertThat(ManifestChecks.networkPolicy(e)).anyMatch(m -> m.contains("admits every source"));
   }
 
+  @Test
+  void aDatabasePolicyWithoutEgressOrWithWiderEgressFails() {
+    Deployment d = broken();
+    d.get(NetworkPolicy.class, "playground-databases").getSpec().setPolicyTypes(new ArrayList<>(List.of("Ingress")));
+    assertThat(ManifestChecks.networkPolicy(d)).anyMatch(m -> m.contains("must list policyTypes Egress"));
+    Deployment e = broken();
+    var egress = e.get(NetworkPolicy.class, "playground-databases").getSpec().getEgress().get(0);
+    egress.getPorts().get(0).setPort(new IntOrString(443));
+    egress.getTo().get(0).getPodSelector().getMatchLabels().put("k8s-app", "anything");
+    assertThat(ManifestChecks.networkPolicy(e))
+        .anyMatch(m -> m.contains("egress to a port other than 53"))
+        .anyMatch(m -> m.contains("something other than the cluster DNS pods"));
+    Deployment f = broken();
+    f.get(NetworkPolicy.class, "playground-databases").getSpec().getEgress().get(0).setTo(new ArrayList<>());
+    assertThat(ManifestChecks.networkPolicy(f)).anyMatch(m -> m.contains("egress rule to every destination"));
+  }
+
   // RBAC
 
   @Test
