@@ -128,8 +128,16 @@ class KnativeServicesTest {
   @Test
   void aServiceAccountThatDoesNotExistFails() {
     Deployment d = broken();
-    d.get(ServiceAccount.class, "playground-functions").getMetadata().setName("functions");
-    assertThat(ManifestChecks.rbac(d)).anyMatch(p -> p.contains("runs as playground-functions, which is not a ServiceAccount"));
+    d.get(ServiceAccount.class, "playground-heart-beat").getMetadata().setName("functions");
+    assertThat(ManifestChecks.rbac(d)).anyMatch(p -> p.contains("runs as playground-heart-beat, which is not a ServiceAccount"));
+  }
+
+  @Test
+  void aServiceAccountSharedByTwoFunctionsFails() {
+    Deployment d = broken();
+    d.get(Service.class, "playground-heart-beat").getSpec().getTemplate().getSpec().setServiceAccountName("playground-create-db");
+    assertThat(ManifestChecks.knativeServices(d))
+        .anyMatch(p -> p.contains("playground-heart-beat must run as its own service account playground-heart-beat"));
   }
 
   // The reaper's own settings: scheduling left to the CronJob, the mesh trusted instead of a certificate

@@ -108,7 +108,7 @@ final class ManifestChecks {
   /** playground.api.reaper-trigger: the reaper trusts the mesh's AuthorizationPolicy instead of a certificate. */
   static final String REAPER_TRIGGER_ENV = "PLAYGROUND_API_REAPER_TRIGGER";
 
-  static final String FUNCTIONS_SERVICE_ACCOUNT = "playground-functions";
+  /** Each Knative Service runs as a ServiceAccount of its own name, bound to a Role of that name. */
   static final String REAPER_SERVICE_ACCOUNT = "playground-reaper";
   static final String REAPER_CRONJOB = "playground-reaper";
   static final String IMAGE_NAME = "sqlflow-playground";
@@ -270,8 +270,8 @@ final class ManifestChecks {
           problems.add(where + " env " + e.getName() + " uses a downward-API reference, which stock Knative rejects (feature flag kubernetes.podspec-fieldref is off by default)");
         }
       }
-      if (!FUNCTIONS_SERVICE_ACCOUNT.equals(s.getSpec().getTemplate().getSpec().getServiceAccountName())) {
-        problems.add(where + " must run as service account " + FUNCTIONS_SERVICE_ACCOUNT);
+      if (!name.equals(s.getSpec().getTemplate().getSpec().getServiceAccountName())) {
+        problems.add(where + " must run as its own service account " + name + " (one per function, each with only its Role)");
       }
       if (c.getPorts().size() != 1) {
         problems.add(where + " must declare exactly one container port (Knative allows one), has " + c.getPorts().size());
@@ -1005,29 +1005,37 @@ final class ManifestChecks {
     return problems;
   }
 
-  /** The Role is namespace-scoped and bounded; bindings and service accounts line up. */
+  /** Each Role is namespace-scoped and bounded; bindings and service accounts line up, one per function. */
   static List<String> rbac(Deployment d) {
     List<String> problems = new ArrayList<>();
-    Optional<Role> role = d.named(Role.class, FUNCTIONS_SERVICE_ACCOUNT);
-    if (role.isEmpty()) {
-      problems.add("no Role " + FUNCTIONS_SERVICE_ACCOUNT);
-    } else {
-      for (PolicyRule rule : role.get().getRules()) {
+    for (String account : SERVICE_FOR_FUNCTION.values()) {
+      if (d.named(Role.class, account).isEmpty()) {
+        problems.add("no Role " + account);
+      }
+      boolean bound = d.roleBindings().stream().anyMatch(rb -> account.equals(rb.getRoleRef().getName())
+          && rb.getSubjects().size() == 1 && account.equals(rb.getSubjects().get(0).getName()));
+      if (!bound) {
+        problems.add("no RoleBinding gives ServiceAccount " + account + " (and only it) the Role " + account);
+      }
+    }
+    for (Role role : d.all(Role.class)) {
+      String roleName = role.getMetadata().getName();
+      for (PolicyRule rule : role.getRules()) {
         for (List<String> field : List.of(rule.getApiGroups(), rule.getResources(), rule.getVerbs())) {
           if (field.contains("*")) {
-            problems.add("Role " + FUNCTIONS_SERVICE_ACCOUNT + " uses a wildcard: " + field);
+            problems.add("Role " + roleName + " uses a wildcard: " + field);
           }
         }
         if (!rule.getResourceNames().isEmpty() && rule.getVerbs().contains("create")) {
-          problems.add("Role " + FUNCTIONS_SERVICE_ACCOUNT + " restricts create by resourceNames, which Kubernetes cannot enforce");
+          problems.add("Role " + roleName + " restricts create by resourceNames, which Kubernetes cannot enforce");
         }
         if (rule.getResources().contains("secrets")
             && (rule.getVerbs().contains("list") || rule.getVerbs().contains("watch"))) {
-          problems.add("Role " + FUNCTIONS_SERVICE_ACCOUNT + " lets the functions list or watch every Secret of the namespace");
+          problems.add("Role " + roleName + " lets a function list or watch every Secret of the namespace");
         }
         for (String verb : List.of("escalate", "bind", "impersonate")) {
           if (rule.getVerbs().contains(verb)) {
-            problems.add("Role " + FUNCTIONS_SERVICE_ACCOUNT + " grants " + verb);
+            problems.add("Role " + roleName + " grants " + verb);
           }
         }
       }

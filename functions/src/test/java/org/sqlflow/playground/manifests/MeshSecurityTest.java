@@ -178,7 +178,7 @@ class MeshSecurityTest {
   @Test
   void wildcardsAndSecretListingFail() {
     Deployment d = broken();
-    Role role = d.get(Role.class, "playground-functions");
+    Role role = d.get(Role.class, "playground-heart-beat");
     List<PolicyRule> rules = new ArrayList<>(role.getRules());
     PolicyRule wide = new PolicyRule();
     wide.setApiGroups(List.of(""));
@@ -194,7 +194,7 @@ class MeshSecurityTest {
   @Test
   void bindingTheReaperOrAStrangerFails() {
     Deployment d = broken();
-    RoleBinding rb = d.get(RoleBinding.class, "playground-functions");
+    RoleBinding rb = d.get(RoleBinding.class, "playground-reap-stale");
     List<Subject> subjects = new ArrayList<>(rb.getSubjects());
     Subject reaper = new Subject();
     reaper.setKind("ServiceAccount");
