@@ -611,7 +611,7 @@ abstract class ReaperScenarios {
     void beatsInTheShardsOfAnEarlierShardCountStillCount() {
         Playground p = playground();
         // A user whose beats lived in a shard beyond today's count (playground.heartbeat.shards was 40 before).
-        HeartbeatLedger before = new HeartbeatLedger(p.client, ns, 40, props.heartbeat().precision(),
+        HeartbeatLedger before = new HeartbeatLedger(cluster.client("heart_beat"), ns, 40, props.heartbeat().precision(),
                 Duration.ofSeconds(30), clock, writers);
         String olga = IntStream.range(0, 100).mapToObj(i -> "olga" + i)
                 .filter(id -> UserKey.of(id).shard(40) >= props.heartbeat().shards())
