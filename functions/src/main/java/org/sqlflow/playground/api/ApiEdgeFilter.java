@@ -52,19 +52,19 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
     private final Set<String> servedFunctions;
     private final int maxBodyBytes;
     private final IdentityResolver identities;
-    private final boolean reaperOpenToMesh;
+    private final boolean reaperTrigger;
     private final Duration retryAfter;
     private final MeterRegistry meters;
     private final Function<UserRequest, HeartBeatReply> heartBeat;
 
     /** @param heartBeat the heart_beat function, answered directly; null to leave it to the chain */
     public ApiEdgeFilter(Set<String> servedFunctions, int maxBodyBytes, IdentityResolver identities,
-            boolean reaperOpenToMesh, Duration retryAfter, MeterRegistry meters,
+            boolean reaperTrigger, Duration retryAfter, MeterRegistry meters,
             Function<UserRequest, HeartBeatReply> heartBeat) {
         this.servedFunctions = servedFunctions;
         this.maxBodyBytes = maxBodyBytes;
         this.identities = identities;
-        this.reaperOpenToMesh = reaperOpenToMesh;
+        this.reaperTrigger = reaperTrigger;
         this.retryAfter = retryAfter;
         this.meters = meters;
         this.heartBeat = heartBeat;
@@ -151,7 +151,7 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
                 return JSON.writeValueAsBytes(Map.of("user_id", userId));
             }
             case REAP_STALE -> {
-                authorizeReaper(request);
+                boolean detail = authorizeReaper(request);
                 byte[] body = readBody(request);
                 boolean dryRun = false;
                 if (body.length > 0) {
@@ -162,7 +162,7 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
                     }
                     dryRun = flag != null && flag.booleanValue();
                 }
-                return JSON.writeValueAsBytes(Map.of("dry_run", dryRun));
+                return JSON.writeValueAsBytes(Map.of("dry_run", dryRun, "detail", detail));
             }
             default -> throw new IllegalStateException("unrouted endpoint " + endpoint);
         }
@@ -267,25 +267,37 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
     }
 
     private void authorize(HttpServletRequest request, String userId) {
-        CallerIdentity caller = identities.resolve(request).orElseThrow(ApiEdgeFilter::unauthenticated);
+        CallerIdentity caller = identities.resolve(request).orElseThrow(this::unauthenticated);
         if (!caller.mayActFor(userId)) {
             throw new PlaygroundException(403, "forbidden_user",
                     "Your certificate does not allow acting for this user id.");
         }
     }
 
-    private void authorizeReaper(HttpServletRequest request) {
-        if (reaperOpenToMesh) {
-            return;
+    /**
+     * Who may sweep, and whether the reply may name users: the reaper's CronJob (the reaper instance's own proof,
+     * no identity) gets counts only, since the Job's log is readable more widely than the reaper's; an admin
+     * certificate gets the full report.
+     *
+     * @return whether the reply carries per-user detail
+     */
+    private boolean authorizeReaper(HttpServletRequest request) {
+        if (reaperTrigger) {
+            if (!identities.provenByGateway(request)) {
+                throw unauthenticated();
+            }
+            return false;
         }
-        CallerIdentity caller = identities.resolve(request).orElseThrow(ApiEdgeFilter::unauthenticated);
+        CallerIdentity caller = identities.resolve(request).orElseThrow(this::unauthenticated);
         if (!caller.admin()) {
             throw new PlaygroundException(403, "admin_only", "Only an admin certificate may start a sweep.");
         }
+        return true;
     }
 
-    private static PlaygroundException unauthenticated() {
-        return new PlaygroundException(401, "unauthenticated",
-                "No client certificate naming a user came with this request.");
+    private PlaygroundException unauthenticated() {
+        return new PlaygroundException(401, "unauthenticated", identities.gatewayMode()
+                ? "This request did not come through the playground's gateway with a client certificate."
+                : "No client certificate naming a user came with this request.");
     }
 }

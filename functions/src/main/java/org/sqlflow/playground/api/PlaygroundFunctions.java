@@ -14,6 +14,7 @@ import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.reaper.ReapReport;
 import org.sqlflow.playground.reaper.ReapRequest;
 import org.sqlflow.playground.reaper.Reaper;
+import org.sqlflow.playground.reaper.SweepThrottle;
 
 /**
  * The functions spring-cloud-function-web serves. The snake_case alias of each bean is the last segment of its
@@ -43,10 +44,18 @@ public class PlaygroundFunctions {
         };
     }
 
-    /** POST /api/reap_stale (admins, the CronJob): one sweep; playground.reaper.dry-run forces a dry run. */
+    /**
+     * POST /api/reap_stale (admins, the CronJob): one sweep, unless the last one started less than
+     * playground.reaper.min-interval ago; playground.reaper.dry-run forces a dry run. Per-user detail only when
+     * the edge says so (an admin certificate).
+     */
     @Bean(name = {"reapStale", "reap_stale"})
-    Function<ReapRequest, ReapReport> reapStale(Reaper reaper) {
-        return request -> reaper.sweep(request != null && request.dryRun());
+    Function<ReapRequest, ReapReport> reapStale(Reaper reaper, SweepThrottle throttle) {
+        return request -> {
+            throttle.admit();
+            ReapReport report = reaper.sweep(request != null && request.dryRun());
+            return request != null && request.detail() ? report : report.withoutDetail();
+        };
     }
 
     private static String format(Instant instant) {

@@ -28,9 +28,11 @@ import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.cluster.WarmPool;
+import org.sqlflow.playground.identity.GatewayProof;
 import org.sqlflow.playground.identity.IdentityResolver;
 import org.sqlflow.playground.reaper.Reaper;
 import org.sqlflow.playground.reaper.ReaperSchedule;
+import org.sqlflow.playground.reaper.SweepThrottle;
 
 /** Wires the playground's parts; the parts themselves know nothing of Spring. */
 @Configuration(proxyBeanMethods = false)
@@ -114,16 +116,27 @@ public class PlaygroundConfiguration {
 
     @Bean
     IdentityResolver identityResolver(PlaygroundProperties props, Environment env,
-            ObjectProvider<ClientCertificateTrustManager> trust) {
+            ObjectProvider<ClientCertificateTrustManager> trust, Clock clock) {
         TransportGuard.check(props, env);
-        return new IdentityResolver(props.identity(), trust.getIfAvailable());
+        PlaygroundProperties.Identity identity = props.identity();
+        // Gateway mode believes a header; only the proof says the public gateway (or, on the reaper's instance,
+        // its CronJob) wrote it. Without one configured the instance would believe any pod of the cluster.
+        GatewayProof proof = identity.source() == PlaygroundProperties.IdentitySource.GATEWAY
+                ? GatewayProof.load(identity.proofDirectory(), identity.proofRefresh(), clock)
+                : null;
+        return new IdentityResolver(identity, trust.getIfAvailable(), proof);
+    }
+
+    @Bean
+    SweepThrottle sweepThrottle(PlaygroundProperties props, Clock clock) {
+        return new SweepThrottle(props.reaper().minInterval(), clock);
     }
 
     @Bean
     FilterRegistrationBean<ApiEdgeFilter> apiEdgeFilter(PlaygroundProperties props, IdentityResolver identities,
             MeterRegistry meters, ObjectProvider<Function<UserRequest, HeartBeatReply>> heartBeat) {
         ApiEdgeFilter filter = new ApiEdgeFilter(props.api().functions(), props.api().maxBodyBytes(), identities,
-                props.api().reaperOpenToMesh(), props.database().retryAfter(), meters, heartBeat.getIfUnique());
+                props.api().reaperTrigger(), props.database().retryAfter(), meters, heartBeat.getIfUnique());
         FilterRegistrationBean<ApiEdgeFilter> registration = new FilterRegistrationBean<>(filter);
         registration.addUrlPatterns("/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);

@@ -123,15 +123,27 @@ public record PlaygroundProperties(
             @NotNull @DefaultValue("5m") Duration interval,
             @DefaultValue("true") boolean schedule,
             @Min(1) @Max(64) @DefaultValue("4") int parallelism,
-            @Min(1) @DefaultValue("500") int pageSize) {
+            @Min(1) @DefaultValue("500") int pageSize,
+            /* A sweep asked for sooner than this after the last one started is refused (429): a holder of the
+               trigger's proof cannot make the reaper hammer the API server. */
+            @NotNull @DefaultValue("60s") Duration minInterval) {
+
+        public Reaper {
+            if (minInterval != null && minInterval.isNegative()) {
+                throw new IllegalArgumentException("playground.reaper.min-interval must not be negative, got "
+                        + minInterval);
+            }
+        }
     }
 
     /** Which endpoints this instance serves: one Knative Service per function, all of them standalone. */
     public record Api(
             @NotNull @DefaultValue({"create_db", "heart_beat", "reap_stale"}) Set<String> functions,
             @Min(1) @DefaultValue("65536") int maxBodyBytes,
-            /* Only for the reaper's own Knative Service: the mesh's AuthorizationPolicy admits the CronJob. */
-            @DefaultValue("false") boolean reaperOpenToMesh) {
+            /* Only for the reaper's own Knative Service, in gateway mode: the proof this instance checks is the
+               reaper CronJob's own value, and a request carrying it may sweep without an identity (its reply
+               then holds counts only). */
+            @DefaultValue("false") boolean reaperTrigger) {
 
         public Api {
             if (functions != null) {
@@ -141,15 +153,43 @@ public record PlaygroundProperties(
                                 + "' (known: create_db, heart_beat, reap_stale)");
                     }
                 }
+                // The trigger's proof must never open a public function: an instance that holds it serves the
+                // reaper alone.
+                if (reaperTrigger && !functions.equals(Set.of("reap_stale"))) {
+                    throw new IllegalArgumentException("playground.api.reaper-trigger=true needs "
+                            + "playground.api.functions=reap_stale and nothing else, got " + functions);
+                }
             }
         }
     }
 
-    /** Where the caller's verified identity comes from. */
+    /**
+     * Where the caller's verified identity comes from. In gateway mode the identity header counts only when the
+     * request also carries the gateway's proof: a per-installation random value that only the public gateway
+     * adds, read from files mounted from a Kubernetes Secret ({@code current}, and {@code next} during a
+     * rotation).
+     */
     public record Identity(
             @NotNull @DefaultValue("tls") IdentitySource source,
             @NotBlank @DefaultValue("x-playground-client-subject") String header,
-            @NotBlank @DefaultValue("sqlflow-playground-admins") String adminOrganizationalUnit) {
+            @NotBlank @DefaultValue("sqlflow-playground-admins") String adminOrganizationalUnit,
+            @NotBlank @DefaultValue("x-playground-gateway-proof") String proofHeader,
+            /* The mounted Secret's directory; required in gateway mode. */
+            java.nio.file.Path proofDirectory,
+            /* How often the proof files are re-read (a rotation reaches a running pod within the kubelet's
+               Secret sync delay plus this). */
+            @NotNull @DefaultValue("30s") Duration proofRefresh) {
+
+        public Identity {
+            if (header != null && header.equalsIgnoreCase(proofHeader)) {
+                throw new IllegalArgumentException(
+                        "playground.identity.proof-header must differ from playground.identity.header");
+            }
+            if (proofRefresh != null && (proofRefresh.isNegative() || proofRefresh.isZero())) {
+                throw new IllegalArgumentException("playground.identity.proof-refresh must be positive, got "
+                        + proofRefresh);
+            }
+        }
     }
 
     /** How hard we wait on the API server: a slow API becomes a 503 long before the notebook's 20 s. */

@@ -8,17 +8,18 @@ import org.sqlflow.playground.cluster.WarmPool;
 
 /**
  * What one sweep did (or, in a dry run, would have done). Users appear by their exact user id; every examined
- * root lands in exactly one count: active, reaped, kept or failed. Nothing here is secret.
+ * root lands in exactly one count: active, reaped, kept or failed. Nothing here is secret, but who was reaped
+ * is personal: the CronJob's reply (kept in its Job's log) gets {@link #withoutDetail()}.
  */
 public record ReapReport(
         @JsonProperty("dry_run") boolean dryRun,
         @JsonProperty("started_at") String startedAt,
         @JsonProperty("finished_at") String finishedAt,
         @JsonProperty("counts") Counts counts,
-        @JsonProperty("reaped") List<UserOutcome> reaped,
-        @JsonProperty("kept") List<UserOutcome> kept,
-        @JsonProperty("failed") List<UserOutcome> failed,
-        @JsonProperty("orphans") List<Orphan> orphans,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("reaped") List<UserOutcome> reaped,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("kept") List<UserOutcome> kept,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("failed") List<UserOutcome> failed,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("orphans") List<Orphan> orphans,
         @JsonProperty("pool") WarmPool.Upkeep pool) {
 
     public record Counts(
@@ -42,5 +43,10 @@ public record ReapReport(
     public record Orphan(
             @JsonProperty("kind") String kind,
             @JsonProperty("name") String name) {
+    }
+
+    /** The same sweep as counts only: no user ids, no object names (they stay in the log and the Events). */
+    public ReapReport withoutDetail() {
+        return new ReapReport(dryRun, startedAt, finishedAt, counts, null, null, null, null, pool);
     }
 }

@@ -22,6 +22,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
@@ -30,6 +32,7 @@ import org.sqlflow.playground.testing.FaultInjectingDispatcher;
 import org.sqlflow.playground.testing.Http;
 import org.sqlflow.playground.testing.Http.Reply;
 import org.sqlflow.playground.testing.SqlflowDataSource;
+import org.sqlflow.playground.testing.TestGatewayProof;
 
 /**
  * The HTTP contract, as the real SQLFlow client exercises it, over real HTTP against the whole application
@@ -46,6 +49,7 @@ import org.sqlflow.playground.testing.SqlflowDataSource;
         // The ordinary path (a database of one's own, starting or slow); the warm pool has its own scenarios.
         "playground.pool.size=0",
         "playground.reaper.schedule=false",
+        "playground.reaper.min-interval=0s",
         // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
         "playground.kubernetes.request-timeout=30s",
         "playground.kubernetes.write-timeout=30s",
@@ -81,8 +85,15 @@ class ApiContractTest {
         faults.clearFaults();
     }
 
+    @DynamicPropertySource
+    static void gatewayProof(DynamicPropertyRegistry registry) {
+        TestGatewayProof.register(registry);
+    }
+
+    /** What the public gateway writes for a client certificate naming {@code user}: the identity and the proof. */
     private static Map<String, String> as(String user) {
-        return Map.of(IDENTITY, "CN=" + user + ",OU=sqlflow-playground-users");
+        return Map.of(IDENTITY, "CN=" + user + ",OU=sqlflow-playground-users",
+                TestGatewayProof.HEADER, TestGatewayProof.VALUE);
     }
 
     private Reply createDb(String user, String contentType) {
@@ -218,14 +229,16 @@ class ApiContractTest {
 
     @Test
     void anAdminMayActForAnyoneButAUserNamedAdminMayNot() {
-        Map<String, String> admin = Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins");
+        Map<String, String> admin = Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins",
+                TestGatewayProof.HEADER, TestGatewayProof.VALUE);
         assertThat(http.get("/api/heart_beat?user_id=bob", admin).status()).isEqualTo(200);
         assertError(http.get("/api/heart_beat?user_id=bob", as("admin")), 403, "forbidden_user");
     }
 
     @Test
     void onlyAnAdminMayStartASweep() {
-        Map<String, String> admin = Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins");
+        Map<String, String> admin = Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins",
+                TestGatewayProof.HEADER, TestGatewayProof.VALUE);
         Reply report = http.post("/api/reap_stale", "{\"dry_run\": true}", admin);
         assertThat(report.status()).as(report.body()).isEqualTo(200);
         assertThat(report.json().get("dry_run").asBoolean()).isTrue();

@@ -11,6 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.ApplicationContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.sqlflow.playground.testing.TestGatewayProof;
 import org.sqlflow.playground.PlaygroundApplication;
 import org.sqlflow.playground.reaper.ReapReport;
 import org.sqlflow.playground.reaper.ReapRequest;
@@ -25,6 +28,11 @@ import org.sqlflow.playground.reaper.ReapRequest;
                 "playground.local.database-start-delay=1s", "playground.database.ready-wait=0s",
                 "playground.pool.size=2", "playground.reaper.schedule=false"})
 class WarmPoolWiringTest {
+
+    @DynamicPropertySource
+    static void gatewayProof(DynamicPropertyRegistry registry) {
+        TestGatewayProof.register(registry);
+    }
 
     @Autowired
     ApplicationContext context;
@@ -56,7 +64,7 @@ class WarmPoolWiringTest {
         }
         assertThat(beat.database()).isEqualTo("ready");
         Function<ReapRequest, ReapReport> reapStale = context.getBean("reap_stale", Function.class);
-        ReapReport report = reapStale.apply(new ReapRequest(true));
+        ReapReport report = reapStale.apply(new ReapRequest(true, true));
         assertThat(report.pool().size()).isEqualTo(2);
         assertThat(report.counts().examined()).isEqualTo(1);
     }

@@ -57,7 +57,7 @@ class RealApiNamesTest {
             Deployment root = sa.apps().deployments().inNamespace(ns).resource(parts.objects.root(user)).create();
             sa.secrets().inNamespace(ns).resource(parts.objects.secret(user, root, Passwords.generate())).create();
             sa.services().inNamespace(ns).resource(parts.objects.service(user, root)).create();
-            parts.ledger.beat(user);
+            parts.beatLedger.beat(user);
         }
 
         KubernetesClient admin = cluster.admin();

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.config.PlaygroundProperties;
 import org.sqlflow.playground.reaper.ReapReport;
 import org.sqlflow.playground.reaper.Reaper;
 import org.sqlflow.playground.testing.MutableClock;
@@ -336,6 +337,29 @@ public abstract class WarmPoolScenarios {
         assertThat(root("f4")).isNull();
     }
 
+    /**
+     * With persistent storage, the reaper's upkeep makes each pooled database's volume claim too: the reaper's
+     * own Role must allow it (the least-privilege check sees this scenario's requests).
+     */
+    @Test
+    void aPersistentPoolGetsAVolumeClaimPerPooledDatabase() {
+        PlaygroundProperties.Database ephemeral = cluster.database(Duration.ZERO, 10);
+        PlaygroundProperties.Database persistent = new PlaygroundProperties.Database(ephemeral.image(),
+                ephemeral.entrypoint(), ephemeral.port(), ephemeral.user(), ephemeral.serviceDomain(),
+                ephemeral.readyWait(), ephemeral.retryAfter(), ephemeral.runAsUser(), ephemeral.maxDatabases(),
+                ephemeral.resources(),
+                new PlaygroundProperties.Storage(PlaygroundProperties.StorageKind.PERSISTENT_VOLUME_CLAIM, "1Gi", ""));
+        PlaygroundParts p = new PlaygroundParts(cluster, clock, persistent, Duration.ZERO,
+                new WarmPool.Settings(1, BROKEN_AFTER));
+        closeLater.add(p);
+        p.pool.upkeep(false);
+        List<Deployment> pooled = pooledDeployments();
+        assertThat(pooled).hasSize(1);
+        String claim = p.objects.pooledVolumeClaim(pooled.get(0)).getMetadata().getName();
+        assertThat(cluster.admin().persistentVolumeClaims().inNamespace(cluster.namespace()).withName(claim).get())
+                .as("the pooled database's volume claim").isNotNull();
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private PlaygroundParts playground(int size, int maxDatabases) {
@@ -353,7 +377,7 @@ public abstract class WarmPoolScenarios {
     }
 
     private Reaper reaper(PlaygroundParts p) {
-        Reaper reaper = new Reaper(cluster.client(), p.roots, p.ledger, p.expiry, p.pool, clock,
+        Reaper reaper = new Reaper(cluster.client("reap_stale"), p.roots, p.ledger, p.expiry, p.pool, clock,
                 new Reaper.Settings(false, 4, 500, Duration.ofSeconds(15), cluster.hasGarbageCollector()), p.meters);
         closeLater.add(reaper);
         return reaper;

@@ -32,6 +32,7 @@ import org.sqlflow.playground.certs.Pem;
 import org.sqlflow.playground.testing.Http;
 import org.sqlflow.playground.testing.Http.Reply;
 import org.sqlflow.playground.testing.TestCertificates;
+import org.sqlflow.playground.testing.TestGatewayProof;
 
 /**
  * Standalone mutual TLS with real handshakes and certificates made by the certs tool's code: who gets in,
@@ -214,6 +215,12 @@ class StandaloneTlsTest {
         Map<String, String> forged = Map.of("x-playground-client-subject", "CN=bob,OU=sqlflow-playground-admins");
         assertThat(beat(as("alice"), "bob", forged).status()).isEqualTo(403);
         assertThat(beat(as("alice"), "alice", forged).status()).isEqualTo(200);
+        // Not even together with a gateway proof: in tls mode there is no gateway, and both headers are ignored.
+        Map<String, String> withProof = Map.of("x-playground-client-subject", "CN=bob,OU=sqlflow-playground-admins",
+                TestGatewayProof.HEADER, TestGatewayProof.VALUE);
+        assertThat(beat(as("alice"), "bob", withProof).status()).isEqualTo(403);
+        assertThat(as("alice").post("/api/reap_stale", "{}", withProof).status()).isEqualTo(403);
+        assertThat(as("alice").post("/api/create_db", "{\"user_id\": \"bob\"}", withProof).status()).isEqualTo(403);
     }
 
     @Test

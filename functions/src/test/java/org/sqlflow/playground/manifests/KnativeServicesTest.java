@@ -128,8 +128,16 @@ class KnativeServicesTest {
   @Test
   void aServiceAccountThatDoesNotExistFails() {
     Deployment d = broken();
-    d.get(ServiceAccount.class, "playground-functions").getMetadata().setName("functions");
-    assertThat(ManifestChecks.rbac(d)).anyMatch(p -> p.contains("runs as playground-functions, which is not a ServiceAccount"));
+    d.get(ServiceAccount.class, "playground-heart-beat").getMetadata().setName("functions");
+    assertThat(ManifestChecks.rbac(d)).anyMatch(p -> p.contains("runs as playground-heart-beat, which is not a ServiceAccount"));
+  }
+
+  @Test
+  void aServiceAccountSharedByTwoFunctionsFails() {
+    Deployment d = broken();
+    d.get(Service.class, "playground-heart-beat").getSpec().getTemplate().getSpec().setServiceAccountName("playground-create-db");
+    assertThat(ManifestChecks.knativeServices(d))
+        .anyMatch(p -> p.contains("playground-heart-beat must run as its own service account playground-heart-beat"));
   }
 
   // The reaper's own settings: scheduling left to the CronJob, the mesh trusted instead of a certificate
@@ -138,10 +146,10 @@ class KnativeServicesTest {
   void theReaperLeavesSchedulingToTheCronJobAndTrustsTheMesh() {
     Container reaper = container(repository, "playground-reap-stale");
     assertThat(Deployment.env(reaper, ManifestChecks.REAPER_SCHEDULE_ENV).map(EnvVar::getValue)).contains("false");
-    assertThat(Deployment.env(reaper, ManifestChecks.REAPER_OPEN_TO_MESH_ENV).map(EnvVar::getValue)).contains("true");
+    assertThat(Deployment.env(reaper, ManifestChecks.REAPER_TRIGGER_ENV).map(EnvVar::getValue)).contains("true");
     for (String publicService : List.of("playground-create-db", "playground-heart-beat")) {
       assertThat(Deployment.env(container(repository, publicService), ManifestChecks.REAPER_SCHEDULE_ENV)).isEmpty();
-      assertThat(Deployment.env(container(repository, publicService), ManifestChecks.REAPER_OPEN_TO_MESH_ENV)).isEmpty();
+      assertThat(Deployment.env(container(repository, publicService), ManifestChecks.REAPER_TRIGGER_ENV)).isEmpty();
     }
   }
 
@@ -160,9 +168,11 @@ class KnativeServicesTest {
     PlaygroundProperties reaper = bound.get("playground-reap-stale");
     assertThat(reaper.api().functions()).containsExactly("reap_stale");
     assertThat(reaper.reaper().schedule()).isFalse();
-    assertThat(reaper.api().reaperOpenToMesh()).isTrue();
+    assertThat(reaper.api().reaperTrigger()).isTrue();
+    assertThat(bound.values()).allSatisfy(p -> assertThat(p.identity().proofDirectory())
+        .as("gateway mode refuses to start without the proof").isNotNull());
     for (String publicService : List.of("playground-create-db", "playground-heart-beat")) {
-      assertThat(bound.get(publicService).api().reaperOpenToMesh()).as(publicService).isFalse();
+      assertThat(bound.get(publicService).api().reaperTrigger()).as(publicService).isFalse();
       assertThat(bound.get(publicService).api().functions()).as(publicService).doesNotContain("reap_stale");
     }
     assertThat(bound.values()).allSatisfy(p -> assertThat(p.namespace()).isEqualTo(repository.knativeNamespace()));
@@ -175,19 +185,19 @@ class KnativeServicesTest {
     List<EnvVar> env = new ArrayList<>(reaper.getEnv());
     env.removeIf(e -> e.getName().equals(ManifestChecks.REAPER_SCHEDULE_ENV));
     reaper.setEnv(env);
-    Deployment.env(reaper, ManifestChecks.REAPER_OPEN_TO_MESH_ENV).orElseThrow().setValue("false");
+    Deployment.env(reaper, ManifestChecks.REAPER_TRIGGER_ENV).orElseThrow().setValue("false");
     assertThat(ManifestChecks.reaperSettings(d))
         .anyMatch(p -> p.contains("playground-reap-stale must set PLAYGROUND_REAPER_SCHEDULE=\"false\""))
-        .anyMatch(p -> p.contains("playground-reap-stale must set PLAYGROUND_API_REAPER_OPEN_TO_MESH=\"true\""));
+        .anyMatch(p -> p.contains("playground-reap-stale must set PLAYGROUND_API_REAPER_TRIGGER=\"true\""));
   }
 
   @Test
   void aPublicServiceOpenToTheMeshOrWithAScheduleSettingFails() {
     Deployment d = broken();
-    container(d, "playground-heart-beat").getEnv().add(new EnvVar(ManifestChecks.REAPER_OPEN_TO_MESH_ENV, "true", null));
+    container(d, "playground-heart-beat").getEnv().add(new EnvVar(ManifestChecks.REAPER_TRIGGER_ENV, "true", null));
     container(d, "playground-create-db").getEnv().add(new EnvVar(ManifestChecks.REAPER_SCHEDULE_ENV, "false", null));
     assertThat(ManifestChecks.reaperSettings(d))
-        .anyMatch(p -> p.contains("playground-heart-beat is publicly routed and must not set PLAYGROUND_API_REAPER_OPEN_TO_MESH"))
+        .anyMatch(p -> p.contains("playground-heart-beat is publicly routed and must not set PLAYGROUND_API_REAPER_TRIGGER"))
         .anyMatch(p -> p.contains("playground-create-db is publicly routed and must not set PLAYGROUND_REAPER_SCHEDULE"));
   }
 
@@ -198,15 +208,15 @@ class KnativeServicesTest {
     d.get(VirtualService.class, "playground-public-api").getSpec().getHttp().get(0).getRewrite()
         .setAuthority("playground-reap-stale." + repository.knativeNamespace() + ".svc.cluster.local");
     assertThat(ManifestChecks.reaperSettings(d))
-        .anyMatch(p -> p.contains("playground-reap-stale is publicly routed and must not set PLAYGROUND_API_REAPER_OPEN_TO_MESH"));
+        .anyMatch(p -> p.contains("playground-reap-stale is publicly routed and must not set PLAYGROUND_API_REAPER_TRIGGER"));
   }
 
   @Test
   void aSettingGivenTwiceFails() {
     Deployment d = broken();
-    container(d, "playground-reap-stale").getEnv().add(new EnvVar(ManifestChecks.REAPER_OPEN_TO_MESH_ENV, "false", null));
+    container(d, "playground-reap-stale").getEnv().add(new EnvVar(ManifestChecks.REAPER_TRIGGER_ENV, "false", null));
     assertThat(ManifestChecks.reaperSettings(d))
-        .anyMatch(p -> p.contains("sets PLAYGROUND_API_REAPER_OPEN_TO_MESH 2 times"));
+        .anyMatch(p -> p.contains("sets PLAYGROUND_API_REAPER_TRIGGER 2 times"));
   }
 
   // Names and namespaces across files

@@ -74,6 +74,15 @@ final class ManifestChecks {
 
   /** The one header the functions trust in gateway mode (design.md, identity). */
   static final String IDENTITY_HEADER = "x-playground-client-subject";
+  /** The gateway's proof: the functions believe the identity header only next to it. */
+  static final String PROOF_HEADER = "x-playground-gateway-proof";
+  /** What the committed VirtualService holds instead of the proof; the install step fills in the value. */
+  static final String PROOF_PLACEHOLDER = org.sqlflow.playground.identity.GatewayProof.PLACEHOLDER;
+  /** playground.identity.proof-directory. */
+  static final String PROOF_DIRECTORY_ENV = "PLAYGROUND_IDENTITY_PROOF_DIRECTORY";
+  /** The Secrets the install step makes: the public gateway's value and the reaper CronJob's own. */
+  static final String GATEWAY_PROOF_SECRET = "playground-gateway-proof";
+  static final String REAPER_PROOF_SECRET = "playground-reaper-proof";
   /** Envoy's formatter for the verified client certificate's subject DN. */
   static final String PEER_SUBJECT = "%DOWNSTREAM_PEER_SUBJECT%";
   /** Where Istio's ingress gateway sends traffic for cluster-local Knative Services. */
@@ -95,10 +104,10 @@ final class ManifestChecks {
 
   /** playground.reaper.schedule: off where the CronJob triggers the sweeps. */
   static final String REAPER_SCHEDULE_ENV = "PLAYGROUND_REAPER_SCHEDULE";
-  /** playground.api.reaper-open-to-mesh: the reaper trusts the mesh's AuthorizationPolicy instead of a certificate. */
-  static final String REAPER_OPEN_TO_MESH_ENV = "PLAYGROUND_API_REAPER_OPEN_TO_MESH";
+  /** playground.api.reaper-trigger: the reaper trusts the mesh's AuthorizationPolicy instead of a certificate. */
+  static final String REAPER_TRIGGER_ENV = "PLAYGROUND_API_REAPER_TRIGGER";
 
-  static final String FUNCTIONS_SERVICE_ACCOUNT = "playground-functions";
+  /** Each Knative Service runs as a ServiceAccount of its own name, bound to a Role of that name. */
   static final String REAPER_SERVICE_ACCOUNT = "playground-reaper";
   static final String REAPER_CRONJOB = "playground-reaper";
   static final String IMAGE_NAME = "sqlflow-playground";
@@ -260,8 +269,8 @@ final class ManifestChecks {
           problems.add(where + " env " + e.getName() + " uses a downward-API reference, which stock Knative rejects (feature flag kubernetes.podspec-fieldref is off by default)");
         }
       }
-      if (!FUNCTIONS_SERVICE_ACCOUNT.equals(s.getSpec().getTemplate().getSpec().getServiceAccountName())) {
-        problems.add(where + " must run as service account " + FUNCTIONS_SERVICE_ACCOUNT);
+      if (!name.equals(s.getSpec().getTemplate().getSpec().getServiceAccountName())) {
+        problems.add(where + " must run as its own service account " + name + " (one per function, each with only its Role)");
       }
       if (c.getPorts().size() != 1) {
         problems.add(where + " must declare exactly one container port (Knative allows one), has " + c.getPorts().size());
@@ -300,7 +309,7 @@ final class ManifestChecks {
 
   /**
    * The reaper's Service leaves scheduling to the CronJob ({@value #REAPER_SCHEDULE_ENV}=false) and
-   * accepts the mesh's caller without a certificate ({@value #REAPER_OPEN_TO_MESH_ENV}=true). A
+   * accepts the mesh's caller without a certificate ({@value #REAPER_TRIGGER_ENV}=true). A
    * publicly routed Service (serving a public function, or the target of any route) sets neither:
    * opened to the mesh, it would let every request through the gateway act without an identity.
    */
@@ -320,7 +329,7 @@ final class ManifestChecks {
       String where = "Knative Service " + name;
       Container c = Deployment.container(s);
       List<String> functions = Deployment.functionsOf(s);
-      for (String env : List.of(REAPER_SCHEDULE_ENV, REAPER_OPEN_TO_MESH_ENV)) {
+      for (String env : List.of(REAPER_SCHEDULE_ENV, REAPER_TRIGGER_ENV)) {
         long count = c.getEnv().stream().filter(e -> env.equals(e.getName())).count();
         if (count > 1) {
           problems.add(where + " sets " + env + " " + count + " times (Kubernetes keeps the last)");
@@ -328,10 +337,10 @@ final class ManifestChecks {
       }
       boolean isPublic = routed.contains(name) || functions.stream().anyMatch(PUBLIC_FUNCTIONS::containsKey);
       if (isPublic) {
-        for (String env : List.of(REAPER_OPEN_TO_MESH_ENV, REAPER_SCHEDULE_ENV)) {
+        for (String env : List.of(REAPER_TRIGGER_ENV, REAPER_SCHEDULE_ENV)) {
           if (Deployment.env(c, env).isPresent()) {
             problems.add(where + " is publicly routed and must not set " + env
-                + (env.equals(REAPER_OPEN_TO_MESH_ENV)
+                + (env.equals(REAPER_TRIGGER_ENV)
                     ? " (a reaper open to the mesh would be open to every caller through the gateway)"
                     : " (only the reaper's Service has a schedule to turn off)"));
           }
@@ -341,8 +350,8 @@ final class ManifestChecks {
           problems.add(where + " must set " + REAPER_SCHEDULE_ENV + "=\"false\": the CronJob " + REAPER_CRONJOB
               + " triggers the sweeps, the pod must not schedule its own");
         }
-        if (!"true".equals(envValue(c, REAPER_OPEN_TO_MESH_ENV))) {
-          problems.add(where + " must set " + REAPER_OPEN_TO_MESH_ENV + "=\"true\": its caller, the CronJob, has no client"
+        if (!"true".equals(envValue(c, REAPER_TRIGGER_ENV))) {
+          problems.add(where + " must set " + REAPER_TRIGGER_ENV + "=\"true\": its caller, the CronJob, has no client"
               + " certificate and no gateway header; the mesh's AuthorizationPolicy decides who gets in");
         }
       }
@@ -509,7 +518,9 @@ final class ManifestChecks {
 
   /**
    * Each routed request carries the identity header, set by the gateway from the verified client
-   * certificate, and a copy sent by the client is removed first; the services trust the header.
+   * certificate, and the gateway's proof, set to the placeholder the install step replaces; a
+   * client's copy of either is removed first (Envoy removes before it adds, and adds nothing for
+   * an empty value). Nothing else in the deployment writes either header.
    */
   static List<String> identityHeader(Deployment d) {
     List<String> problems = new ArrayList<>();
@@ -523,31 +534,115 @@ final class ManifestChecks {
           }
         });
       }
+      boolean publicGateway = !vs.getSpec().getGateways().isEmpty()
+          && vs.getSpec().getGateways().stream().noneMatch("mesh"::equals);
       for (HTTPRoute route : vs.getSpec().getHttp()) {
         String r = "VirtualService " + vs.getMetadata().getName() + " route " + route.getName();
         HeadersHeaderOperations ops = route.getHeaders() == null ? null : route.getHeaders().getRequest();
-        if (ops == null) {
-          problems.add(r + " does not write " + IDENTITY_HEADER);
+        for (HTTPRouteDestination dest : route.getRoute()) {
+          Headers h = dest.getHeaders();
+          for (String header : List.of(IDENTITY_HEADER, PROOF_HEADER)) {
+            if (h != null && h.getRequest() != null
+                && (getIgnoreCase(h.getRequest().getSet(), header) != null
+                    || getIgnoreCase(h.getRequest().getAdd(), header) != null)) {
+              problems.add(r + " writes " + header + " again at destination level");
+            }
+          }
+        }
+        if (!publicGateway) {
+          if (ops != null) {
+            for (String header : List.of(IDENTITY_HEADER, PROOF_HEADER)) {
+              if (getIgnoreCase(ops.getSet(), header) != null || getIgnoreCase(ops.getAdd(), header) != null) {
+                problems.add(r + " is no public gateway route and must not write " + header);
+              }
+            }
+          }
           continue;
         }
-        if (!containsIgnoreCase(ops.getRemove(), IDENTITY_HEADER)) {
-          problems.add(r + " must remove a client's " + IDENTITY_HEADER + " (remove runs before set, and set adds nothing when its value is empty)");
+        if (ops == null) {
+          problems.add(r + " does not write " + IDENTITY_HEADER + " and " + PROOF_HEADER);
+          continue;
+        }
+        for (String header : List.of(IDENTITY_HEADER, PROOF_HEADER)) {
+          if (!containsIgnoreCase(ops.getRemove(), header)) {
+            problems.add(r + " must remove a client's " + header + " (remove runs before set, and set adds nothing when its value is empty)");
+          }
+          if (getIgnoreCase(ops.getAdd(), header) != null) {
+            problems.add(r + " must not add (append to) " + header);
+          }
         }
         String value = getIgnoreCase(ops.getSet(), IDENTITY_HEADER);
         if (!PEER_SUBJECT.equals(value)) {
           problems.add(r + " must set " + IDENTITY_HEADER + " to " + PEER_SUBJECT + ", sets " + value);
         }
-        if (getIgnoreCase(ops.getAdd(), IDENTITY_HEADER) != null) {
-          problems.add(r + " must not add (append to) " + IDENTITY_HEADER);
+        String proof = getIgnoreCase(ops.getSet(), PROOF_HEADER);
+        if (proof == null) {
+          problems.add(r + " must set " + PROOF_HEADER + " (the functions answer 401 without it)");
+        } else if (!PROOF_PLACEHOLDER.equals(proof)) {
+          problems.add(r + " must hold the placeholder " + PROOF_PLACEHOLDER + " for " + PROOF_HEADER
+              + ", never a value: the install step fills it in");
         }
-        for (HTTPRouteDestination dest : route.getRoute()) {
-          Headers h = dest.getHeaders();
-          if (h != null && h.getRequest() != null
-              && (getIgnoreCase(h.getRequest().getSet(), IDENTITY_HEADER) != null
-                  || getIgnoreCase(h.getRequest().getAdd(), IDENTITY_HEADER) != null)) {
-            problems.add(r + " writes " + IDENTITY_HEADER + " again at destination level");
-          }
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * Each Knative Service reads its proof from a Secret volume: the public functions the gateway's,
+   * the reaper its own (which the CronJob mounts and sends); the gateway's proof never reaches the
+   * reaper or the CronJob, and the reaper's never a public function.
+   */
+  static List<String> proofMounts(Deployment d) {
+    List<String> problems = new ArrayList<>();
+    for (Service s : d.knativeServices()) {
+      String where = "Knative Service " + s.getMetadata().getName();
+      boolean reaper = Deployment.functionsOf(s).contains(REAPER_FUNCTION);
+      String expected = reaper ? REAPER_PROOF_SECRET : GATEWAY_PROOF_SECRET;
+      Container c = Deployment.container(s);
+      String dir = envValue(c, PROOF_DIRECTORY_ENV);
+      if (dir == null) {
+        problems.add(where + " must set " + PROOF_DIRECTORY_ENV + ": gateway mode refuses to start without the proof");
+        continue;
+      }
+      problems.addAll(secretAt(where, s.getSpec().getTemplate().getSpec().getVolumes(), c, dir, expected));
+    }
+    d.named(CronJob.class, REAPER_CRONJOB).ifPresent(cj -> {
+      PodSpec pod = cj.getSpec().getJobTemplate().getSpec().getTemplate().getSpec();
+      String where = "CronJob " + REAPER_CRONJOB;
+      if (pod.getContainers().size() == 1) {
+        Container c = pod.getContainers().get(0);
+        String dir = "/var/run/secrets/sqlflow-playground/proof";
+        problems.addAll(secretAt(where, pod.getVolumes(), c, dir, REAPER_PROOF_SECRET));
+        String script = withoutComments(String.join("\n", c.getCommand()) + "\n" + String.join("\n", c.getArgs()));
+        if (!script.contains(dir + "/current") || !script.contains(PROOF_HEADER + ": ")) {
+          problems.add(where + " must send " + PROOF_HEADER + " with the value of " + dir + "/current");
         }
+        if (Pattern.compile("-H\\s+['\"]?" + PROOF_HEADER).matcher(script).find()) {
+          problems.add(where + " must not pass the proof on curl's command line (-H), where /proc shows it");
+        }
+      }
+    });
+    return problems;
+  }
+
+  private static List<String> secretAt(String where, List<io.fabric8.kubernetes.api.model.Volume> volumes, Container c,
+      String dir, String expected) {
+    List<String> problems = new ArrayList<>();
+    var mount = c.getVolumeMounts().stream().filter(m -> dir.equals(m.getMountPath())).findFirst();
+    if (mount.isEmpty()) {
+      problems.add(where + " mounts nothing at " + dir);
+      return problems;
+    }
+    var volume = volumes.stream().filter(v -> mount.get().getName().equals(v.getName())).findFirst();
+    String secret = volume.map(v -> v.getSecret() == null ? null : v.getSecret().getSecretName()).orElse(null);
+    if (!expected.equals(secret)) {
+      problems.add(where + " must mount Secret " + expected + " at " + dir + ", mounts " + secret);
+    }
+    for (var v : volumes) {
+      String other = v.getSecret() == null ? null : v.getSecret().getSecretName();
+      if (other != null && !other.equals(expected)
+          && (other.equals(GATEWAY_PROOF_SECRET) || other.equals(REAPER_PROOF_SECRET))) {
+        problems.add(where + " must not mount " + other + " (only " + expected + " belongs here)");
       }
     }
     return problems;
@@ -873,32 +968,74 @@ final class ManifestChecks {
         problems.add(where + " must admit pods by a non-empty podSelector (the SQLFlow server's labels)");
       }
     }
+    problems.addAll(databaseEgress(where, np));
     return problems;
   }
 
-  /** The Role is namespace-scoped and bounded; bindings and service accounts line up. */
+  /** A database opens no connection of its own: egress is DNS to the cluster's DNS pods, nothing else. */
+  private static List<String> databaseEgress(String where, NetworkPolicy np) {
+    List<String> problems = new ArrayList<>();
+    if (!np.getSpec().getPolicyTypes().contains("Egress")) {
+      problems.add(where + " must list policyTypes Egress (without it the database pods may connect anywhere)");
+      return problems;
+    }
+    for (var rule : np.getSpec().getEgress()) {
+      if (rule.getTo().isEmpty()) {
+        problems.add(where + " has an egress rule to every destination (empty to)");
+      }
+      for (NetworkPolicyPeer peer : rule.getTo()) {
+        if (peer.getIpBlock() != null) {
+          problems.add(where + " must not allow egress to IP blocks");
+        }
+        Map<String, String> pods = orEmpty(peer.getPodSelector() == null ? null : peer.getPodSelector().getMatchLabels());
+        Map<String, String> nss = orEmpty(peer.getNamespaceSelector() == null ? null : peer.getNamespaceSelector().getMatchLabels());
+        if (!"kube-dns".equals(pods.get("k8s-app")) || !"kube-system".equals(nss.get("kubernetes.io/metadata.name"))) {
+          problems.add(where + " allows egress to something other than the cluster DNS pods: " + pods + " in " + nss);
+        }
+      }
+      if (rule.getPorts().isEmpty()) {
+        problems.add(where + " has an egress rule for every port");
+      }
+      for (NetworkPolicyPort port : rule.getPorts()) {
+        if (port.getPort() == null || !Integer.valueOf(53).equals(port.getPort().getIntVal()) || port.getEndPort() != null) {
+          problems.add(where + " allows egress to a port other than 53 (DNS)");
+        }
+      }
+    }
+    return problems;
+  }
+
+  /** Each Role is namespace-scoped and bounded; bindings and service accounts line up, one per function. */
   static List<String> rbac(Deployment d) {
     List<String> problems = new ArrayList<>();
-    Optional<Role> role = d.named(Role.class, FUNCTIONS_SERVICE_ACCOUNT);
-    if (role.isEmpty()) {
-      problems.add("no Role " + FUNCTIONS_SERVICE_ACCOUNT);
-    } else {
-      for (PolicyRule rule : role.get().getRules()) {
+    for (String account : SERVICE_FOR_FUNCTION.values()) {
+      if (d.named(Role.class, account).isEmpty()) {
+        problems.add("no Role " + account);
+      }
+      boolean bound = d.roleBindings().stream().anyMatch(rb -> account.equals(rb.getRoleRef().getName())
+          && rb.getSubjects().size() == 1 && account.equals(rb.getSubjects().get(0).getName()));
+      if (!bound) {
+        problems.add("no RoleBinding gives ServiceAccount " + account + " (and only it) the Role " + account);
+      }
+    }
+    for (Role role : d.all(Role.class)) {
+      String roleName = role.getMetadata().getName();
+      for (PolicyRule rule : role.getRules()) {
         for (List<String> field : List.of(rule.getApiGroups(), rule.getResources(), rule.getVerbs())) {
           if (field.contains("*")) {
-            problems.add("Role " + FUNCTIONS_SERVICE_ACCOUNT + " uses a wildcard: " + field);
+            problems.add("Role " + roleName + " uses a wildcard: " + field);
           }
         }
         if (!rule.getResourceNames().isEmpty() && rule.getVerbs().contains("create")) {
-          problems.add("Role " + FUNCTIONS_SERVICE_ACCOUNT + " restricts create by resourceNames, which Kubernetes cannot enforce");
+          problems.add("Role " + roleName + " restricts create by resourceNames, which Kubernetes cannot enforce");
         }
         if (rule.getResources().contains("secrets")
             && (rule.getVerbs().contains("list") || rule.getVerbs().contains("watch"))) {
-          problems.add("Role " + FUNCTIONS_SERVICE_ACCOUNT + " lets the functions list or watch every Secret of the namespace");
+          problems.add("Role " + roleName + " lets a function list or watch every Secret of the namespace");
         }
         for (String verb : List.of("escalate", "bind", "impersonate")) {
           if (rule.getVerbs().contains(verb)) {
-            problems.add("Role " + FUNCTIONS_SERVICE_ACCOUNT + " grants " + verb);
+            problems.add("Role " + roleName + " grants " + verb);
           }
         }
       }
@@ -946,8 +1083,17 @@ final class ManifestChecks {
     List<Namespace> nsObjects = d.namespaceObjects();
     if (nsObjects.size() != 1 || !ns.equals(nsObjects.get(0).getMetadata().getName())) {
       problems.add("expected one Namespace object named " + ns);
-    } else if (!"enabled".equals(orEmpty(nsObjects.get(0).getMetadata().getLabels()).get("istio-injection"))) {
-      problems.add("Namespace " + ns + " must be labelled istio-injection=enabled: without sidecars no mesh policy applies");
+    } else {
+      Map<String, String> labels = orEmpty(nsObjects.get(0).getMetadata().getLabels());
+      if (!"enabled".equals(labels.get("istio-injection"))) {
+        problems.add("Namespace " + ns + " must be labelled istio-injection=enabled: without sidecars no mesh policy applies");
+      }
+      if (!"baseline".equals(labels.get("pod-security.kubernetes.io/enforce"))) {
+        problems.add("Namespace " + ns + " must enforce Pod Security baseline (label pod-security.kubernetes.io/enforce: baseline)");
+      }
+      if (!"restricted".equals(labels.get("pod-security.kubernetes.io/warn"))) {
+        problems.add("Namespace " + ns + " must warn at Pod Security restricted (label pod-security.kubernetes.io/warn: restricted)");
+      }
     }
     for (KubernetesResource r : d.resources()) {
       if (r instanceof HasMetadata m && !(r instanceof Namespace)

@@ -45,7 +45,8 @@ class ManifestFilesTest {
     assertThat(d.gateways()).extracting(g -> g.getMetadata().getName()).containsExactly("playground-gateway");
     assertThat(d.cronJobs()).extracting(c -> c.getMetadata().getName()).containsExactly("playground-reaper");
     assertThat(d.serviceAccounts()).extracting(s -> s.getMetadata().getName())
-        .containsExactlyInAnyOrder("playground-functions", "playground-reaper");
+        .containsExactlyInAnyOrder("playground-create-db", "playground-heart-beat", "playground-reap-stale",
+            "playground-reaper");
   }
 
   // The checks above must be able to fail.

@@ -198,12 +198,29 @@ class MeshSecurityTest {
     assertThat(ManifestChecks.networkPolicy(e)).anyMatch(m -> m.contains("admits every source"));
   }
 
+  @Test
+  void aDatabasePolicyWithoutEgressOrWithWiderEgressFails() {
+    Deployment d = broken();
+    d.get(NetworkPolicy.class, "playground-databases").getSpec().setPolicyTypes(new ArrayList<>(List.of("Ingress")));
+    assertThat(ManifestChecks.networkPolicy(d)).anyMatch(m -> m.contains("must list policyTypes Egress"));
+    Deployment e = broken();
+    var egress = e.get(NetworkPolicy.class, "playground-databases").getSpec().getEgress().get(0);
+    egress.getPorts().get(0).setPort(new IntOrString(443));
+    egress.getTo().get(0).getPodSelector().getMatchLabels().put("k8s-app", "anything");
+    assertThat(ManifestChecks.networkPolicy(e))
+        .anyMatch(m -> m.contains("egress to a port other than 53"))
+        .anyMatch(m -> m.contains("something other than the cluster DNS pods"));
+    Deployment f = broken();
+    f.get(NetworkPolicy.class, "playground-databases").getSpec().getEgress().get(0).setTo(new ArrayList<>());
+    assertThat(ManifestChecks.networkPolicy(f)).anyMatch(m -> m.contains("egress rule to every destination"));
+  }
+
   // RBAC
 
   @Test
   void wildcardsAndSecretListingFail() {
     Deployment d = broken();
-    Role role = d.get(Role.class, "playground-functions");
+    Role role = d.get(Role.class, "playground-heart-beat");
     List<PolicyRule> rules = new ArrayList<>(role.getRules());
     PolicyRule wide = new PolicyRule();
     wide.setApiGroups(List.of(""));
@@ -219,7 +236,7 @@ class MeshSecurityTest {
   @Test
   void bindingTheReaperOrAStrangerFails() {
     Deployment d = broken();
-    RoleBinding rb = d.get(RoleBinding.class, "playground-functions");
+    RoleBinding rb = d.get(RoleBinding.class, "playground-reap-stale");
     List<Subject> subjects = new ArrayList<>(rb.getSubjects());
     Subject reaper = new Subject();
     reaper.setKind("ServiceAccount");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
@@ -23,10 +24,10 @@ import org.sqlflow.playground.testing.RealApiTestCluster;
 import org.sqlflow.playground.testing.RealApiTier;
 
 /**
- * Least privilege, proven from the API server's audit log: across every real-API scenario of this run, the
- * playground's ServiceAccount used exactly the (resource, verb) pairs the Role in knative/rbac.yaml grants, was
- * never refused, and never asked for anything outside its namespace. Runs last (junit-platform.properties orders
- * classes by @Order), after the classes that exercised the code.
+ * Least privilege, proven from the API server's audit log, account by account: across every real-API scenario
+ * of this run, each function's ServiceAccount used exactly the (resource, verb) pairs its own Role in
+ * knative/rbac.yaml grants, was never refused, and never asked for anything outside its namespace. Runs last
+ * (junit-platform.properties orders classes by @Order), after the classes that exercised the code.
  */
 @RealApiTier
 @Order(Integer.MAX_VALUE)
@@ -36,29 +37,33 @@ class RealApiLeastPrivilegeTest {
     static final Set<String> TIER = Set.of("RealApiProvisioningTest", "RealApiNamesTest", "RealApiReaperTest");
 
     @Test
-    void theRoleGrantsExactlyWhatThePlaygroundUses() {
+    void eachFunctionsRoleGrantsExactlyWhatThatFunctionUses() {
         Map<String, String> namespaces = RealApiTestCluster.namespacesOfThisRun();
         assertThat(new TreeSet<>(namespaces.values()))
                 .as("the least-privilege check reads what the rest of the real-API tier did in this JVM; run it with "
                         + "the tier (./mvnw verify, or -Dtest='RealApi*'), which it follows by @Order")
                 .containsAll(TIER);
-        Map<String, String> users = namespaces.keySet().stream()
-                .collect(Collectors.toMap(PlaygroundServiceAccount::username, ns -> ns));
         List<AuditLog.Entry> log = AuditLog.read(RealApi.settings().auditLog());
-        Role role;
-        try (KubernetesClient admin = RealApi.newAdminClient()) {
-            role = PlaygroundServiceAccount.role(admin);
+        Map<String, List<String>> violations = new TreeMap<>();
+        for (String function : new TreeSet<>(PlaygroundServiceAccount.FOR_FUNCTION.keySet())) {
+            Map<String, String> users = namespaces.keySet().stream()
+                    .collect(Collectors.toMap(ns -> PlaygroundServiceAccount.username(ns, function), ns -> ns));
+            Role role;
+            try (KubernetesClient admin = RealApi.newAdminClient()) {
+                role = PlaygroundServiceAccount.role(admin, function);
+            }
+            LeastPrivilege.Report report = LeastPrivilege.compare(role, users, log);
+            System.out.println("Requests of " + function + "'s ServiceAccount "
+                    + PlaygroundServiceAccount.FOR_FUNCTION.get(function) + " across " + namespaces.size()
+                    + " real-API scenario namespaces (audit log " + RealApi.settings().auditLog() + "):");
+            System.out.print(report.table());
+            Set<String> seen = log.stream().filter(e -> users.containsKey(e.username()))
+                    .map(e -> namespaces.get(users.get(e.username()))).collect(Collectors.toCollection(TreeSet::new));
+            assertThat(seen).as("test classes whose " + function + " requests reached the audit log").isNotEmpty();
+            violations.put(function, report.violations());
         }
-
-        LeastPrivilege.Report report = LeastPrivilege.compare(role, users, log);
-        System.out.println("Requests of the playground's ServiceAccount across " + namespaces.size()
-                + " real-API scenario namespaces (audit log " + RealApi.settings().auditLog() + "):");
-        System.out.print(report.table());
-
-        Set<String> seen = log.stream().filter(e -> users.containsKey(e.username()))
-                .map(e -> namespaces.get(users.get(e.username()))).collect(Collectors.toCollection(TreeSet::new));
-        assertThat(seen).as("test classes whose ServiceAccount requests reached the audit log").containsAll(TIER);
-        assertThat(report.violations()).as("knative/rbac.yaml's Role against what the code used").isEmpty();
+        assertThat(violations).as("each function's Role in knative/rbac.yaml against what its code used")
+                .allSatisfy((function, found) -> assertThat(found).as(function).isEmpty());
     }
 
     /** RBAC is on and the binding is the Role's: asked as admin (SubjectAccessReview), so the SA's record stays clean. */
@@ -70,8 +75,12 @@ class RealApiLeastPrivilegeTest {
                     .create();
             try {
                 PlaygroundServiceAccount.apply(admin, ns);
-                String sa = PlaygroundServiceAccount.username(ns);
+                String sa = PlaygroundServiceAccount.username(ns, "create_db");
                 assertThat(allowed(admin, sa, ns, "apps", "deployments", "create")).as("granted by the Role").isTrue();
+                assertThat(allowed(admin, PlaygroundServiceAccount.username(ns, "heart_beat"), ns, "apps",
+                        "deployments", "delete")).as("heart_beat deletes nothing").isFalse();
+                assertThat(allowed(admin, PlaygroundServiceAccount.username(ns, "heart_beat"), ns, "",
+                        "secrets", "get")).as("heart_beat reads no password").isFalse();
                 assertThat(allowed(admin, sa, ns, "", "secrets", "list")).as("never granted").isFalse();
                 assertThat(allowed(admin, sa, ns, "", "pods", "list")).as("never granted").isFalse();
                 assertThat(allowed(admin, sa, "default", "apps", "deployments", "create")).as("another namespace")

@@ -15,6 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.ApplicationContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.sqlflow.playground.testing.TestGatewayProof;
 import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.support.MessageBuilder;
@@ -25,8 +28,14 @@ class ReapStaleWiringTest {
 
     @Nested
     @SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-            properties = {"playground.local.enabled=true", "playground.identity.source=gateway", "playground.reaper.dry-run=true"})
+            properties = {"playground.local.enabled=true", "playground.identity.source=gateway", "playground.reaper.dry-run=true",
+                    "playground.reaper.min-interval=0s"})
     class Standalone {
+
+        @DynamicPropertySource
+        static void gatewayProof(DynamicPropertyRegistry registry) {
+            TestGatewayProof.register(registry);
+        }
 
         @Autowired
         FunctionCatalog functions;
@@ -45,7 +54,7 @@ class ReapStaleWiringTest {
             assertTrue(List.of(context.getAliases("reapStale")).contains("reap_stale"), "the path's last segment");
             @SuppressWarnings("unchecked")
             Function<ReapRequest, ReapReport> reapStale = context.getBean("reap_stale", Function.class);
-            ReapReport report = reapStale.apply(new ReapRequest(false));
+            ReapReport report = reapStale.apply(new ReapRequest(false, true));
             assertTrue(report.dryRun(), "playground.reaper.dry-run=true forces a dry run");
             assertEquals(0, report.counts().examined());
             assertNotNull(meters.find("playground.reaper.sweep").timer());
@@ -72,6 +81,11 @@ class ReapStaleWiringTest {
             properties = {"playground.local.enabled=true", "playground.identity.source=gateway", "playground.api.functions=create_db,heart_beat"})
     class WithoutTheReaperFunction {
 
+        @DynamicPropertySource
+        static void gatewayProof(DynamicPropertyRegistry registry) {
+            TestGatewayProof.register(registry);
+        }
+
         @Autowired
         ReaperSchedule schedule;
 
@@ -85,6 +99,11 @@ class ReapStaleWiringTest {
     @SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
             properties = {"playground.local.enabled=true", "playground.identity.source=gateway", "playground.reaper.schedule=false"})
     class TriggeredByACronJob {
+
+        @DynamicPropertySource
+        static void gatewayProof(DynamicPropertyRegistry registry) {
+            TestGatewayProof.register(registry);
+        }
 
         @Autowired
         ReaperSchedule schedule;

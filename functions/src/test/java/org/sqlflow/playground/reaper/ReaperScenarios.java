@@ -127,14 +127,22 @@ abstract class ReaperScenarios {
         final DatabaseObjects objects = new DatabaseObjects(props.database());
         final DatabaseRoots roots;
         final HeartbeatLedger ledger;
+        /** heart_beat's ledger: where a scenario writes a beat (the reaper itself never does). */
+        final HeartbeatLedger beatLedger;
         final ExpiryPolicy expiry;
         final DatabaseProvisioner provisioner;
         final HeartbeatRecorder recorder;
         final SimpleMeterRegistry meters = new SimpleMeterRegistry();
         final WarmPool pool;
 
-        Playground(KubernetesClient client, Duration maxAge) {
-            this.client = client;
+        /**
+         * As in the cluster, each function on its own client: the reaper (and the ledger and pool it uses) as
+         * reap_stale, create_db as create_db, heartbeats as heart_beat.
+         */
+        Playground(Duration maxAge) {
+            this.client = cluster.client("reap_stale");
+            KubernetesClient creator = cluster.client("create_db");
+            KubernetesClient beater = cluster.client("heart_beat");
             roots = new DatabaseRoots(client, ns);
             DatabaseDirectory directory = new DatabaseDirectory(client, ns); // not started: every read goes to the API
             ledger = new HeartbeatLedger(client, ns, props.heartbeat().shards(), props.heartbeat().precision(),
@@ -144,9 +152,18 @@ abstract class ReaperScenarios {
             // The pool is off here; the warm pool's scenarios (with the reaper among them) are its own.
             pool = new WarmPool(client, ns, objects, directory, clock, new WarmPool.Settings(0, Duration.ofMinutes(10)),
                     1_000_000, meters);
-            provisioner = new DatabaseProvisioner(client, ns, objects, roots, directory, ledger, expiry, Duration.ZERO,
-                    Duration.ofSeconds(5), 1_000_000, pool);
-            recorder = new HeartbeatRecorder(roots, directory, ledger, expiry, clock);
+            DatabaseDirectory createDirectory = new DatabaseDirectory(creator, ns);
+            WarmPool createPool = creator == client ? pool : new WarmPool(creator, ns, objects, createDirectory, clock,
+                    new WarmPool.Settings(0, Duration.ofMinutes(10)), 1_000_000, meters);
+            HeartbeatLedger createLedger = creator == client ? ledger : new HeartbeatLedger(creator, ns,
+                    props.heartbeat().shards(), props.heartbeat().precision(), Duration.ofSeconds(30), clock, writers);
+            provisioner = new DatabaseProvisioner(creator, ns, objects, new DatabaseRoots(creator, ns),
+                    creator == client ? directory : createDirectory, createLedger, expiry, Duration.ZERO,
+                    Duration.ofSeconds(5), 1_000_000, createPool);
+            beatLedger = beater == client ? ledger : new HeartbeatLedger(beater, ns,
+                    props.heartbeat().shards(), props.heartbeat().precision(), Duration.ofSeconds(30), clock, writers);
+            recorder = new HeartbeatRecorder(new DatabaseRoots(beater, ns), new DatabaseDirectory(beater, ns),
+                    beatLedger, expiry, clock);
         }
 
         Reaper reaper() {
@@ -203,7 +220,7 @@ abstract class ReaperScenarios {
     }
 
     Playground playground() {
-        return new Playground(cluster.client(), Duration.ZERO);
+        return new Playground(Duration.ZERO);
     }
 
     // ---------------------------------------------------------------- expiry
@@ -421,7 +438,7 @@ abstract class ReaperScenarios {
         orphanService("db-lost");
         clock.advance(TTL.plus(Duration.ofMinutes(1)));
         p.createDb("busy");
-        p.ledger.beat(UserKey.of("ghost"));
+        p.beatLedger.beat(UserKey.of("ghost"));
         clock.advance(TTL.plus(SECOND));
         p.beat("busy");
         Map<String, String> before = snapshot();
@@ -479,7 +496,7 @@ abstract class ReaperScenarios {
     @Test
     void aMaximumAgeEndsEvenAnActiveDatabase() {
         Duration maxAge = Duration.ofHours(2);
-        Playground aged = new Playground(cluster.client(), maxAge);
+        Playground aged = new Playground(maxAge);
         Playground unlimited = playground();
         aged.createDb("grace");
         Instant created = Instant.parse(root("grace").getMetadata().getCreationTimestamp());
@@ -554,10 +571,10 @@ abstract class ReaperScenarios {
     void heartbeatEntriesWithoutADatabaseGoOnceOlderThanTheTtl() {
         Playground p = playground();
         Reaper reaper = p.reaper();
-        p.ledger.beat(UserKey.of("ghost"));
+        p.beatLedger.beat(UserKey.of("ghost"));
         Instant ghostBeat = p.storedBeat("ghost");
         clock.advance(Duration.ofMinutes(5));
-        p.ledger.beat(UserKey.of("newer-ghost"));
+        p.beatLedger.beat(UserKey.of("newer-ghost"));
 
         clock.set(ghostBeat.plus(TTL));
         assertEquals(0, reaper.sweep(false).counts().orphansRemoved());
@@ -594,7 +611,10 @@ abstract class ReaperScenarios {
     void beatsInTheShardsOfAnEarlierShardCountStillCount() {
         Playground p = playground();
         // A user whose beats lived in a shard beyond today's count (playground.heartbeat.shards was 40 before).
-        HeartbeatLedger before = new HeartbeatLedger(p.client, ns, 40, props.heartbeat().precision(),
+        HeartbeatLedger before = new HeartbeatLedger(cluster.client("heart_beat"), ns, 40, props.heartbeat().precision(),
+                Duration.ofSeconds(30), clock, writers);
+        // The same 40 shards as the reaper reads them (heart_beat only writes).
+        HeartbeatLedger beforeAsReaper = new HeartbeatLedger(p.client, ns, 40, props.heartbeat().precision(),
                 Duration.ofSeconds(30), clock, writers);
         String olga = IntStream.range(0, 100).mapToObj(i -> "olga" + i)
                 .filter(id -> UserKey.of(id).shard(40) >= props.heartbeat().shards())
@@ -613,7 +633,7 @@ abstract class ReaperScenarios {
         clock.set(beat.plus(TTL).plus(SECOND));
         assertEquals(List.of(olga), users(reaper.sweep(false).reaped()));
         assertGone(olga);
-        assertNull(before.lastBeat(UserKey.of(olga)), "its entry in the earlier shard goes with the database");
+        assertNull(beforeAsReaper.lastBeat(UserKey.of(olga)), "its entry in the earlier shard goes with the database");
     }
 
     @Test
@@ -855,7 +875,7 @@ abstract class ReaperScenarios {
                 }
             }
         };
-        return new KubernetesClientBuilder().withConfig(cluster.client().getConfiguration())
+        return new KubernetesClientBuilder().withConfig(cluster.client("reap_stale").getConfiguration())
                 .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("faults", faults)).build();
     }
 

@@ -2,6 +2,7 @@ package org.sqlflow.playground.testing;
 
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Map;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -18,7 +19,7 @@ import org.testcontainers.utility.DockerImageName;
  * A scenario's cluster in the k3s tier: a whole Kubernetes (API server, controllers, scheduler, kubelet,
  * containerd) in one Testcontainers container, so database pods really run and become Ready by their own
  * readiness probe. As in the real-API tier, each scenario gets a fresh namespace with knative/rbac.yaml's objects
- * and {@link #client()} is that ServiceAccount.
+ * and {@link #client(String)} is a function's ServiceAccount.
  */
 public final class K3sTestCluster implements TestCluster {
 
@@ -97,7 +98,7 @@ public final class K3sTestCluster implements TestCluster {
     }
 
     private final KubernetesClient admin;
-    private final KubernetesClient client;
+    private final Map<String, KubernetesClient> clients;
     private final String namespace;
 
     public K3sTestCluster(Server server) {
@@ -105,12 +106,16 @@ public final class K3sTestCluster implements TestCluster {
         this.admin = server.newAdminClient();
         admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
                 .create();
-        this.client = PlaygroundServiceAccount.applyAndLogIn(admin, namespace);
+        this.clients = PlaygroundServiceAccount.applyAndLogIn(admin, namespace);
     }
 
     @Override
-    public KubernetesClient client() {
-        return client;
+    public KubernetesClient client(String function) {
+        KubernetesClient c = clients.get(function);
+        if (c == null) {
+            throw new IllegalArgumentException("no function " + function);
+        }
+        return c;
     }
 
     @Override
@@ -149,7 +154,7 @@ public final class K3sTestCluster implements TestCluster {
     @Override
     public void close() {
         try {
-            client.close();
+            clients.values().forEach(KubernetesClient::close);
             admin.namespaces().withName(namespace).delete();
         } finally {
             admin.close();

@@ -28,7 +28,7 @@ public class MockTestCluster implements TestCluster {
     }
 
     @Override
-    public KubernetesClient client() {
+    public KubernetesClient client(String function) {
         return embedded.client();
     }
 

@@ -13,7 +13,6 @@ import java.util.function.Supplier;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -25,17 +24,20 @@ import org.sqlflow.playground.config.KubernetesConfiguration;
 import org.sqlflow.playground.config.PlaygroundProperties;
 
 /**
- * The playground's identity in a test namespace, made from the repository's {@code knative/rbac.yaml} itself
- * (ServiceAccount, Role, RoleBinding, only their namespace set), and a client authenticated as that
- * ServiceAccount with a bearer token, tuned exactly like production's client. A verb the code needs and the
- * Role lacks is then a 403 in the test, as it would be in the cluster.
+ * The playground's identities in a test namespace, made from the repository's {@code knative/rbac.yaml} itself
+ * (a ServiceAccount, Role and RoleBinding per function, only their namespace set), and clients authenticated as
+ * each of those ServiceAccounts with a bearer token, tuned exactly like production's client. A verb a function
+ * needs and its Role lacks is then a 403 in the test, as it would be in the cluster.
  */
 public final class PlaygroundServiceAccount {
 
-    /** The ServiceAccount, Role and RoleBinding name in knative/rbac.yaml. */
-    public static final String NAME = "playground-functions";
-    private static final String TOKEN_SECRET = NAME + "-test-token";
-    private static final Duration TOKEN_WAIT = Duration.ofSeconds(60);
+    /** Each function's ServiceAccount (and Role, and RoleBinding) in knative/rbac.yaml: its Knative Service's name. */
+    public static final Map<String, String> FOR_FUNCTION = Map.of(
+            "create_db", "playground-create-db",
+            "heart_beat", "playground-heart-beat",
+            "reap_stale", "playground-reap-stale");
+    // Generous: on a busy machine the token controller has taken over a minute.
+    private static final Duration TOKEN_WAIT = Duration.ofSeconds(180);
 
     private PlaygroundServiceAccount() {
     }
@@ -66,33 +68,44 @@ public final class PlaygroundServiceAccount {
         }
     }
 
-    /** The Role of knative/rbac.yaml. */
-    public static Role role(KubernetesClient client) {
+    /** The Role of {@code function} in knative/rbac.yaml. */
+    public static Role role(KubernetesClient client, String function) {
+        String name = FOR_FUNCTION.get(function);
         return rbacObjects(client).stream().filter(Role.class::isInstance).map(Role.class::cast)
-                .filter(r -> NAME.equals(r.getMetadata().getName())).findFirst()
-                .orElseThrow(() -> new IllegalStateException("knative/rbac.yaml has no Role " + NAME));
+                .filter(r -> r.getMetadata().getName().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("knative/rbac.yaml has no Role " + name));
     }
 
     /**
-     * Applies knative/rbac.yaml into {@code namespace} as admin and returns a client that is the ServiceAccount.
-     * The token comes from a Secret of type service-account-token that the token controller fills (the
-     * controller manager in 1.20 also makes one by itself; asking explicitly works on every version).
+     * Applies knative/rbac.yaml into {@code namespace} as admin and returns, per function, a client that is that
+     * function's ServiceAccount. Each token comes from a Secret of type service-account-token that the token
+     * controller fills (the controller manager in 1.20 also makes one by itself; asking explicitly works on every
+     * version).
      */
-    public static KubernetesClient applyAndLogIn(KubernetesClient admin, String namespace) {
+    public static Map<String, KubernetesClient> applyAndLogIn(KubernetesClient admin, String namespace) {
         apply(admin, namespace);
-        admin.secrets().inNamespace(namespace).resource(new SecretBuilder().withNewMetadata().withName(TOKEN_SECRET)
-                .withAnnotations(Map.of("kubernetes.io/service-account.name", NAME)).endMetadata()
-                .withType("kubernetes.io/service-account-token").build()).create();
-        String token = await(() -> {
-            Secret s = admin.secrets().inNamespace(namespace).withName(TOKEN_SECRET).get();
-            String encoded = s == null || s.getData() == null ? null : s.getData().get("token");
-            return encoded == null ? null : new String(java.util.Base64.getDecoder().decode(encoded),
-                    java.nio.charset.StandardCharsets.UTF_8);
-        }, TOKEN_WAIT, "the token controller to fill the token of ServiceAccount " + namespace + "/" + NAME);
         // Pods are admitted only once the namespace's "default" ServiceAccount exists (ServiceAccount admission):
         // without it the ReplicaSet controller's first pod creations fail and back off.
         await(() -> admin.serviceAccounts().inNamespace(namespace).withName("default").get(), TOKEN_WAIT,
                 "the ServiceAccount controller to make " + namespace + "/default");
+        Map<String, KubernetesClient> clients = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, String> f : new java.util.TreeMap<>(FOR_FUNCTION).entrySet()) {
+            clients.put(f.getKey(), logIn(admin, namespace, f.getValue()));
+        }
+        return Map.copyOf(clients);
+    }
+
+    private static KubernetesClient logIn(KubernetesClient admin, String namespace, String account) {
+        String tokenSecret = account + "-test-token";
+        admin.secrets().inNamespace(namespace).resource(new SecretBuilder().withNewMetadata().withName(tokenSecret)
+                .withAnnotations(Map.of("kubernetes.io/service-account.name", account)).endMetadata()
+                .withType("kubernetes.io/service-account-token").build()).create();
+        String token = await(() -> {
+            Secret s = admin.secrets().inNamespace(namespace).withName(tokenSecret).get();
+            String encoded = s == null || s.getData() == null ? null : s.getData().get("token");
+            return encoded == null ? null : new String(java.util.Base64.getDecoder().decode(encoded),
+                    java.nio.charset.StandardCharsets.UTF_8);
+        }, TOKEN_WAIT, "the token controller to fill the token of ServiceAccount " + namespace + "/" + account);
         Config admins = admin.getConfiguration();
         Config base = new ConfigBuilder(Config.empty())
                 .withMasterUrl(admins.getMasterUrl())
@@ -119,15 +132,9 @@ public final class PlaygroundServiceAccount {
                 && c.getUsername() == null;
     }
 
-    /** The ServiceAccount object of knative/rbac.yaml. */
-    public static ServiceAccount serviceAccount(KubernetesClient client) {
-        return rbacObjects(client).stream().filter(ServiceAccount.class::isInstance).map(ServiceAccount.class::cast)
-                .findFirst().orElseThrow(() -> new IllegalStateException("knative/rbac.yaml has no ServiceAccount"));
-    }
-
-    /** The audit log's user name of this ServiceAccount in {@code namespace}. */
-    public static String username(String namespace) {
-        return "system:serviceaccount:" + namespace + ":" + NAME;
+    /** The audit log's user name of {@code function}'s ServiceAccount in {@code namespace}. */
+    public static String username(String namespace, String function) {
+        return "system:serviceaccount:" + namespace + ":" + FOR_FUNCTION.get(function);
     }
 
     /** Production's settings with every default (timeouts, retries). */

@@ -30,7 +30,7 @@ import org.sqlflow.playground.cluster.DatabaseObjects;
 /**
  * A scenario's cluster in the real-API tier: a real kube-apiserver with RBAC, a real controller manager
  * (Deployment, ReplicaSet, garbage collector, ServiceAccount and token controllers), no kubelet and no scheduler.
- * Each scenario gets a fresh namespace holding knative/rbac.yaml's objects; {@link #client()} is the playground's
+ * Each scenario gets a fresh namespace holding knative/rbac.yaml's objects; {@link #client(String)} is a function's
  * ServiceAccount under that Role, {@link #admin()} the test's own unrestricted identity.
  */
 public final class RealApiTestCluster implements TestCluster {
@@ -42,7 +42,7 @@ public final class RealApiTestCluster implements TestCluster {
     private static final Duration KUBELET_WAIT = Duration.ofSeconds(120);
 
     private final KubernetesClient admin;
-    private final KubernetesClient client;
+    private final Map<String, KubernetesClient> clients;
     private final String namespace;
 
     /** @param owner the test class, recorded so the least-privilege check knows which classes contributed */
@@ -50,7 +50,7 @@ public final class RealApiTestCluster implements TestCluster {
         RealApi.require();
         this.namespace = RUN_PREFIX + randomSuffix(6);
         this.admin = RealApi.newAdminClient();
-        KubernetesClient sa = null;
+        Map<String, KubernetesClient> sa = null;
         try {
             admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
                     .addToLabels("app.kubernetes.io/part-of", "sqlflow-playground-tests").endMetadata().build()).create();
@@ -61,7 +61,7 @@ public final class RealApiTestCluster implements TestCluster {
             admin.close();
             throw e;
         }
-        this.client = sa;
+        this.clients = sa;
     }
 
     private static String randomSuffix(int length) {
@@ -81,8 +81,12 @@ public final class RealApiTestCluster implements TestCluster {
     }
 
     @Override
-    public KubernetesClient client() {
-        return client;
+    public KubernetesClient client(String function) {
+        KubernetesClient c = clients.get(function);
+        if (c == null) {
+            throw new IllegalArgumentException("no function " + function);
+        }
+        return c;
     }
 
     @Override
@@ -175,7 +179,7 @@ public final class RealApiTestCluster implements TestCluster {
     @Override
     public void close() {
         try {
-            client.close();
+            clients.values().forEach(KubernetesClient::close);
             admin.namespaces().withName(namespace).delete();
         } finally {
             admin.close();

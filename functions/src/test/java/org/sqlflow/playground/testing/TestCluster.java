@@ -11,8 +11,19 @@ import org.sqlflow.playground.config.PlaygroundProperties;
  */
 public interface TestCluster extends AutoCloseable {
 
-    /** The client the playground itself uses (in the real-API tier: its ServiceAccount, under its Role). */
-    KubernetesClient client();
+    /**
+     * The client create_db uses (in the real-API tier: its ServiceAccount, under its Role); scenarios use it to
+     * play a concurrent create_db.
+     */
+    default KubernetesClient client() {
+        return client("create_db");
+    }
+
+    /**
+     * The client {@code function} (create_db, heart_beat or reap_stale) uses: in the real tiers its own
+     * ServiceAccount under its own Role, elsewhere one client for all.
+     */
+    KubernetesClient client(String function);
 
     /** A client with every right, for setting up and inspecting. */
     KubernetesClient admin();
