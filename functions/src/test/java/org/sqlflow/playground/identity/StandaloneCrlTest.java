@@ -14,7 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.sqlflow.playground.LaunchOptionsAccess;
+import org.sqlflow.playground.LaunchOptions;
 import org.sqlflow.playground.PlaygroundApplication;
 import org.sqlflow.playground.certs.CertificateAuthority;
 import org.sqlflow.playground.certs.IssuedCertificate;
@@ -49,7 +49,7 @@ class StandaloneCrlTest {
     }
 
     private static ConfigurableApplicationContext start(String... args) throws Exception {
-        return new SpringApplication(PlaygroundApplication.class).run(LaunchOptionsAccess.springArguments(args));
+        return new SpringApplication(PlaygroundApplication.class).run(LaunchOptions.parse(args).springArguments());
     }
 
     private static Http as(ConfigurableApplicationContext server, String bundle) {
