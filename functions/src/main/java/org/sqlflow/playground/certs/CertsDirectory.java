@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.x509.Extension;
@@ -132,7 +133,7 @@ public final class CertsDirectory {
     /** A valid id that the server would also read back as exactly this id (see {@link UserIds#refusalToIssue}). */
     static void requireIssuableUserId(String id, String organizationalUnit) throws CertsException {
         requireValidUserId(id);
-        java.util.Optional<String> refusal = UserIds.refusalToIssue(id, organizationalUnit);
+        Optional<String> refusal = UserIds.refusalToIssue(id, organizationalUnit);
         if (refusal.isPresent()) {
             throw new CertsException(refusal.get());
         }
@@ -227,7 +228,7 @@ public final class CertsDirectory {
             IssuedCertificate issued = ca.issueClient(id, ou, notBefore, notAfter);
             // The certificate as the server will read it, not just the name we meant: nothing is written otherwise.
             String subject = CertIndex.subjectOf(issued.certificate());
-            if (!UserIds.userIdOf(subject).equals(java.util.Optional.of(id))) {
+            if (!UserIds.userIdOf(subject).equals(Optional.of(id))) {
                 throw new CertsException("refusing to write " + subject + ": the server would not read it as \""
                         + id + "\"");
             }

@@ -3,6 +3,8 @@ package org.sqlflow.playground.certs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -133,11 +135,11 @@ public record DevCertificates(Path dir) {
             return true;
         }
         try {
-            java.security.cert.X509CRL crl = Pem.readCrl(certs.crl());
+            X509CRL crl = Pem.readCrl(certs.crl());
             crl.verify(Pem.readCertificate(certs.caCert()).getPublicKey());
             return crl.getNextUpdate() == null
                     || crl.getNextUpdate().toInstant().isBefore(Instant.now().plus(RENEW_BEFORE));
-        } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
             return true;
         }
     }
