@@ -725,7 +725,8 @@ public class Bench {
         ensureDevCerts(dir);
         Path certs = dir.resolve("playground-dev-certs");
         List<String> extra = concat(List.of("--ca_crt=" + certs.resolve("ca.crt"), "--server_crt=" + certs.resolve("server.crt"),
-                "--server_key=" + certs.resolve("server.key"), "--playground.identity.source=tls",
+                "--server_key=" + certs.resolve("server.key"), "--crl=" + certs.resolve("ca.crl"),
+                "--playground.identity.source=tls",
                 "--playground.namespace=" + ns), more);
         Server s = Server.start(dir, concat(jvm, serverLaunch()), extra, false, Map.of("KUBECONFIG", ra.kubeconfig().toString()));
         s.k8s = ra.client();
@@ -863,7 +864,8 @@ public class Bench {
     /** A dev-certs directory in {@code dir}: copied from an earlier local run of this benchmark, or made by one. */
     static void ensureDevCerts(Path dir) throws Exception {
         Path target = dir.resolve("playground-dev-certs");
-        if (Files.exists(target.resolve("admin/client.key"))) {
+        // ca.crl too: dev certificates from before they came with a CRL are completed by one local run.
+        if (Files.exists(target.resolve("admin/client.key")) && Files.exists(target.resolve("ca.crl"))) {
             return;
         }
         try (Server s = Server.start(dir, List.of("-jar", opt.jar.toString()), List.of("--playground.local.database-start-delay=0s"))) {

@@ -10,14 +10,20 @@ import org.sqlflow.playground.certs.DevCertificates;
 
 /**
  * Translates the command line into Spring properties. The original server's flags ({@code --port --ca_crt
- * --server_key --server_crt}) keep working, plus {@code --crl}; {@code --local} runs against an embedded
- * Kubernetes API with development certificates made (once) in {@code ./playground-dev-certs}.
+ * --server_key --server_crt}) keep working, plus {@code --crl} (required standalone) or {@code --no-crl};
+ * {@code --local} runs against an embedded Kubernetes API with development certificates made (once) in
+ * {@code ./playground-dev-certs}, whose empty CRL it always passes.
  */
 public record LaunchOptions(boolean local, Path devCertificates, List<String> springArguments0) {
 
     public static final String DEV_CERTS_DIR = "playground-dev-certs";
 
     public static LaunchOptions parse(String[] args) throws IOException, CertsException {
+        return parse(args, Path.of(DEV_CERTS_DIR));
+    }
+
+    /** {@link #parse(String[])} with the dev certificates (for {@code --local}) in {@code devCertificatesDir}. */
+    static LaunchOptions parse(String[] args, Path devCertificatesDir) throws IOException, CertsException {
         List<String> out = new ArrayList<>();
         boolean local = false;
         boolean tls = false;
@@ -38,6 +44,7 @@ public record LaunchOptions(boolean local, Path devCertificates, List<String> sp
                 case "--server_key" -> out.add("--server.ssl.certificate-private-key=" + value);
                 case "--server_crt" -> out.add("--server.ssl.certificate=" + value);
                 case "--crl" -> out.add("--playground.tls.crl=" + value);
+                case "--no-crl" -> out.add("--playground.tls.no-crl=true");
                 default -> {
                     if (arg.replace('_', '-').equalsIgnoreCase("--playground.identity.source=gateway")) {
                         gateway = true;
@@ -49,14 +56,13 @@ public record LaunchOptions(boolean local, Path devCertificates, List<String> sp
         Path dev = null;
         if (local && !tls && !gateway) {
             // The local run speaks mutual TLS from the first request, like production.
-            DevCertificates certs = DevCertificates.ensure(Path.of(DEV_CERTS_DIR));
+            DevCertificates certs = DevCertificates.ensure(devCertificatesDir);
             dev = certs.dir();
             out.add("--server.ssl.trust-certificate=" + certs.caCert());
             out.add("--server.ssl.certificate=" + certs.serverCert());
             out.add("--server.ssl.certificate-private-key=" + certs.serverKey());
-            if (java.nio.file.Files.exists(certs.crl())) {
-                out.add("--playground.tls.crl=" + certs.crl());
-            }
+            // Always there (DevCertificates writes an empty one), so revoking a dev user takes effect at once.
+            out.add("--playground.tls.crl=" + certs.crl());
             tls = true;
         }
         if (tls) {

@@ -18,6 +18,8 @@ import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
 
+import org.sqlflow.playground.userid.UserIds;
+
 /**
  * index.tsv: one line per certificate the CA issued (serial, kind, expiry, revocation time, subject). It is what
  * lets the maintainer revoke "alice" without keeping alice's certificate, and what the CRL is rebuilt from.
@@ -100,10 +102,15 @@ public final class CertIndex {
         return Optional.ofNullable(entries.get(serial));
     }
 
-    /** Client certificates (user or admin) whose CN is {@code commonName}. */
-    public List<Entry> clientsNamed(String commonName) {
+    /**
+     * Every certificate in the index that the server would let act for {@code userId}: its subject maps to that
+     * id by the server's own rule ({@link UserIds}), so {@code CN=sqlflow-playground-bob} without an OU (the
+     * original server's naming) is bob's, and {@code CN=sqlflow-playground-bob,OU=...} is not. Server
+     * certificates are left out: their CN is a host name, and they cannot authenticate a client anyway.
+     */
+    public List<Entry> clientsActingFor(String userId) {
         return entries.values().stream()
-                .filter(e -> (e.kind() == Kind.USER || e.kind() == Kind.ADMIN) && e.commonName().equals(commonName))
+                .filter(e -> e.kind() != Kind.SERVER && UserIds.userIdOf(e.subject()).equals(Optional.of(userId)))
                 .toList();
     }
 

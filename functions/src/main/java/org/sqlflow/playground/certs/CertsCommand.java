@@ -37,20 +37,22 @@ public final class CertsCommand {
             command takes --force and you give it. Private keys are written owner-only (0600).
 
               init-ca [--name NAME] [--days N]
-                  Create the CA: ca.crt and ca.key (EC P-256). Default 3650 days. No --force: a new CA voids
-                  every certificate issued so far.
+                  Create the CA: ca.crt and ca.key (EC P-256), and an empty signed ca.crl (valid 365 days).
+                  Default 3650 days. No --force: a new CA voids every certificate issued so far.
               server --san DNS:HOST|IP:ADDR [--san ...] [--days N] [--force]
                   Issue server.crt and server.key (server auth only). CN = the first SAN. Default 365 days.
               user ID [--server URL] [--sqlflow-server HOST:PORT] [--days N] [--force]
                   Issue the bundle users/ID/: ca.crt, client.crt (CN=ID, client auth only), client.key and
                   .sqlflow_playground.env. --server is the playground URL (default https://localhost:50052),
                   --sqlflow-server the SQLFlow gRPC server (default localhost:50051). Default 365 days.
-                  ID: 1 to 63 characters of A-Z a-z 0-9 . _ -
+                  ID: 1 to 63 characters of A-Z a-z 0-9 . _ -, not starting with sqlflow-playground- (the
+                  original server's certificates CN=sqlflow-playground-NAME act for NAME).
               admin NAME [same options as user]
                   Like user, into admins/NAME/, marked admin by OU=sqlflow-playground-admins.
               revoke ID|PATH|serial:HEX [--crl-days N]
-                  Revoke every user/admin certificate of ID (or the certificate file PATH: write ./x.crt for a
-                  file here, or one serial) and rewrite ca.crl. Default CRL validity 365 days.
+                  Revoke every certificate in the index that acts for the user ID, whatever its kind (or the
+                  certificate file PATH: write ./x.crt for a file here, or one serial) and rewrite ca.crl.
+                  Default CRL validity 365 days.
               crl [--crl-days N]
                   Re-sign ca.crl from the index with a new nextUpdate. Run it before the old one's nextUpdate:
                   an outdated CRL makes the server and the gateway reject every client.
@@ -145,6 +147,8 @@ public final class CertsCommand {
         out.println("  " + dir.caCert() + "  public: it goes into every bundle and the gateway secret");
         out.println("  " + dir.caKey() + "  keep it here, private and backed up; never send it to anyone:"
                 + " whoever holds it can issue any identity, admins included");
+        out.println("  " + dir.crl() + "  the (empty) revocation list: the standalone server needs it (--crl),"
+                + " the gateway secret carries it");
         out.println("Next: " + self(dir) + " server --san DNS:your.host");
     }
 
@@ -159,8 +163,9 @@ public final class CertsCommand {
         out.println("Issued the server certificate " + describe(server.issued()) + " for " + String.join(", ", sans));
         capped(server.cappedToCa());
         out.println("  " + dir.serverCert() + " and " + dir.serverKey() + " (owner-only)");
-        out.println("Standalone: start the jar with --ca_crt " + dir.caCert() + " --server_crt " + dir.serverCert()
-                + " --server_key " + dir.serverKey() + " (add the CRL flag once " + dir.crl() + " exists).");
+        out.println("Standalone: start the jar with --ca_crt=" + dir.caCert() + " --server_crt=" + dir.serverCert()
+                + " --server_key=" + dir.serverKey() + " --crl=" + dir.crl() + " (if this CA predates " + dir.crl()
+                + ", write it with " + self(dir) + " crl).");
         out.println("Gateway: " + self(dir) + " gateway-secret --name NAME --namespace istio-system | kubectl apply -f -");
         out.println("The server key stays on the server or in that Secret; do not send it to users.");
     }

@@ -14,11 +14,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
+import java.util.Optional;
 
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.sqlflow.playground.userid.UserIds;
 
 /**
  * A certs directory and every step the maintainer takes on it. The CLI ({@link CertsCommand}) and the local
@@ -55,8 +56,6 @@ public final class CertsDirectory {
      */
     public static final Duration DEFAULT_CRL_VALIDITY = Duration.ofDays(365);
 
-    /** design.md's user id rule; it also keeps ids safe as path names and DN values. */
-    private static final Pattern USER_ID = Pattern.compile("[A-Za-z0-9._-]{1,63}");
     // One JVM may run several steps at once (tests); FileLock is per process, so threads queue here first.
     private static final Object JVM_LOCK = new Object();
     // The directory whose lock this thread holds, if any (for re-entry).
@@ -116,14 +115,27 @@ public final class CertsDirectory {
         return root.resolve("admins").resolve(name);
     }
 
+    /**
+     * A user id ({@link UserIds}, the API's rule) that is also a usable directory name: "." and ".." are valid
+     * ids but cannot name a bundle folder.
+     */
     public static boolean isValidUserId(String id) {
-        return id != null && USER_ID.matcher(id).matches() && !".".equals(id) && !"..".equals(id);
+        return UserIds.isValid(id) && !".".equals(id) && !"..".equals(id);
     }
 
     public static void requireValidUserId(String id) throws CertsException {
         if (!isValidUserId(id)) {
             throw new CertsException("invalid user id \"" + id + "\": use 1 to 63 characters of A-Z a-z 0-9 . _ -"
                     + " (not \".\" or \"..\")");
+        }
+    }
+
+    /** A valid id that the server would also read back as exactly this id (see {@link UserIds#refusalToIssue}). */
+    static void requireIssuableUserId(String id, String organizationalUnit) throws CertsException {
+        requireValidUserId(id);
+        Optional<String> refusal = UserIds.refusalToIssue(id, organizationalUnit);
+        if (refusal.isPresent()) {
+            throw new CertsException(refusal.get());
         }
     }
 
@@ -136,6 +148,9 @@ public final class CertsDirectory {
             // Key first: if writing it fails, no certificate exists to suggest the CA is usable.
             SecureFiles.writeNew(caKey(), Pem.encode(ca.privateKey()), SecureFiles.OWNER_ONLY);
             SecureFiles.writeNew(caCert(), Pem.encode(ca.certificate()), SecureFiles.PUBLIC_READ);
+            // An empty signed CRL from the start: a standalone server refuses to start without one (unless told
+            // --no-crl), so that the first revocation is a file change the running server picks up.
+            writeCrl(ca, CertIndex.read(index()), DEFAULT_CRL_VALIDITY);
             return ca;
         });
     }
@@ -183,7 +198,8 @@ public final class CertsDirectory {
         if (kind != CertIndex.Kind.USER && kind != CertIndex.Kind.ADMIN) {
             throw new IllegalArgumentException("bundles are for users and admins, not " + kind);
         }
-        requireValidUserId(id);
+        String ou = kind == CertIndex.Kind.ADMIN ? CertificateAuthority.ADMINS_OU : CertificateAuthority.USERS_OU;
+        requireIssuableUserId(id, ou);
         return locked(() -> {
             Path key = bundleDir.resolve(CLIENT_KEY);
             Path cert = bundleDir.resolve(CLIENT_CERT);
@@ -209,8 +225,13 @@ public final class CertsDirectory {
             Instant now = Instant.now();
             Instant notAfter = capToCa(ca, now.plus(validity));
             Instant notBefore = now.minus(CertificateAuthority.CLOCK_SKEW);
-            String ou = kind == CertIndex.Kind.ADMIN ? CertificateAuthority.ADMINS_OU : CertificateAuthority.USERS_OU;
             IssuedCertificate issued = ca.issueClient(id, ou, notBefore, notAfter);
+            // The certificate as the server will read it, not just the name we meant: nothing is written otherwise.
+            String subject = CertIndex.subjectOf(issued.certificate());
+            if (!UserIds.userIdOf(subject).equals(Optional.of(id))) {
+                throw new CertsException("refusing to write " + subject + ": the server would not read it as \""
+                        + id + "\"");
+            }
             record(issued, kind);
             SecureFiles.createDirectories(bundleDir);
             SecureFiles.write(key, issued.privateKeyPem(), SecureFiles.OWNER_ONLY, force);
@@ -266,8 +287,10 @@ public final class CertsDirectory {
         if (target.contains("/") || target.contains(File.separator)) {
             return List.of(serialOfFile(Path.of(target), ca, index));
         }
-        requireValidUserId(target);
-        List<CertIndex.Entry> entries = index.clientsNamed(target);
+        if (!UserIds.isValid(target)) {
+            throw new CertsException("invalid user id \"" + target + "\": use 1 to 63 characters of A-Z a-z 0-9 . _ -");
+        }
+        List<CertIndex.Entry> entries = index.clientsActingFor(target);
         if (entries.isEmpty()) {
             throw new CertsException("no certificate for \"" + target + "\" in " + index()
                     + " (to revoke a file in the current directory, write ./" + target + ")");

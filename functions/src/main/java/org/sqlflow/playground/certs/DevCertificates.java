@@ -3,6 +3,8 @@ package org.sqlflow.playground.certs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,6 +57,10 @@ public record DevCertificates(Path dir) {
             ensureBundle(certs, CertIndex.Kind.USER, user);
         }
         ensureBundle(certs, CertIndex.Kind.ADMIN, ADMIN);
+        if (crlNeedsRefresh(certs)) {
+            // Re-signed from the index, so a dev user revoked earlier stays revoked.
+            certs.refreshCrl(CertsDirectory.DEFAULT_CRL_VALIDITY);
+        }
         return new DevCertificates(dir);
     }
 
@@ -79,7 +85,7 @@ public record DevCertificates(Path dir) {
         return dir.resolve(CertsDirectory.SERVER_KEY);
     }
 
-    /** The CRL path; the file exists only after something was revoked (or `crl` ran). */
+    /** The CRL: signed by the dev CA, empty until something is revoked; the local run always passes it. */
     public Path crl() {
         return dir.resolve(CertsDirectory.CRL);
     }
@@ -120,6 +126,22 @@ public record DevCertificates(Path dir) {
         X509Certificate certificate = Pem.readCertificate(certificateFile);
         boolean expiring = certificate.getNotAfter().toInstant().isBefore(Instant.now().plus(RENEW_BEFORE));
         return expiring || !CertificateAuthority.load(certs.caCert(), certs.caKey()).issued(certificate);
+    }
+
+    // Missing (a directory made before dev certificates came with a CRL), unreadable, not from the current CA, or
+    // about to pass its nextUpdate (after which the server would reject every client).
+    private static boolean crlNeedsRefresh(CertsDirectory certs) throws IOException {
+        if (!Files.exists(certs.crl())) {
+            return true;
+        }
+        try {
+            X509CRL crl = Pem.readCrl(certs.crl());
+            crl.verify(Pem.readCertificate(certs.caCert()).getPublicKey());
+            return crl.getNextUpdate() == null
+                    || crl.getNextUpdate().toInstant().isBefore(Instant.now().plus(RENEW_BEFORE));
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            return true;
+        }
     }
 
     private static boolean covers(Path serverCertificate, List<String> sans) throws IOException {

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 
 /**
  * The Kubernetes Secret an Istio Gateway names in {@code tls.credentialName} for {@code mode: MUTUAL}: a generic
- * (Opaque) Secret with tls.crt, tls.key, ca.crt and, once something was revoked, ca.crl. The values are the
+ * (Opaque) Secret with tls.crt, tls.key, ca.crt and ca.crl (init-ca writes an empty one). The values are the
  * files' exact bytes, base64-encoded, so what the gateway loads is byte for byte what this tool wrote.
  */
 public final class GatewaySecret {

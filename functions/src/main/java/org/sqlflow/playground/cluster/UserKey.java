@@ -6,6 +6,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
+import org.sqlflow.playground.userid.UserIds;
+
 /**
  * The one place where a user id becomes Kubernetes names. A user id is 1 to 63 characters of
  * {@code [A-Za-z0-9._-]}; Kubernetes wants DNS-1035 labels (lowercase, starting with a letter, at most 63).
@@ -18,8 +20,8 @@ import java.util.regex.Pattern;
  */
 public record UserKey(String userId, String key) {
 
-    /** Valid user ids, as the API contract states them. */
-    public static final Pattern USER_ID = Pattern.compile("[A-Za-z0-9._-]{1,63}");
+    /** Valid user ids, as the API contract states them ({@link UserIds}: the one rule). */
+    public static final Pattern USER_ID = UserIds.PATTERN;
 
     /** Every per-user object name is this prefix plus the key, so it starts with a letter. */
     public static final String NAME_PREFIX = "db-";
@@ -29,7 +31,7 @@ public record UserKey(String userId, String key) {
     private static final Pattern LOSSLESS = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
 
     public static boolean isValidUserId(String userId) {
-        return userId != null && USER_ID.matcher(userId).matches();
+        return UserIds.isValid(userId);
     }
 
     public static UserKey of(String userId) {

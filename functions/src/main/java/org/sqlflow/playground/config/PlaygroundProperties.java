@@ -207,8 +207,10 @@ public record PlaygroundProperties(
 
     /** Standalone TLS extras; the certificates themselves are Spring Boot's server.ssl.* (the seed's flags). */
     public record Tls(
-            /* A CRL (PEM or DER) from the certs tool; re-read when the file changes. */
-            java.nio.file.Path crl) {
+            /* A CRL (PEM or DER) from the certs tool; re-read when the file changes. Required standalone. */
+            java.nio.file.Path crl,
+            /* --no-crl: start standalone without a CRL, so no revocation can ever take effect. */
+            @DefaultValue("false") boolean noCrl) {
     }
 
     public enum IdentitySource {

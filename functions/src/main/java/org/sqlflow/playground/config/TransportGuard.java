@@ -9,6 +9,10 @@ import org.sqlflow.playground.config.PlaygroundProperties.IdentitySource;
  * certificate; only in gateway mode, where Istio's gateway and mesh carry mutual TLS, may the API port speak
  * plain HTTP. Gateway identity on a server that terminates TLS itself would let any certificate holder who adds
  * the identity header act as someone else, so that combination refuses to start too.
+ *
+ * <p>Standalone, it also refuses to start without a CRL unless told so ({@code --no-crl}): a server started
+ * without one would silently ignore every later revocation. The certs tool's {@code init-ca} and the local
+ * run's dev certificates come with an empty signed CRL, so giving one costs nothing.
  */
 public final class TransportGuard {
 
@@ -39,6 +43,17 @@ public final class TransportGuard {
             throw new IllegalStateException("Refusing to start without mutual TLS: give --ca_crt, --server_crt and "
                     + "--server_key (standalone), use --local for a local run, or set "
                     + "playground.identity.source=gateway behind the Istio ingress gateway.");
+        }
+        PlaygroundProperties.Tls tlsProps = props.tls();
+        if (tlsProps.crl() != null && tlsProps.noCrl()) {
+            throw new IllegalStateException("Both --crl (playground.tls.crl) and --no-crl (playground.tls.no-crl) "
+                    + "were given: give one of them.");
+        }
+        if (tlsProps.crl() == null && !tlsProps.noCrl()) {
+            throw new IllegalStateException("Refusing to start without a CRL: without one, revoking a certificate "
+                    + "never takes effect. Give --crl=FILE (playground.tls.crl; the certs tool's init-ca writes an "
+                    + "empty ca.crl, and `playground-certs crl` writes one for an older CA), or --no-crl "
+                    + "(playground.tls.no-crl=true) to run without revocation.");
         }
     }
 }

@@ -1,54 +1,54 @@
 package org.sqlflow.playground.identity;
 
-import java.util.ArrayList;
+import java.security.cert.X509Certificate;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
+import org.sqlflow.playground.userid.UserIds;
 
 /**
- * Turns a verified certificate subject into a caller identity. The user is the CN; certificates issued by the
- * original server's gen_cert.sh carry CN=sqlflow-playground-NAME and stand for NAME, so existing users keep
- * working. The admin mark is an organisational unit, never the CN: a user who picks the id "admin" is no admin.
+ * Turns a verified certificate subject into a caller identity, by the one user-id rule ({@link UserIds}): one
+ * CN in an RDN of its own, no multi-valued RDN, and the original server's {@code CN=sqlflow-playground-NAME}
+ * standing for NAME only in a certificate without an OU. The admin mark is an organisational unit, never the
+ * CN (a user who picks the id "admin" is no admin), and it must be the only OU: a certificate whose OUs include
+ * the admin OU among others was not issued as an admin's.
  */
 public final class CertificateSubjects {
-
-    static final String LEGACY_PREFIX = "sqlflow-playground-";
 
     private CertificateSubjects() {
     }
 
     public static Optional<CallerIdentity> identify(String subjectDn, String adminOrganizationalUnit) {
-        if (subjectDn == null || subjectDn.isBlank()) {
+        return UserIds.parse(subjectDn).map(subject -> new CallerIdentity(subject.userId(),
+                subject.organizationalUnits().equals(List.of(adminOrganizationalUnit))));
+    }
+
+    /**
+     * The identity of a peer certificate the TLS handshake accepted. A CA certificate names no user, even when
+     * it validates: the JDK accepts a client chain that is just a trust anchor and skips its end-entity checks
+     * then ("omit EE extension check if EE cert is also trust anchor", openjdk/jdk
+     * sun/security/validator/Validator.java at 317e50581c410d2325da10ca9426c3459a4ac7be), so the CA's own
+     * certificate (or any certificate with basicConstraints CA=true) would otherwise act for its CN.
+     *
+     * @param anchors the CA certificates the server trusts
+     */
+    public static Optional<CallerIdentity> identify(X509Certificate peer, Collection<X509Certificate> anchors,
+                                                    String adminOrganizationalUnit) {
+        if (peer.getBasicConstraints() >= 0 || isAnchor(peer, anchors)) {
             return Optional.empty();
         }
-        LdapName name;
-        try {
-            name = new LdapName(subjectDn);
-        } catch (InvalidNameException e) {
-            return Optional.empty();
-        }
-        List<String> commonNames = new ArrayList<>();
-        boolean admin = false;
-        for (Rdn rdn : name.getRdns()) {
-            String type = rdn.getType();
-            String value = String.valueOf(rdn.getValue());
-            if ("CN".equalsIgnoreCase(type)) {
-                commonNames.add(value);
-            } else if ("OU".equalsIgnoreCase(type) && value.equals(adminOrganizationalUnit)) {
-                admin = true;
+        return identify(peer.getSubjectX500Principal().getName(), adminOrganizationalUnit);
+    }
+
+    // The anchor itself, or a copy of it: same subject and key (a v1 CA certificate has no basicConstraints).
+    private static boolean isAnchor(X509Certificate peer, Collection<X509Certificate> anchors) {
+        for (X509Certificate anchor : anchors) {
+            if (anchor.equals(peer) || (anchor.getSubjectX500Principal().equals(peer.getSubjectX500Principal())
+                    && anchor.getPublicKey().equals(peer.getPublicKey()))) {
+                return true;
             }
         }
-        // Exactly one CN, or the certificate does not name one user.
-        if (commonNames.size() != 1) {
-            return Optional.empty();
-        }
-        String cn = commonNames.get(0);
-        if (cn.startsWith(LEGACY_PREFIX) && cn.length() > LEGACY_PREFIX.length()) {
-            cn = cn.substring(LEGACY_PREFIX.length());
-        }
-        return Optional.of(new CallerIdentity(cn, admin));
+        return false;
     }
 }

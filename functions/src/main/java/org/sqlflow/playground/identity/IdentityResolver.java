@@ -76,8 +76,8 @@ public class IdentityResolver {
                     return Optional.empty();
                 }
             }
-            return CertificateSubjects.identify(chain[0].getSubjectX500Principal().getName(),
-                    config.adminOrganizationalUnit());
+            return CertificateSubjects.identify(chain[0],
+                    trust == null ? List.of() : List.of(trust.getAcceptedIssuers()), config.adminOrganizationalUnit());
         }
         return Optional.empty();
     }

@@ -246,7 +246,31 @@ class CertsCommandTest {
         CertsTestSupport.Result refused = cli(dir, "revoke", foreign.toString());
         assertThat(refused.exitCode()).isEqualTo(1);
         assertThat(refused.err()).contains("was not issued by the CA");
-        assertThat(dir.resolve("ca.crl")).doesNotExist();
+        assertThat(Pem.readCrl(dir.resolve("ca.crl")).getRevokedCertificates()).isNull();
+    }
+
+    @Test
+    void initCaWritesAnEmptySignedCrl() throws Exception {
+        X509CRL crl = Pem.readCrl(dir.resolve("ca.crl"));
+        crl.verify(Pem.readCertificate(dir.resolve("ca.crt")).getPublicKey());
+        assertThat(crl.getRevokedCertificates()).isNull();
+        assertThat(Duration.between(Instant.now(), crl.getNextUpdate().toInstant()).toDays()).isBetween(364L, 365L);
+        assertThat(permissions(dir.resolve("ca.crl"))).isEqualTo("rw-r--r--");
+        assertThat(ok(dir, "server", "--san", "DNS:play.example.org")).contains("--crl=" + dir.resolve("ca.crl"));
+    }
+
+    @Test
+    void namesTheServerWouldReadAsAnotherUserAreRefused() throws Exception {
+        for (String command : List.of("user", "admin")) {
+            CertsTestSupport.Result refused = cli(dir, command, "sqlflow-playground-bob");
+            assertThat(refused.exitCode()).as(command).isEqualTo(1);
+            assertThat(refused.err()).as(command).contains("\"bob\"").contains("sqlflow-playground-");
+        }
+        assertThat(dir.resolve("users")).doesNotExist();
+        assertThat(dir.resolve("admins")).doesNotExist();
+        assertThat(ok(dir, "list")).doesNotContain("sqlflow-playground-bob");
+        // A longer name that merely contains the prefix elsewhere is its own user.
+        ok(dir, "user", "bob-sqlflow-playground-x");
     }
 
     @Test
@@ -267,6 +291,9 @@ class CertsCommandTest {
     @Test
     void gatewaySecretHoldsExactlyTheFilesBase64Encoded() throws Exception {
         ok(dir, "server", "--san", "DNS:play.example.org");
+        assertThat(secretData(ok(dir, "gateway-secret", "--name", "playground-credential")))
+                .containsOnlyKeys("tls.crt", "tls.key", "ca.crt", "ca.crl");
+        Files.delete(dir.resolve("ca.crl")); // a directory from before init-ca wrote one
         String withoutCrl = ok(dir, "gateway-secret", "--name", "playground-credential", "--namespace", "istio-system");
         assertThat(secretData(withoutCrl)).containsOnlyKeys("tls.crt", "tls.key", "ca.crt");
         assertThat(withoutCrl).contains("kind: Secret").contains("type: Opaque")

@@ -8,6 +8,7 @@ import static org.sqlflow.playground.certs.CertsTestSupport.validate;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -97,6 +98,29 @@ class CertsDevCertificatesTest {
         Files.writeString(dev.clientCert("bob"), expired.certificatePem());
         DevCertificates.ensure(dir);
         assertThat(Pem.readCertificate(dev.clientCert("bob")).getNotAfter().toInstant()).isAfter(now);
+    }
+
+    @Test
+    void theDevCertificatesComeWithAnEmptySignedCrlThatKeepsRevocationsWhenRemade() throws Exception {
+        Path dir = tmp.resolve("playground-dev-certs");
+        DevCertificates dev = DevCertificates.ensure(dir);
+        X509CRL crl = Pem.readCrl(dev.crl());
+        crl.verify(Pem.readCertificate(dev.caCert()).getPublicKey());
+        assertThat(crl.getRevokedCertificates()).isNull();
+
+        // A directory from before dev certificates had a CRL, where bob had been revoked: the CRL is remade
+        // from the index, so bob stays revoked.
+        ok(dir, "revoke", "bob");
+        Files.delete(dev.crl());
+        DevCertificates.ensure(dir);
+        assertThat(Pem.readCrl(dev.crl()).isRevoked(Pem.readCertificate(dev.clientCert("bob")))).isTrue();
+        assertThat(Pem.readCrl(dev.crl()).isRevoked(Pem.readCertificate(dev.clientCert("alice")))).isFalse();
+
+        // A CRL about to pass its nextUpdate (the server would then refuse everyone) is re-signed.
+        ok(dir, "crl", "--crl-days", "1");
+        DevCertificates.ensure(dir);
+        assertThat(Duration.between(Instant.now(), Pem.readCrl(dev.crl()).getNextUpdate().toInstant()).toDays())
+                .isGreaterThan(300);
     }
 
     @Test
