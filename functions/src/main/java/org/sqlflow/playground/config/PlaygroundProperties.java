@@ -130,7 +130,8 @@ public record PlaygroundProperties(
             @NotNull @DefaultValue({"create_db", "heart_beat", "reap_stale"}) Set<String> functions,
             @Min(1) @DefaultValue("65536") int maxBodyBytes,
             /* Only for the reaper's own Knative Service: the mesh's AuthorizationPolicy admits the CronJob. */
-            @DefaultValue("false") boolean reaperOpenToMesh) {
+            @DefaultValue("false") boolean reaperOpenToMesh,
+            @Valid @NotNull @DefaultValue Limits limits) {
 
         public Api {
             if (functions != null) {
@@ -142,6 +143,18 @@ public record PlaygroundProperties(
                 }
             }
         }
+    }
+
+    /**
+     * create_db calls in progress at once (each holds a request thread while its database starts); past a limit
+     * the call is answered at once: 429 too_many_requests per user id or certificate, 503 playground_busy for
+     * the instance. The instance-wide bound stays well under Tomcat's 200 request threads
+     * (server.tomcat.threads.max), so heart_beat always finds a thread.
+     */
+    public record Limits(
+            @Min(1) @DefaultValue("4") int createDbPerUser,
+            @Min(1) @DefaultValue("8") int createDbPerCaller,
+            @Min(1) @DefaultValue("64") int createDbInFlight) {
     }
 
     /** Where the caller's verified identity comes from. */
