@@ -174,7 +174,11 @@ public record PlaygroundProperties(
     /** --local: an embedded API server and a stand-in kubelet, for trying the server on one machine. */
     public record Local(
             @DefaultValue("false") boolean enabled,
-            @NotNull @DefaultValue("2s") Duration databaseStartDelay) {
+            @NotNull @DefaultValue("2s") Duration databaseStartDelay,
+            /* The embedded API server's bearer token; random when unset. For tools that talk to that server
+               (bench/): set it in the environment (PLAYGROUND_LOCAL_API_TOKEN), never on a command line, which
+               every local user can read. */
+            String apiToken) {
     }
 
     /** Standalone TLS extras; the certificates themselves are Spring Boot's server.ssl.* (the seed's flags). */

@@ -33,6 +33,11 @@ public final class EmbeddedKubernetes implements AutoCloseable {
 
     /** With a dispatcher of the caller's, e.g. one that fails chosen requests to test fault handling. */
     public EmbeddedKubernetes(CountingDispatcher dispatcher) {
+        this(dispatcher, null);
+    }
+
+    /** @param token the bearer token every request must carry; null or blank for a random one */
+    public EmbeddedKubernetes(CountingDispatcher dispatcher, String token) {
         this.dispatcher = dispatcher;
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
         try {
@@ -42,9 +47,11 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         }
         // A random bearer token, required on every request (CountingDispatcher#requireBearerToken): the server
         // is plain HTTP on loopback, reachable by every local user. Our client is the only one that knows it.
-        byte[] secret = new byte[32];
-        RANDOM.nextBytes(secret);
-        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        if (token == null || token.isBlank()) {
+            byte[] secret = new byte[32];
+            RANDOM.nextBytes(secret);
+            token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        }
         dispatcher.requireBearerToken(token);
         try (KubernetesClient plain = server.createClient()) {
             client = new KubernetesClientBuilder()
