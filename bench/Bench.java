@@ -1089,75 +1089,93 @@ public class Bench {
      */
     static void flood() throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
+        out.put("callers", opt.floodCallers);
+        out.put("database_start_delay", "1h (never ready during the run)");
         Path dir = Files.createDirectories(opt.work.resolve("flood"));
-        try (Server s = Server.start(dir, serverLaunch(), List.of("--playground.local.database-start-delay=1h",
-                "--playground.pool.size=0", "--playground.database.max-databases=1000000"))) {
-            Client alice = s.client("alice");
+        List<String> server = List.of("--playground.local.database-start-delay=1h", "--playground.pool.size=0",
+                "--playground.database.max-databases=1000000");
+        try (Server s = Server.start(dir, serverLaunch(), server)) {
             Client bob = s.client("bob");
             Op beat = (c, i) -> c.send("GET", "/api/heart_beat?user_id=bob", null);
             // Bob's beats are the bystander's; a few first, so his confirmation and stored beat are warm.
             load("flood: bystander warm-up", 1, 20, 60, true, bob, beat);
             Stats alone = load("flood: bystander heart_beat alone", 1, 1_000_000, opt.floodSeconds, true, bob, beat);
-            out.put("callers", opt.floodCallers);
-            out.put("database_start_delay", "1h (never ready during the run)");
             out.put("bystander_alone", alone.json());
             row("flood", "bystander heart_beat alone, new TLS conn, c=1 p50/p99", alone.p50p99(), "");
-            for (boolean sustained : new boolean[] {false, true}) {
-                String shape = sustained ? "sustained" : "one_wave";
-                Map<String, Object> j = new LinkedHashMap<>();
-                Map<Integer, java.util.concurrent.atomic.LongAdder> answers = new java.util.concurrent.ConcurrentHashMap<>();
-                AtomicReference<String> firstOther = new AtomicReference<>();
-                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-                CountDownLatch go = new CountDownLatch(1);
-                List<Thread> callers = new ArrayList<>();
-                for (int t = 0; t < opt.floodCallers; t++) {
-                    Thread th = new Thread(null, () -> {
-                        try {
-                            go.await();
-                            do {
-                                int status;
-                                try (Conn c = alice.openFresh()) {
-                                    Resp r = c.send("POST", "/api/create_db", "{\"user_id\": \"alice\"}");
-                                    status = r.status;
-                                    if (status != 429) {
-                                        firstOther.compareAndSet(null, r.status + " " + r.body);
-                                    }
-                                } catch (Exception e) {
-                                    status = -1;
-                                    firstOther.compareAndSet(null, String.valueOf(e));
-                                }
-                                answers.computeIfAbsent(status, k -> new java.util.concurrent.atomic.LongAdder()).increment();
-                            } while (sustained && !stop.get());
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    }, "flood-" + t, 256 * 1024);
-                    th.start();
-                    callers.add(th);
-                }
-                go.countDown();
-                Stats during = load("flood (" + shape + "): bystander heart_beat", 1, 1_000_000, opt.floodSeconds, true,
-                        bob, beat);
-                stop.set(true);
-                for (Thread th : callers) {
-                    th.join(TimeUnit.SECONDS.toMillis(60));
-                }
-                Map<String, Long> byStatus = new TreeMap<>();
-                answers.forEach((k, v) -> byStatus.put(k == -1 ? "connection_error" : Integer.toString(k), v.sum()));
-                j.put("create_db_answers", byStatus);
-                if (firstOther.get() != null) {
-                    String f = firstOther.get();
-                    j.put("first_answer_other_than_429", f.length() > 300 ? f.substring(0, 300) : f);
-                }
-                j.put("bystander_during", during.json());
-                out.put(shape, j);
-                row("flood", "bystander heart_beat during " + opt.floodCallers + " create_db (" + shape.replace('_', ' ')
-                        + ") p50/p99, errors", during.p50p99() + ", " + during.errors, "p99 < 100 ms, 0 errors");
-                row("flood", "create_db answers (" + shape.replace('_', ' ') + ")", byStatus.toString(), "");
-                log("flood (%s): create_db answers %s", shape, byStatus);
-            }
+            out.put("one_wave", floodOnce(s, false, "one wave"));
+            out.put("sustained", floodOnce(s, true, "sustained"));
+        }
+        // The same wave against a server whose create_db limits are out of reach: what the limits prevent (each
+        // call let in holds a request thread for the whole ready-wait).
+        Path dir2 = Files.createDirectories(opt.work.resolve("flood-no-limits"));
+        List<String> noLimits = new ArrayList<>(server);
+        noLimits.addAll(List.of("--playground.api.limits.create-db-per-user=100000",
+                "--playground.api.limits.create-db-per-caller=100000",
+                "--playground.api.limits.create-db-in-flight=100000"));
+        try (Server s = Server.start(dir2, serverLaunch(), noLimits)) {
+            Client bob = s.client("bob");
+            load("flood: bystander warm-up (limits off)", 1, 20, 60, true, bob,
+                    (c, i) -> c.send("GET", "/api/heart_beat?user_id=bob", null));
+            out.put("one_wave_without_limits", floodOnce(s, false, "one wave, limits off"));
         }
         RESULTS.put("flood", out);
+    }
+
+    /** One flood against {@code s}, with the bystander's beats measured meanwhile. */
+    static Map<String, Object> floodOnce(Server s, boolean sustained, String shape) throws Exception {
+        Client alice = s.client("alice");
+        Client bob = s.client("bob");
+        Map<String, Object> j = new LinkedHashMap<>();
+        Map<Integer, java.util.concurrent.atomic.LongAdder> answers = new java.util.concurrent.ConcurrentHashMap<>();
+        AtomicReference<String> firstOther = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> callers = new ArrayList<>();
+        for (int t = 0; t < opt.floodCallers; t++) {
+            Thread th = new Thread(null, () -> {
+                try {
+                    go.await();
+                    do {
+                        int status;
+                        try (Conn c = alice.openFresh()) {
+                            Resp r = c.send("POST", "/api/create_db", "{\"user_id\": \"alice\"}");
+                            status = r.status;
+                            if (status != 429) {
+                                firstOther.compareAndSet(null, r.status + " " + r.body);
+                            }
+                        } catch (Exception e) {
+                            status = -1;
+                            firstOther.compareAndSet(null, String.valueOf(e));
+                        }
+                        answers.computeIfAbsent(status, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+                    } while (sustained && !stop.get());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "flood-" + t, 256 * 1024);
+            th.start();
+            callers.add(th);
+        }
+        go.countDown();
+        Stats during = load("flood (" + shape + "): bystander heart_beat", 1, 1_000_000, opt.floodSeconds, true, bob,
+                (c, i) -> c.send("GET", "/api/heart_beat?user_id=bob", null));
+        stop.set(true);
+        for (Thread th : callers) {
+            th.join(TimeUnit.SECONDS.toMillis(60));
+        }
+        Map<String, Long> byStatus = new TreeMap<>();
+        answers.forEach((k, v) -> byStatus.put(k == -1 ? "connection_error" : Integer.toString(k), v.sum()));
+        j.put("create_db_answers", byStatus);
+        if (firstOther.get() != null) {
+            String f = firstOther.get();
+            j.put("first_answer_other_than_429", f.length() > 300 ? f.substring(0, 300) : f);
+        }
+        j.put("bystander_during", during.json());
+        row("flood", "bystander heart_beat during " + opt.floodCallers + " create_db (" + shape + ") p50/p99, ok/err",
+                during.p50p99() + ", " + during.ok + "/" + during.errors, "p99 < 100 ms");
+        row("flood", "create_db answers (" + shape + ")", byStatus.toString(), "");
+        log("flood (%s): create_db answers %s", shape, byStatus);
+        return j;
     }
 
     // ------------------------------------------------------------------------------------------------- server
