@@ -69,7 +69,7 @@ public class Bench {
     // ------------------------------------------------------------------------------------------------ options
 
     static final String USAGE = """
-            options: --sections=start,heartbeat,scale,reap[,realapi] (realapi is added when --kube-env is given)
+            options: --sections=start,heartbeat,scale,reap,flood[,realapi] (realapi is added when --kube-env is given)
               --phases=new,existing,a,b --seconds=10 (per level) --warmup=3 --users=1000 --scale-users=5000
               --reap-sizes=1000,10000,100000 --delay=2s --start-runs=3 --no-cds --server-jvm='...'
               --scale-shards=16 --kube-env=FILE --real-users=100000 --real-level-seconds=300
