@@ -70,4 +70,10 @@ final class SharedWaits {
     synchronized int size() {
         return waits.size();
     }
+
+    /** Callers waiting under this key (for tests). */
+    synchronized int waiters(String key) {
+        Shared shared = waits.get(key);
+        return shared == null ? 0 : shared.waiters;
+    }
 }
