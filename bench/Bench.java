@@ -69,11 +69,12 @@ public class Bench {
     // ------------------------------------------------------------------------------------------------ options
 
     static final String USAGE = """
-            options: --sections=start,heartbeat,scale,reap[,realapi] (realapi is added when --kube-env is given)
+            options: --sections=start,heartbeat,scale,reap,flood[,realapi] (realapi is added when --kube-env is given)
               --phases=new,existing,a,b --seconds=10 (per level) --warmup=3 --users=1000 --scale-users=5000
               --reap-sizes=1000,10000,100000 --delay=2s --start-runs=3 --no-cds --server-jvm='...'
               --scale-shards=16 --kube-env=FILE --real-users=100000 --real-level-seconds=300
               --pool-size=20 (create_db for N new users with a warm pool of N and without one; 0 skips)
+              --flood-callers=220 --flood-seconds=15 (section flood: a bystander's heart_beat during a create_db flood)
               --out=FILE --work=DIR
               --quick (a smoke run: 3 s per level, 200 users, a 1,000-user sweep)""";
 
@@ -81,11 +82,13 @@ public class Bench {
         Path jar;
         Path out;
         Path work;
-        String sections = "start,heartbeat,scale,reap";
+        String sections = "start,heartbeat,scale,reap,flood";
         double seconds = 10;          // measured time per load level
         double warmup = 3;            // warm-up before the measured levels
         int users = 1000;             // (a)
         int scaleUsers = 5_000;       // (c) in local mode: the embedded API server scans all objects per request
+        int floodCallers = 220;       // flood: concurrent create_db calls for one user whose database is starting
+        double floodSeconds = 15;     // flood: the bystander's measured window in each shape (the ready-wait)
 
         int[] reapSizes = {1000, 10_000, 100_000};
         String delay = "2s";          // stand-in kubelet start delay for the heartbeat/create_db instance
@@ -134,6 +137,8 @@ public class Bench {
                     case "--warmup" -> o.warmup = Double.parseDouble(v);
                     case "--users" -> o.users = Integer.parseInt(v);
                     case "--scale-users" -> o.scaleUsers = Integer.parseInt(v);
+                    case "--flood-callers" -> o.floodCallers = Integer.parseInt(v);
+                    case "--flood-seconds" -> o.floodSeconds = Double.parseDouble(v);
                     case "--reap-sizes" -> o.reapSizes = Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
                     case "--delay" -> o.delay = v;
                     case "--start-runs" -> o.startRuns = Integer.parseInt(v);
@@ -158,6 +163,7 @@ public class Bench {
                         o.reapSizes = new int[] {1000};
                         o.startRuns = 2;
                         o.poolSize = 4;
+                        o.floodSeconds = 5;
                     }
                     default -> throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
                 }
@@ -230,6 +236,10 @@ public class Bench {
             }
             if (opt.has("reap")) {
                 reap();
+                writeResults(false); // so far, in case the run is stopped
+            }
+            if (opt.has("flood")) {
+                flood();
                 writeResults(false); // so far, in case the run is stopped
             }
             if (opt.has("realapi")) {
@@ -1070,6 +1080,108 @@ public class Bench {
         }
     }
 
+    // -------------------------------------------------------------------------------------------------- flood
+
+    /**
+     * Fair use of threads: another user's heart_beat while {@code --flood-callers} (220) create_db calls arrive for
+     * one user whose database is still starting (the stand-in kubelet's delay is an hour: it never becomes ready
+     * here, so every call that is let in waits the full ready-wait). Two shapes, each for {@code --flood-seconds}:
+     * one wave (all callers at the same moment, each answered once) and a sustained flood (each caller re-sends as
+     * soon as it is answered, as an attacker would). Every flood call is a new TLS connection with a full
+     * handshake, as the SQLFlow client connects; so is every beat of the bystander (bob, c=1). Before the floods,
+     * the bystander alone, for comparison.
+     */
+    static void flood() throws Exception {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("callers", opt.floodCallers);
+        out.put("database_start_delay", "1h (never ready during the run)");
+        Path dir = Files.createDirectories(opt.work.resolve("flood"));
+        List<String> server = List.of("--playground.local.database-start-delay=1h", "--playground.pool.size=0",
+                "--playground.database.max-databases=1000000");
+        try (Server s = Server.start(dir, serverLaunch(), server)) {
+            Client bob = s.client("bob");
+            Op beat = (c, i) -> c.send("GET", "/api/heart_beat?user_id=bob", null);
+            // Bob's beats are the bystander's; a few first, so his confirmation and stored beat are warm.
+            load("flood: bystander warm-up", 1, 20, 60, true, bob, beat);
+            Stats alone = load("flood: bystander heart_beat alone", 1, 1_000_000, opt.floodSeconds, true, bob, beat);
+            out.put("bystander_alone", alone.json());
+            row("flood", "bystander heart_beat alone, new TLS conn, c=1 p50/p99", alone.p50p99(), "");
+            out.put("one_wave", floodOnce(s, false, "one wave"));
+            out.put("sustained", floodOnce(s, true, "sustained"));
+        }
+        // The same wave against a server whose create_db limits are out of reach: what the limits prevent (each
+        // call let in holds a request thread for the whole ready-wait).
+        Path dir2 = Files.createDirectories(opt.work.resolve("flood-no-limits"));
+        List<String> noLimits = new ArrayList<>(server);
+        noLimits.addAll(List.of("--playground.api.limits.create-db-per-user=100000",
+                "--playground.api.limits.create-db-per-caller=100000",
+                "--playground.api.limits.create-db-in-flight=100000"));
+        try (Server s = Server.start(dir2, serverLaunch(), noLimits)) {
+            Client bob = s.client("bob");
+            load("flood: bystander warm-up (limits off)", 1, 20, 60, true, bob,
+                    (c, i) -> c.send("GET", "/api/heart_beat?user_id=bob", null));
+            out.put("one_wave_without_limits", floodOnce(s, false, "one wave, limits off"));
+        }
+        RESULTS.put("flood", out);
+    }
+
+    /** One flood against {@code s}, with the bystander's beats measured meanwhile. */
+    static Map<String, Object> floodOnce(Server s, boolean sustained, String shape) throws Exception {
+        Client alice = s.client("alice");
+        Client bob = s.client("bob");
+        Map<String, Object> j = new LinkedHashMap<>();
+        Map<Integer, java.util.concurrent.atomic.LongAdder> answers = new java.util.concurrent.ConcurrentHashMap<>();
+        AtomicReference<String> firstOther = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> callers = new ArrayList<>();
+        for (int t = 0; t < opt.floodCallers; t++) {
+            Thread th = new Thread(null, () -> {
+                try {
+                    go.await();
+                    do {
+                        int status;
+                        try (Conn c = alice.openFresh()) {
+                            Resp r = c.send("POST", "/api/create_db", "{\"user_id\": \"alice\"}");
+                            status = r.status;
+                            if (status != 429) {
+                                firstOther.compareAndSet(null, r.status + " " + r.body);
+                            }
+                        } catch (Exception e) {
+                            status = -1;
+                            firstOther.compareAndSet(null, String.valueOf(e));
+                        }
+                        answers.computeIfAbsent(status, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+                    } while (sustained && !stop.get());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "flood-" + t, 256 * 1024);
+            th.start();
+            callers.add(th);
+        }
+        go.countDown();
+        Stats during = load("flood (" + shape + "): bystander heart_beat", 1, 1_000_000, opt.floodSeconds, true, bob,
+                (c, i) -> c.send("GET", "/api/heart_beat?user_id=bob", null));
+        stop.set(true);
+        for (Thread th : callers) {
+            th.join(TimeUnit.SECONDS.toMillis(60));
+        }
+        Map<String, Long> byStatus = new TreeMap<>();
+        answers.forEach((k, v) -> byStatus.put(k == -1 ? "connection_error" : Integer.toString(k), v.sum()));
+        j.put("create_db_answers", byStatus);
+        if (firstOther.get() != null) {
+            String f = firstOther.get();
+            j.put("first_answer_other_than_429", f.length() > 300 ? f.substring(0, 300) : f);
+        }
+        j.put("bystander_during", during.json());
+        row("flood", "bystander heart_beat during " + opt.floodCallers + " create_db (" + shape + ") p50/p99, ok/err",
+                during.p50p99() + ", " + during.ok + "/" + during.errors, "p99 < 100 ms");
+        row("flood", "create_db answers (" + shape + ")", byStatus.toString(), "");
+        log("flood (%s): create_db answers %s", shape, byStatus);
+        return j;
+    }
+
     // ------------------------------------------------------------------------------------------------- server
 
     /** How the measured server instances are launched: the fat jar, or the extracted jar with the CDS archive. */
@@ -1098,6 +1210,8 @@ public class Bench {
         /** CPU time (user + system, all threads) the server used up to its first 200: robust on a busy machine. */
         double firstOkCpuMillis;
         String apiUrl;
+        /** The embedded API server's bearer token (local mode). */
+        String localApiToken;
         Client managementClient;
         /** Set for a real API server: API calls are counted there, not by the embedded one. */
         Client k8s;
@@ -1138,9 +1252,15 @@ public class Bench {
             ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(logFile.toFile());
             pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2"); // as the image sets it (functions/pom.xml)
+            // The embedded API server requires a bearer token; the setup shortcuts below talk to it directly, so
+            // the benchmark chooses it, through the environment (a command line is readable by every local user).
+            String token = Long.toHexString(new java.security.SecureRandom().nextLong())
+                    + Long.toHexString(new java.security.SecureRandom().nextLong());
+            pb.environment().put("PLAYGROUND_LOCAL_API_TOKEN", token);
             pb.environment().putAll(env);
             Process p = pb.start();
             Server s = new Server(dir, port, mgmt, p, logFile);
+            s.localApiToken = token;
             try {
                 s.awaitFirstOk(t0, 180);
             } catch (Exception e) {
@@ -1315,7 +1435,7 @@ public class Bench {
             String path = "/apis/apps/v1/namespaces/" + namespace + "/deployments";
             for (int t = 0; t < threads; t++) {
                 ts[t] = new Thread(() -> {
-                    try (Conn c = k8s != null ? k8s.open() : Conn.plain(apiPort)) {
+                    try (Conn c = k8s != null ? k8s.open() : Conn.plain(apiPort).bearer(localApiToken)) {
                         int i;
                         while ((i = next.getAndIncrement()) < to && error.get() == null) {
                             Resp r = c.send("POST", path, slimRoot(users[i], namespace), "application/json");
@@ -1348,7 +1468,8 @@ public class Bench {
             for (String u : users) {
                 byShard.get(shard(u, shards)).add(u);
             }
-            try (Conn c = k8s != null ? k8s.open() : Conn.plain(java.net.URI.create(apiUrl).getPort())) {
+            try (Conn c = k8s != null ? k8s.open()
+                    : Conn.plain(java.net.URI.create(apiUrl).getPort()).bearer(localApiToken)) {
                 for (int i = 0; i < shards; i++) {
                     StringBuilder data = new StringBuilder();
                     for (String u : byShard.get(i)) {
@@ -1490,6 +1611,8 @@ public class Bench {
         final OutputStream out;
         final String hostHeader;
         volatile boolean closed;
+        /** Sent as "Authorization: Bearer ..." when set (the embedded API server). */
+        String bearer;
 
         private Conn(Socket socket, int port) throws IOException {
             this.socket = socket;
@@ -1507,6 +1630,11 @@ public class Bench {
             return new Conn(s, port);
         }
 
+        Conn bearer(String token) {
+            this.bearer = token;
+            return this;
+        }
+
         static Conn plain(int port) throws IOException {
             Socket s = new Socket();
             s.connect(new InetSocketAddress(HOST, port), 5000);
@@ -1522,6 +1650,9 @@ public class Bench {
             byte[] b = body == null ? null : body.getBytes(StandardCharsets.UTF_8);
             StringBuilder h = new StringBuilder(160).append(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: ")
                     .append(hostHeader).append("\r\n");
+            if (bearer != null) {
+                h.append("Authorization: Bearer ").append(bearer).append("\r\n");
+            }
             if (b != null) {
                 h.append("Content-Type: ").append(contentType).append("\r\nContent-Length: ").append(b.length).append("\r\n");
             }

@@ -12,7 +12,8 @@ import org.sqlflow.playground.certs.DevCertificates;
  * Translates the command line into Spring properties. The original server's flags ({@code --port --ca_crt
  * --server_key --server_crt}) keep working, plus {@code --crl} (required standalone) or {@code --no-crl};
  * {@code --local} runs against an embedded Kubernetes API with development certificates made (once) in
- * {@code ./playground-dev-certs}, whose empty CRL it always passes.
+ * {@code ./playground-dev-certs}, whose empty CRL it always passes, listening on 127.0.0.1 only unless an
+ * address is given.
  */
 public record LaunchOptions(boolean local, Path devCertificates, List<String> springArguments0) {
 
@@ -54,6 +55,16 @@ public record LaunchOptions(boolean local, Path devCertificates, List<String> sp
             }
         }
         Path dev = null;
+        if (local) {
+            // A local run is for one machine: its API and management ports listen on loopback only, unless the
+            // command line or the environment names an address (e.g. --server.address=0.0.0.0).
+            if (!named(args, "server.address") && System.getenv("SERVER_ADDRESS") == null) {
+                out.add("--server.address=127.0.0.1");
+            }
+            if (!named(args, "management.server.address") && System.getenv("MANAGEMENT_SERVER_ADDRESS") == null) {
+                out.add("--management.server.address=127.0.0.1");
+            }
+        }
         if (local && !tls && !gateway) {
             // The local run speaks mutual TLS from the first request, like production.
             DevCertificates certs = DevCertificates.ensure(devCertificatesDir);
@@ -70,6 +81,16 @@ public record LaunchOptions(boolean local, Path devCertificates, List<String> sp
             out.add("--server.ssl.enabled-protocols=TLSv1.3,TLSv1.2");
         }
         return new LaunchOptions(local, dev, List.copyOf(out));
+    }
+
+    /** Whether the command line sets this Spring property ({@code --name=value}). */
+    private static boolean named(String[] args, String property) {
+        for (String arg : args) {
+            if (arg.startsWith("--" + property + "=")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public String[] springArguments() {

@@ -40,7 +40,10 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>heart_beat, the one hot path (every open notebook, every few minutes, each on a new connection), is
  * answered here by calling the same heart_beat function directly: going through spring-cloud-function-web
  * cost an async dispatch, a function-catalog lookup and message conversion per beat, more CPU than the beat's
- * own work (measured by bench/). create_db and reap_stale still go through spring-cloud-function-web.
+ * own work (measured by bench/). create_db is answered here too, inside a slot of {@link InFlightLimits}, so
+ * that the slot is held exactly as long as the function runs on this request thread; its reply carries
+ * {@code Cache-Control: no-store} (it holds the database password). reap_stale still goes through
+ * spring-cloud-function-web.
  */
 public class ApiEdgeFilter extends OncePerRequestFilter {
 
@@ -56,11 +59,17 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
     private final Duration retryAfter;
     private final MeterRegistry meters;
     private final Function<UserRequest, HeartBeatReply> heartBeat;
+    private final Function<UserRequest, CreateDbReply> createDb;
+    private final InFlightLimits limits;
 
-    /** @param heartBeat the heart_beat function, answered directly; null to leave it to the chain */
+    /**
+     * @param heartBeat the heart_beat function, answered directly; null to leave it to the chain
+     * @param createDb the create_db function, answered directly within {@code limits}; null to leave it to the chain
+     */
     public ApiEdgeFilter(Set<String> servedFunctions, int maxBodyBytes, IdentityResolver identities,
             boolean reaperTrigger, Duration retryAfter, MeterRegistry meters,
-            Function<UserRequest, HeartBeatReply> heartBeat) {
+            Function<UserRequest, HeartBeatReply> heartBeat, Function<UserRequest, CreateDbReply> createDb,
+            InFlightLimits limits) {
         this.servedFunctions = servedFunctions;
         this.maxBodyBytes = maxBodyBytes;
         this.identities = identities;
@@ -68,6 +77,8 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
         this.retryAfter = retryAfter;
         this.meters = meters;
         this.heartBeat = heartBeat;
+        this.createDb = createDb;
+        this.limits = limits;
     }
 
     @Override
@@ -97,6 +108,21 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
                 String userId = userIdFromQuery(request.getQueryString());
                 authorize(request, userId);
                 writeJson(guarded, JSON.writeValueAsBytes(heartBeat.apply(new UserRequest(userId))));
+                return;
+            }
+            if (endpoint == Endpoint.CREATE_DB && createDb != null) {
+                String userId = userIdFromBody(request);
+                CallerIdentity caller = authorize(request, userId);
+                byte[] reply;
+                InFlightLimits.Permit permit = limits.acquire(userId, caller);
+                try {
+                    reply = JSON.writeValueAsBytes(createDb.apply(new UserRequest(userId)));
+                } finally {
+                    permit.close();
+                }
+                // The reply holds the database password: no cache along the way may keep it.
+                guarded.setHeader("Cache-Control", "no-store");
+                writeJson(guarded, reply);
                 return;
             }
             byte[] canonical = canonicalBody(endpoint, request);
@@ -266,12 +292,13 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
                 "user_id must be 1 to 63 characters of letters, digits, '.', '_' or '-'.");
     }
 
-    private void authorize(HttpServletRequest request, String userId) {
+    private CallerIdentity authorize(HttpServletRequest request, String userId) {
         CallerIdentity caller = identities.resolve(request).orElseThrow(this::unauthenticated);
         if (!caller.mayActFor(userId)) {
             throw new PlaygroundException(403, "forbidden_user",
                     "Your certificate does not allow acting for this user id.");
         }
+        return caller;
     }
 
     /**

@@ -80,6 +80,15 @@ public class DatabaseDirectory implements AutoCloseable {
         return i == null ? 0 : (int) i.getStore().list().stream().filter(DatabaseObjects::runsPod).count();
     }
 
+    /**
+     * True while the cache holds a complete list and its watch is open: then a root absent from it is at most as
+     * young as the watch's delay (it was created within the last moments), not a root the cache forgot.
+     */
+    public boolean isSynced() {
+        SharedIndexInformer<Deployment> i = informer;
+        return i != null && i.hasSynced() && i.isWatching();
+    }
+
     public boolean isWatching() {
         SharedIndexInformer<Deployment> i = informer;
         return i != null && i.isWatching();

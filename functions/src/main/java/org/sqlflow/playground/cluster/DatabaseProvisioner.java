@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -14,7 +13,6 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlflow.playground.PlaygroundException;
@@ -39,6 +37,8 @@ public class DatabaseProvisioner {
     private final Duration retryAfter;
     private final int maxDatabases;
     private final WarmPool pool;
+    /** Concurrent create_db calls for one database share one watch on it, not one each. */
+    private final SharedWaits readiness = new SharedWaits();
 
     public DatabaseProvisioner(KubernetesClient client, String namespace, DatabaseObjects objects, DatabaseRoots roots,
             DatabaseDirectory directory, HeartbeatLedger ledger, ExpiryPolicy expiry, Duration readyWait,
@@ -193,14 +193,10 @@ public class DatabaseProvisioner {
             return;
         }
         long remaining = deadlineNanos - System.nanoTime();
-        try {
-            if (remaining > 0) {
-                client.apps().deployments().inNamespace(namespace).withName(name)
-                        .waitUntilCondition(DatabaseObjects::isReady, remaining, TimeUnit.NANOSECONDS);
-                return;
-            }
-        } catch (KubernetesClientTimeoutException e) {
-            // fall through to the 503 below
+        if (remaining > 0 && readiness.await(name, () -> client.apps().deployments().inNamespace(namespace)
+                .withName(name).informOnCondition(list -> list.stream().anyMatch(DatabaseObjects::isReady)),
+                remaining)) {
+            return;
         }
         throw PlaygroundException.unavailable("database_starting",
                 "Your database is still starting; re-run the cell in a few seconds.", retryAfter, null);

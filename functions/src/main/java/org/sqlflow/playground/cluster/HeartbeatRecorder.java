@@ -9,9 +9,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 
 /**
- * heart_beat: "this user is alive now". A user without a database costs no write. For a user with one, the
- * beat is stored in the ledger and then, unless this instance confirmed the database within the last half
- * TTL, the root is read back from the API server: if the reaper has condemned it meanwhile, the beat takes
+ * heart_beat: "this user is alive now". A user without a database costs no write, and no read while the
+ * watch-fed cache is synced. For a user with one, the beat is stored in the ledger and then, unless this
+ * instance confirmed the database within the last half TTL, the root is read back from the API server: if the reaper has condemned it meanwhile, the beat takes
  * the condemnation back before answering. That ordering (store, then check) is what makes the race rule hold:
  * once a beat has been answered, the reaper's delete, conditioned on the condemned version, can no longer win.
  */
@@ -44,6 +44,14 @@ public class HeartbeatRecorder {
     public Beat beat(UserKey user) {
         Deployment root = directory.cached(user);
         if (root == null) {
+            if (directory.isSynced()) {
+                // Answered from the synced cache, without an API read: a user without a database (or whose
+                // database is moments old, not yet seen by the watch) gets "none" and nothing is stored. That
+                // loses no protection: a root the watch has not seen yet is younger than the watch's delay, and
+                // its creation is itself activity, so the reaper cannot take it for a TTL (and create_db
+                // stored a beat anyway).
+                return new Beat(user.userId(), DatabaseState.NONE, null);
+            }
             root = roots.get(user);
             if (root == null) {
                 return new Beat(user.userId(), DatabaseState.NONE, null);

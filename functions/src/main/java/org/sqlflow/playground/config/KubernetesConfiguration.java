@@ -52,14 +52,16 @@ public class KubernetesConfiguration {
     static class LocalKubernetes {
 
         @Bean(destroyMethod = "close")
-        EmbeddedKubernetes embeddedKubernetes(ObjectProvider<CountingDispatcher> dispatcher, MeterRegistry meters) {
+        EmbeddedKubernetes embeddedKubernetes(ObjectProvider<CountingDispatcher> dispatcher, MeterRegistry meters,
+                PlaygroundProperties props) {
             // Tests may supply a dispatcher that injects API faults.
-            EmbeddedKubernetes embedded = new EmbeddedKubernetes(dispatcher.getIfAvailable(CountingDispatcher::new));
+            EmbeddedKubernetes embedded = new EmbeddedKubernetes(dispatcher.getIfAvailable(CountingDispatcher::new),
+                    props.local().apiToken());
             // What the embedded API server answered, by verb and resource: the benchmark's "API calls per beat".
             embedded.requests().onNewKind((kind, count) -> FunctionCounter
                     .builder("playground.local.api.requests", count, LongAdder::sum)
                     .tag("request", kind).register(meters));
-            log.warn("LOCAL MODE: an in-memory Kubernetes API at {} stands in for a cluster; "
+            log.warn("LOCAL MODE: an in-memory Kubernetes API at {} (bearer token required) stands in for a cluster; "
                     + "databases are simulated and vanish when the server stops", embedded.url());
             return embedded;
         }

@@ -16,7 +16,9 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 import org.sqlflow.playground.api.ApiEdgeFilter;
+import org.sqlflow.playground.api.CreateDbReply;
 import org.sqlflow.playground.api.HeartBeatReply;
+import org.sqlflow.playground.api.InFlightLimits;
 import org.sqlflow.playground.api.UserRequest;
 import org.sqlflow.playground.certs.ClientCertificateTrustManager;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
@@ -133,10 +135,22 @@ public class PlaygroundConfiguration {
     }
 
     @Bean
+    InFlightLimits inFlightLimits(PlaygroundProperties props, MeterRegistry meters) {
+        PlaygroundProperties.Limits l = props.api().limits();
+        InFlightLimits limits = new InFlightLimits(
+                new InFlightLimits.Settings(l.createDbPerUser(), l.createDbPerCaller(), l.createDbInFlight()),
+                props.database().retryAfter());
+        meters.gauge("playground.api.create_db.in_flight", limits, InFlightLimits::inFlight);
+        return limits;
+    }
+
+    @Bean
     FilterRegistrationBean<ApiEdgeFilter> apiEdgeFilter(PlaygroundProperties props, IdentityResolver identities,
-            MeterRegistry meters, ObjectProvider<Function<UserRequest, HeartBeatReply>> heartBeat) {
+            MeterRegistry meters, ObjectProvider<Function<UserRequest, HeartBeatReply>> heartBeat,
+            ObjectProvider<Function<UserRequest, CreateDbReply>> createDb, InFlightLimits limits) {
         ApiEdgeFilter filter = new ApiEdgeFilter(props.api().functions(), props.api().maxBodyBytes(), identities,
-                props.api().reaperTrigger(), props.database().retryAfter(), meters, heartBeat.getIfUnique());
+                props.api().reaperTrigger(), props.database().retryAfter(), meters, heartBeat.getIfUnique(),
+                createDb.getIfUnique(), limits);
         FilterRegistrationBean<ApiEdgeFilter> registration = new FilterRegistrationBean<>(filter);
         registration.addUrlPatterns("/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);

@@ -143,7 +143,8 @@ public record PlaygroundProperties(
             /* Only for the reaper's own Knative Service, in gateway mode: the proof this instance checks is the
                reaper CronJob's own value, and a request carrying it may sweep without an identity (its reply
                then holds counts only). */
-            @DefaultValue("false") boolean reaperTrigger) {
+            @DefaultValue("false") boolean reaperTrigger,
+            @Valid @NotNull @DefaultValue Limits limits) {
 
         public Api {
             if (functions != null) {
@@ -161,6 +162,18 @@ public record PlaygroundProperties(
                 }
             }
         }
+    }
+
+    /**
+     * create_db calls in progress at once (each holds a request thread while its database starts); past a limit
+     * the call is answered at once: 429 too_many_requests per user id or certificate, 503 playground_busy for
+     * the instance. The instance-wide bound stays well under Tomcat's 200 request threads
+     * (server.tomcat.threads.max), so heart_beat always finds a thread.
+     */
+    public record Limits(
+            @Min(1) @DefaultValue("4") int createDbPerUser,
+            @Min(1) @DefaultValue("8") int createDbPerCaller,
+            @Min(1) @DefaultValue("64") int createDbInFlight) {
     }
 
     /**
@@ -202,7 +215,11 @@ public record PlaygroundProperties(
     /** --local: an embedded API server and a stand-in kubelet, for trying the server on one machine. */
     public record Local(
             @DefaultValue("false") boolean enabled,
-            @NotNull @DefaultValue("2s") Duration databaseStartDelay) {
+            @NotNull @DefaultValue("2s") Duration databaseStartDelay,
+            /* The embedded API server's bearer token; random when unset. For tools that talk to that server
+               (bench/): set it in the environment (PLAYGROUND_LOCAL_API_TOKEN), never on a command line, which
+               every local user can read. */
+            String apiToken) {
     }
 
     /** Standalone TLS extras; the certificates themselves are Spring Boot's server.ssl.* (the seed's flags). */

@@ -1,5 +1,7 @@
 package org.sqlflow.playground.local;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +20,15 @@ public class CountingDispatcher extends KubernetesCrudDispatcher {
 
     private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
     private volatile BiConsumer<String, LongAdder> onNewKind = (k, c) -> { };
+    private volatile byte[] expectedAuthorization;
+
+    /**
+     * From now on, answers 401 to every request that does not carry {@code Authorization: Bearer <token>}: the
+     * embedded API server listens on loopback, where any local user could otherwise read every Secret.
+     */
+    public void requireBearerToken(String token) {
+        this.expectedAuthorization = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
+    }
 
     /** Called once for each new "VERB resource" seen, e.g. to register a metric. */
     public void onNewKind(BiConsumer<String, LongAdder> listener) {
@@ -33,6 +44,14 @@ public class CountingDispatcher extends KubernetesCrudDispatcher {
 
     @Override
     public MockResponse dispatch(RecordedRequest request) {
+        byte[] expected = expectedAuthorization;
+        if (expected != null) {
+            String given = request.getHeader("Authorization");
+            if (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.US_ASCII))) {
+                return new MockResponse().setResponseCode(401).setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+                        + "\"status\":\"Failure\",\"reason\":\"Unauthorized\",\"code\":401}");
+            }
+        }
         String kind = request.getMethod() + " " + resourceOf(request.getPath());
         counts.computeIfAbsent(kind, k -> {
             LongAdder adder = new LongAdder();

@@ -50,6 +50,10 @@ import org.sqlflow.playground.testing.TestGatewayProof;
         "playground.pool.size=0",
         "playground.reaper.schedule=false",
         "playground.reaper.min-interval=0s",
+        // concurrentCreateDbForOneUserMakesOneDatabase sends 32 calls for one user at once; CreateDbFloodTest
+        // covers the limits themselves.
+        "playground.api.limits.create-db-per-user=64",
+        "playground.api.limits.create-db-per-caller=64",
         // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
         "playground.kubernetes.request-timeout=30s",
         "playground.kubernetes.write-timeout=30s",
@@ -120,6 +124,7 @@ class ApiContractTest {
                 "text/plain; charset=utf-8", null}) {
             Reply r = createDb("ctype-user", type);
             assertThat(r.status()).as(type + ": " + r.body()).isEqualTo(200);
+            assertThat(r.header("Cache-Control")).as("the reply holds a password").isEqualTo("no-store");
             String ds = r.json().get("data_source").asString();
             SqlflowDataSource parsed = SqlflowDataSource.parse(ds);
             assertThat(parsed.user()).isEqualTo("root");
@@ -163,11 +168,14 @@ class ApiContractTest {
     @Test
     void heartBeatForAUserWithoutADatabaseIsOkAndWritesNothing() {
         long before = faults.writes();
+        long reads = faults.counts().getOrDefault("GET deployments", 0L);
         Reply r = http.get("/api/heart_beat?user_id=nodb", as("nodb"));
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.json().get("database").asString()).isEqualTo("none");
         assertThat(r.json().has("expires_at")).isFalse();
         assertThat(faults.writes()).isEqualTo(before);
+        assertThat(faults.counts().getOrDefault("GET deployments", 0L)).as("answered from the synced watch cache")
+                .isEqualTo(reads);
     }
 
     @Test

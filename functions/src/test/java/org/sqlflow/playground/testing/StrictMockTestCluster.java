@@ -65,8 +65,11 @@ public final class StrictMockTestCluster extends MockTestCluster {
         this("playground-test");
     }
 
+    /** The embedded API server's bearer token, known here so createInProcess can carry it. */
+    private static final String TOKEN = java.util.UUID.randomUUID().toString();
+
     private StrictMockTestCluster(StrictDispatcher dispatcher, String namespace) {
-        super(new EmbeddedKubernetes(dispatcher), namespace);
+        super(new EmbeddedKubernetes(dispatcher, TOKEN), namespace);
         this.dispatcher = dispatcher;
     }
 
@@ -90,7 +93,8 @@ public final class StrictMockTestCluster extends MockTestCluster {
      * server still assigns uid, resourceVersion and creationTimestamp.
      */
     public void createInProcess(Collection<? extends HasMetadata> objects) {
-        Headers headers = Headers.builder().add("Content-Type", "application/json").build();
+        Headers headers = Headers.builder().add("Content-Type", "application/json")
+                .add("Authorization", "Bearer " + TOKEN).build();
         for (HasMetadata object : objects) {
             String apiVersion = object.getApiVersion();
             String path = (apiVersion.contains("/") ? "/apis/" : "/api/") + apiVersion + "/namespaces/" + namespace()
