@@ -144,7 +144,7 @@ class RealNodeEndToEndTest {
         @Bean(destroyMethod = "")
         @Primary
         KubernetesClient playgroundServiceAccount() {
-            return cluster().client();
+            return cluster().standaloneClient();
         }
     }
 

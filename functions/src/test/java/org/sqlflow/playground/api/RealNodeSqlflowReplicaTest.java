@@ -134,7 +134,7 @@ class RealNodeSqlflowReplicaTest {
         @Bean(destroyMethod = "")
         @Primary
         KubernetesClient playgroundServiceAccount() {
-            return cluster().client();
+            return cluster().standaloneClient();
         }
     }
 

@@ -8,12 +8,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -36,6 +39,8 @@ public final class PlaygroundServiceAccount {
             "create_db", "playground-create-db",
             "heart_beat", "playground-heart-beat",
             "reap_stale", "playground-reap-stale");
+    /** A standalone server's ServiceAccount in the node tier: every function's Role, bound to one account. */
+    public static final String STANDALONE = "playground-standalone";
     // Generous: on a busy machine the token controller has taken over a minute.
     private static final Duration TOKEN_WAIT = Duration.ofSeconds(180);
 
@@ -93,6 +98,28 @@ public final class PlaygroundServiceAccount {
             clients.put(f.getKey(), logIn(admin, namespace, f.getValue()));
         }
         return Map.copyOf(clients);
+    }
+
+    /**
+     * The account of a standalone server, which serves all three functions in one process (the seed's way of
+     * running): a ServiceAccount of its own, bound to each function's Role of knative/rbac.yaml and to nothing
+     * else. It is not one of {@link #FOR_FUNCTION}, so the per-function least-privilege check does not count it.
+     */
+    public static KubernetesClient logInStandalone(KubernetesClient admin, String namespace) {
+        String account = STANDALONE;
+        admin.serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder()
+                .withNewMetadata().withName(account).endMetadata().build()).create();
+        for (String role : new TreeSet<>(FOR_FUNCTION.values())) {
+            admin.rbac().roleBindings().inNamespace(namespace).resource(
+                    new RoleBindingBuilder()
+                            .withNewMetadata().withName(account + "-" + role).endMetadata()
+                            .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role")
+                                .withName(role).endRoleRef()
+                            .addNewSubject().withKind("ServiceAccount").withName(account).withNamespace(namespace)
+                                .endSubject()
+                            .build()).create();
+        }
+        return logIn(admin, namespace, account);
     }
 
     private static KubernetesClient logIn(KubernetesClient admin, String namespace, String account) {

@@ -43,6 +43,7 @@ public final class RealApiTestCluster implements TestCluster {
 
     private final KubernetesClient admin;
     private final Map<String, KubernetesClient> clients;
+    private KubernetesClient standalone;
     private final String namespace;
 
     /** @param owner the test class, recorded so the least-privilege check knows which classes contributed */
@@ -87,6 +88,17 @@ public final class RealApiTestCluster implements TestCluster {
             throw new IllegalArgumentException("no function " + function);
         }
         return c;
+    }
+
+    /**
+     * A client for a standalone server that serves every function in one process, as the node tier runs it:
+     * a ServiceAccount bound to all three functions' Roles. Made on first use, closed with the cluster.
+     */
+    public synchronized KubernetesClient standaloneClient() {
+        if (standalone == null) {
+            standalone = PlaygroundServiceAccount.logInStandalone(admin, namespace);
+        }
+        return standalone;
     }
 
     @Override
@@ -180,6 +192,9 @@ public final class RealApiTestCluster implements TestCluster {
     public void close() {
         try {
             clients.values().forEach(KubernetesClient::close);
+            if (standalone != null) {
+                standalone.close();
+            }
             admin.namespaces().withName(namespace).delete();
         } finally {
             admin.close();
