@@ -3,7 +3,6 @@ package org.sqlflow.playground.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -57,15 +56,7 @@ class GatewayIdentityTest {
     private static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-06-01T12:00:00Z"));
     private static final String FIRST = TestGatewayProof.newValue();
     private static final String SECOND = TestGatewayProof.newValue();
-    private static final Path PROOF = proofDirectory();
-
-    private static Path proofDirectory() {
-        try {
-            return TestGatewayProof.write(Files.createTempDirectory("gateway-identity-test"), FIRST, null);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
+    private static final Path PROOF = TestGatewayProof.newDirectory("gateway-identity-test", FIRST, null);
 
     @DynamicPropertySource
     static void gatewayProof(DynamicPropertyRegistry registry) {

@@ -57,15 +57,13 @@ class GatewayStartupTest {
         Path empty = Files.createTempDirectory("proof-empty");
         assertRefused("current is missing", "playground.identity.source=gateway",
                 "playground.identity.proof-directory=" + empty);
-        Path placeholder = TestGatewayProof.write(Files.createTempDirectory("proof-placeholder"),
-                GatewayProof.PLACEHOLDER, null);
+        Path placeholder = TestGatewayProof.newDirectory("proof-placeholder", GatewayProof.PLACEHOLDER, null);
         assertRefused("placeholder", "playground.identity.source=gateway",
                 "playground.identity.proof-directory=" + placeholder);
-        Path shortValue = TestGatewayProof.write(Files.createTempDirectory("proof-short"), "guessable", null);
+        Path shortValue = TestGatewayProof.newDirectory("proof-short", "guessable", null);
         assertRefused("fewer than 32 characters", "playground.identity.source=gateway",
                 "playground.identity.proof-directory=" + shortValue);
-        Path badNext = TestGatewayProof.write(Files.createTempDirectory("proof-bad-next"), TestGatewayProof.VALUE,
-                "x");
+        Path badNext = TestGatewayProof.newDirectory("proof-bad-next", TestGatewayProof.VALUE, "x");
         assertRefused("next holds fewer", "playground.identity.source=gateway",
                 "playground.identity.proof-directory=" + badNext);
     }

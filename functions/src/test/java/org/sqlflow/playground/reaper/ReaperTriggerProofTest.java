@@ -2,9 +2,6 @@ package org.sqlflow.playground.reaper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,15 +48,7 @@ class ReaperTriggerProofTest {
     private static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-06-01T12:00:00Z"));
     /** The reaper's value: not the public gateway's (TestGatewayProof.VALUE). */
     private static final String REAPER_VALUE = TestGatewayProof.newValue();
-    private static final Path PROOF = directory();
-
-    private static Path directory() {
-        try {
-            return TestGatewayProof.write(Files.createTempDirectory("reaper-proof"), REAPER_VALUE, null);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
+    private static final Path PROOF = TestGatewayProof.newDirectory("reaper-proof", REAPER_VALUE, null);
 
     @DynamicPropertySource
     static void reaperProof(DynamicPropertyRegistry registry) {

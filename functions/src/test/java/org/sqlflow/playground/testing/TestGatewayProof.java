@@ -38,13 +38,18 @@ public final class TestGatewayProof {
     /** The directory holding {@link #VALUE} as its current value. */
     public static synchronized Path directory() {
         if (shared == null) {
-            try {
-                shared = write(Files.createTempDirectory("playground-gateway-proof"), VALUE, null);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            shared = newDirectory("playground-gateway-proof", VALUE, null);
         }
         return shared;
+    }
+
+    /** A new temporary directory, written as {@link #write} does. */
+    public static Path newDirectory(String prefix, String current, String next) {
+        try {
+            return write(Files.createTempDirectory(prefix), current, next);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Writes {@code current} and, when not null, {@code next} into {@code dir}; a null next removes the file. */
