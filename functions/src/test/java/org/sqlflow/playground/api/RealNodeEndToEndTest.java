@@ -1,6 +1,8 @@
 package org.sqlflow.playground.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.sqlflow.playground.testing.NodeTierCalls.queryOne;
+import static org.sqlflow.playground.testing.NodeTierCalls.update;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
@@ -9,23 +11,15 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Properties;
-import java.util.function.Supplier;
 
 
-import io.fabric8.kubernetes.api.model.EndpointAddress;
-import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -46,10 +40,9 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
-import org.sqlflow.playground.testing.Http;
+import org.sqlflow.playground.testing.NodeTierCalls;
 import org.sqlflow.playground.testing.Http.Reply;
 import org.sqlflow.playground.testing.MutableClock;
-import org.sqlflow.playground.testing.PlaygroundServiceAccount;
 import org.sqlflow.playground.testing.RealApiTestCluster;
 import org.sqlflow.playground.testing.RealNode;
 import org.sqlflow.playground.testing.RealNodeTier;
@@ -68,7 +61,7 @@ import tools.jackson.databind.JsonNode;
  * kube-proxy: nothing needs a Service's virtual IP, and without it the node adds no iptables rules to the host.
  *
  * <p>One server and one namespace for the class; each scenario uses its own user. A new scenario is one more
- * {@code @Test} method built from {@link #createDb}, {@link #connect}, {@link #podOf}, {@link #heartBeat},
+ * {@code @Test} method built from {@link NodeTierCalls#createDb}, {@link NodeTierCalls#connect}, {@link #podOf}, {@link #heartBeat},
  * {@link #reap} and the clock, with an {@code @Order} before the reaper's scenario, which runs last because it
  * moves the server's clock past every database's TTL.
  */
@@ -111,14 +104,7 @@ class RealNodeEndToEndTest {
     /** A fresh namespace with knative/rbac.yaml's ServiceAccount: the server runs as that, under its Role. */
     static synchronized RealApiTestCluster cluster() {
         if (cluster == null) {
-            cluster = new RealApiTestCluster(RealNodeEndToEndTest.class);
-            cluster.admin().namespaces().withName(cluster.namespace()).edit(n -> {
-                Map<String, String> annotations = new java.util.HashMap<>(
-                        Objects.requireNonNullElse(n.getMetadata().getAnnotations(), Map.of()));
-                annotations.putAll(RealNode.settings().tolerationAnnotation());
-                n.getMetadata().setAnnotations(annotations);
-                return n;
-            });
+            cluster = NodeTierCalls.toleratingCluster(RealNodeEndToEndTest.class);
         }
         return cluster;
     }
@@ -158,19 +144,22 @@ class RealNodeEndToEndTest {
     @Autowired
     Environment env;
 
+    private final NodeTierCalls calls = new NodeTierCalls(cluster(), CERTS,
+            () -> env.getProperty("local.server.port", Integer.class), POD_WAIT, "[node tier]");
+
     // ---------------------------------------------------------------- scenarios
 
     @Test
     @Order(100)
     void aDatabaseFromCreateDbAnswersQueriesKeepsItsDataWhileBeatingAndGoesWithTheReaper() throws SQLException {
-        SqlflowDataSource ds = createDb("alice");
+        SqlflowDataSource ds = calls.createDb("alice");
         assertThat(ds.user()).isEqualTo("root");
         assertThat(ds.host()).isEqualTo(UserKey.of("alice").resourceName() + "." + ns() + SERVICE_DOMAIN);
         Pod pod = podOf(ds);
         assertThat(pod.getSpec().getNodeName()).isEqualTo(RealNode.settings().nodeName());
         assertThat(pod.getSpec().getContainers().get(0).getImage()).isEqualTo(RealNode.settings().image());
 
-        try (Connection c = connect(ds)) {
+        try (Connection c = calls.connect(ds)) {
             update(c, "CREATE DATABASE notebook");
             update(c, "CREATE TABLE notebook.notes (id INT PRIMARY KEY, body VARCHAR(200))");
             update(c, "INSERT INTO notebook.notes VALUES (1, 'written by alice through create_db''s data source')");
@@ -182,7 +171,7 @@ class RealNodeEndToEndTest {
                     queryOne(c, "SELECT CONCAT('MariaDB ', VERSION())"));
         }
         // Only the returned password opens it.
-        assertThatThrownBy(() -> connect(new SqlflowDataSource(ds.user(), ds.password() + "x", ds.host(), ds.port(),
+        assertThatThrownBy(() -> calls.connect(new SqlflowDataSource(ds.user(), ds.password() + "x", ds.host(), ds.port(),
                 ds.database())).close()).isInstanceOf(SQLException.class);
 
         CLOCK.advance(Duration.ofMinutes(20));
@@ -194,7 +183,7 @@ class RealNodeEndToEndTest {
         JsonNode kept = reap();
         assertThat(kept.get("reaped").toString()).as(kept.toString()).doesNotContain("\"alice\"");
         assertThat(kept.get("counts").get("active").asInt()).as(kept.toString()).isPositive();
-        try (Connection c = connect(ds)) {
+        try (Connection c = calls.connect(ds)) {
             assertThat(queryOne(c, "SELECT body FROM notebook.notes WHERE id = 1")).startsWith("written by alice");
         }
 
@@ -202,7 +191,7 @@ class RealNodeEndToEndTest {
         JsonNode reaped = reap();
         assertThat(reaped.get("reaped").toString()).as(reaped.toString()).contains("\"alice\"");
         String root = UserKey.of("alice").resourceName();
-        await("Deployment " + root + " deleted",
+        calls.await("Deployment " + root + " deleted",
                 () -> admin().apps().deployments().inNamespace(ns()).withName(root).get() == null ? true : null);
         awaitGone(pod);
     }
@@ -210,9 +199,9 @@ class RealNodeEndToEndTest {
     @Test
     @Order(1)
     void aDatabasePodKilledUnderItIsRecreatedByItsController() throws SQLException {
-        SqlflowDataSource ds = createDb("bob");
+        SqlflowDataSource ds = calls.createDb("bob");
         Pod first = podOf(ds);
-        try (Connection c = connect(ds)) {
+        try (Connection c = calls.connect(ds)) {
             assertThat(queryOne(c, "SELECT 'bob''s first pod'")).isEqualTo("bob's first pod");
         }
 
@@ -220,13 +209,13 @@ class RealNodeEndToEndTest {
         awaitGone(first);
 
         // The notebook's next create_db: the same data source, now served by the pod the ReplicaSet made.
-        SqlflowDataSource again = createDb("bob");
+        SqlflowDataSource again = calls.createDb("bob");
         assertThat(again).isEqualTo(ds);
         Pod second = podOf(again);
         assertThat(second.getMetadata().getUid()).isNotEqualTo(first.getMetadata().getUid());
         assertThat(second.getMetadata().getOwnerReferences()).singleElement()
                 .satisfies(ref -> assertThat(ref.getKind()).isEqualTo("ReplicaSet"));
-        try (Connection c = connect(again)) {
+        try (Connection c = calls.connect(again)) {
             assertThat(queryOne(c, "SELECT 'bob''s second pod'")).isEqualTo("bob's second pod");
         }
     }
@@ -234,11 +223,11 @@ class RealNodeEndToEndTest {
     @Test
     @Order(2)
     void aClaimedWarmPoolDatabaseAnswersQueries() throws SQLException {
-        await("two Ready pooled databases on the node", () -> admin().apps().deployments().inNamespace(ns())
+        calls.await("two Ready pooled databases on the node", () -> admin().apps().deployments().inNamespace(ns())
                 .withLabels(PlaygroundLabels.unclaimedPool()).list().getItems().stream()
                 .filter(DatabaseObjects::isReady).count() >= 2 ? true : null);
 
-        SqlflowDataSource ds = createDb("carol");
+        SqlflowDataSource ds = calls.createDb("carol");
 
         Deployment root = admin().apps().deployments().inNamespace(ns())
                 .withName(UserKey.of("carol").resourceName()).get();
@@ -248,7 +237,7 @@ class RealNodeEndToEndTest {
         Pod pod = podOf(ds);
         assertThat(pod.getMetadata().getLabels()).containsEntry(PlaygroundLabels.POOL, pooled);
         assertThat(pod.getSpec().getNodeName()).isEqualTo(RealNode.settings().nodeName());
-        try (Connection c = connect(ds)) {
+        try (Connection c = calls.connect(ds)) {
             update(c, "CREATE DATABASE warm");
             update(c, "CREATE TABLE warm.t (id INT PRIMARY KEY, body VARCHAR(100))");
             update(c, "INSERT INTO warm.t VALUES (1, 'carol in a pooled database')");
@@ -273,65 +262,20 @@ class RealNodeEndToEndTest {
         return cluster().admin();
     }
 
-    /** A fresh client per call: a new TLS handshake each time, as the SQLFlow client does. */
-    private Http as(String bundle) {
-        return new Http("https://localhost:" + env.getProperty("local.server.port"), CERTS.clientContext(bundle));
-    }
-
-    /**
-     * create_db exactly as the client sends it (json.dumps body, form content type), repeated on 503 as the
-     * notebook's user re-runs the cell, until the database is Ready and the data source comes back.
-     */
-    SqlflowDataSource createDb(String user) {
-        long t0 = System.nanoTime();
-        Reply last = await("create_db for " + user + " to return a data source", () -> {
-            Reply r = as(user).post("/api/create_db", "{\"user_id\": \"" + user + "\"}",
-                    Map.of("Content-Type", "application/x-www-form-urlencoded"));
-            if (r.status() == 503) {
-                return null;
-            }
-            return r;
-        });
-        assertThat(last.status()).as(last.body()).isEqualTo(200);
-        System.out.printf("[node tier] create_db for %s returned a data source after %.1f s%n", user,
-                (System.nanoTime() - t0) / 1e9);
-        return SqlflowDataSource.parse(last.json().get("data_source").asString());
-    }
-
     Reply heartBeat(String user) {
-        return as(user).get("/api/heart_beat?user_id=" + user, Map.of());
+        return calls.as(user).get("/api/heart_beat?user_id=" + user, Map.of());
     }
 
     /** One sweep, as the reaper's CronJob starts it: POST with an admin certificate. */
     JsonNode reap() {
-        Reply r = as("ops").post("/api/reap_stale", "{\"dry_run\": false}", Map.of("Content-Type", "application/json"));
+        Reply r = calls.as("ops").post("/api/reap_stale", "{\"dry_run\": false}", Map.of("Content-Type", "application/json"));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         return r.json();
     }
 
-    /** The ready endpoint of the data source's Service: what the Service's name resolves to inside the cluster. */
-    EndpointAddress endpointOf(SqlflowDataSource ds) {
-        String suffix = "." + ns() + SERVICE_DOMAIN;
-        assertThat(ds.host()).endsWith(suffix);
-        String service = ds.host().substring(0, ds.host().length() - suffix.length());
-        return await("a ready endpoint of Service " + ns() + "/" + service, () -> {
-            Endpoints e = admin().endpoints().inNamespace(ns()).withName(service).get();
-            if (e == null || e.getSubsets() == null) {
-                return null;
-            }
-            return e.getSubsets().stream()
-                    .filter(s -> s.getPorts() != null && s.getPorts().stream().anyMatch(p -> p.getPort() == ds.port()))
-                    .flatMap(s -> s.getAddresses() == null ? java.util.stream.Stream.empty() : s.getAddresses().stream())
-                    .findFirst().orElse(null);
-        });
-    }
-
     Pod podOf(SqlflowDataSource ds) {
-        EndpointAddress address = endpointOf(ds);
-        Pod pod = admin().pods().inNamespace(ns()).withName(address.getTargetRef().getName()).get();
+        Pod pod = calls.podOf(ds);
         assertThat(pod.getStatus().getPhase()).isEqualTo("Running");
-        assertThat(pod.getStatus().getPodIP()).isEqualTo(address.getIp());
-        assertThat(RealNode.settings().inPodSubnet(address.getIp())).as(address.getIp()).isTrue();
         return pod;
     }
 
@@ -343,31 +287,6 @@ class RealNodeEndToEndTest {
                 .findFirst().orElse(-1L);
     }
 
-    /** A MySQL connection with exactly the data source's user and password, to the Service's endpoint. */
-    Connection connect(SqlflowDataSource ds) throws SQLException {
-        EndpointAddress address = endpointOf(ds);
-        Properties p = new Properties();
-        p.setProperty("user", ds.user());
-        p.setProperty("password", ds.password());
-        // Bounds, not timings: the pod shares two cores and a 1.5 GB node with the rest of the suite.
-        p.setProperty("connectTimeout", "30000");
-        p.setProperty("socketTimeout", "30000");
-        return DriverManager.getConnection("jdbc:mariadb://" + address.getIp() + ":" + ds.port() + "/", p);
-    }
-
-    private static void update(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.executeUpdate(sql);
-        }
-    }
-
-    private static String queryOne(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
-            assertThat(r.next()).as(sql).isTrue();
-            return r.getString(1);
-        }
-    }
-
     /**
      * Gone for real: the API object, the kubelet's directory of the pod (its emptyDir, the database's data, lived
      * there) and anything listening at its address.
@@ -375,8 +294,8 @@ class RealNodeEndToEndTest {
     void awaitGone(Pod pod) {
         String name = pod.getMetadata().getName();
         Path podDir = RealNode.settings().kubeletRootDir().resolve("pods").resolve(pod.getMetadata().getUid());
-        await("pod " + name + " deleted", () -> admin().pods().inNamespace(ns()).withName(name).get() == null ? true : null);
-        await("the kubelet to remove " + podDir, () -> Files.exists(podDir) ? null : true);
+        calls.await("pod " + name + " deleted", () -> admin().pods().inNamespace(ns()).withName(name).get() == null ? true : null);
+        calls.await("the kubelet to remove " + podDir, () -> Files.exists(podDir) ? null : true);
         String ip = pod.getStatus().getPodIP();
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(ip, 3306), 2000);
@@ -386,7 +305,4 @@ class RealNodeEndToEndTest {
         }
     }
 
-    private static <T> T await(String what, Supplier<T> check) {
-        return PlaygroundServiceAccount.await(check, POD_WAIT, what);
-    }
 }

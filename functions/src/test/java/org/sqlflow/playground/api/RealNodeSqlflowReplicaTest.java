@@ -1,6 +1,8 @@
 package org.sqlflow.playground.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.sqlflow.playground.testing.NodeTierCalls.queryOne;
+import static org.sqlflow.playground.testing.NodeTierCalls.update;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
@@ -17,9 +19,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -27,11 +27,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 
-import io.fabric8.kubernetes.api.model.EndpointAddress;
-import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
@@ -50,9 +47,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
-import org.sqlflow.playground.testing.Http;
-import org.sqlflow.playground.testing.Http.Reply;
-import org.sqlflow.playground.testing.PlaygroundServiceAccount;
+import org.sqlflow.playground.testing.NodeTierCalls;
 import org.sqlflow.playground.testing.RealApiTestCluster;
 import org.sqlflow.playground.testing.RealNode;
 import org.sqlflow.playground.testing.RealNodeTier;
@@ -110,14 +105,7 @@ class RealNodeSqlflowReplicaTest {
 
     static synchronized RealApiTestCluster cluster() {
         if (cluster == null) {
-            cluster = new RealApiTestCluster(RealNodeSqlflowReplicaTest.class);
-            cluster.admin().namespaces().withName(cluster.namespace()).edit(n -> {
-                Map<String, String> annotations = new HashMap<>(
-                        Objects.requireNonNullElse(n.getMetadata().getAnnotations(), Map.of()));
-                annotations.putAll(RealNode.settings().tolerationAnnotation());
-                n.getMetadata().setAnnotations(annotations);
-                return n;
-            });
+            cluster = NodeTierCalls.toleratingCluster(RealNodeSqlflowReplicaTest.class);
         }
         return cluster;
     }
@@ -148,19 +136,22 @@ class RealNodeSqlflowReplicaTest {
     @Autowired
     Environment env;
 
+    private final NodeTierCalls calls = new NodeTierCalls(cluster(), CERTS,
+            () -> env.getProperty("local.server.port", Integer.class), POD_WAIT, "[node tier] replica:");
+
     // ---------------------------------------------------------------- scenarios
 
     @Test
     @Order(1)
     void theDefaultEntrypointServesTheDatasetsWithTheReturnedPasswordAndNeverAcceptsRootRoot() throws Exception {
         try (RootRootProbe probe = new RootRootProbe(UserKey.of("dora").key())) {
-            SqlflowDataSource ds = createDb("dora");
+            SqlflowDataSource ds = calls.createDb("dora");
             DORA.set(ds);
-            Pod pod = podOf(ds);
+            Pod pod = calls.podOf(ds);
             assertThat(pod.getSpec().getContainers().get(0).getImage()).isEqualTo(RealNode.settings().replicaImage());
             assertThat(pod.getSpec().getContainers().get(0).getCommand()).startsWith("/bin/sh", "-c");
 
-            try (Connection c = connect(ds)) {
+            try (Connection c = calls.connect(ds)) {
                 assertThat(queryOne(c, "SELECT COUNT(*) FROM iris.train")).isEqualTo("9");
                 assertThat(queryOne(c, "SELECT class FROM iris.train WHERE sepal_length = 7.0")).isEqualTo("1");
                 assertThat(queryOne(c, "SELECT COUNT(*) FROM information_schema.schemata"
@@ -179,7 +170,7 @@ class RealNodeSqlflowReplicaTest {
                                 pod.getMetadata().getCreationTimestamp()), ready).toSeconds(), loaded, ready);
             }
             // Only the returned password opens it.
-            assertThatThrownBy(() -> connect(withPassword(ds, "root")).close()).isInstanceOf(SQLException.class);
+            assertThatThrownBy(() -> calls.connect(withPassword(ds, "root")).close()).isInstanceOf(SQLException.class);
 
             RootRootProbe.Report report = probe.stop();
             System.out.println("[node tier] root/root probe: " + report);
@@ -200,9 +191,9 @@ class RealNodeSqlflowReplicaTest {
     @Order(2)
     void killingMysqldRestartsTheContainerAndKeepsDataAndPassword() throws Exception {
         SqlflowDataSource ds = Objects.requireNonNull(DORA.get(), "the first scenario's database");
-        Pod before = podOf(ds);
+        Pod before = calls.podOf(ds);
         Instant loaded;
-        try (Connection c = connect(ds)) {
+        try (Connection c = calls.connect(ds)) {
             update(c, "CREATE DATABASE notebook");
             update(c, "CREATE TABLE notebook.notes (id INT PRIMARY KEY, body VARCHAR(100))");
             update(c, "INSERT INTO notebook.notes VALUES (1, 'written before mysqld was killed')");
@@ -213,18 +204,18 @@ class RealNodeSqlflowReplicaTest {
         List<Long> killed = killInPod(before.getMetadata().getUid(), p -> p.isMysqld());
         assertThat(killed).as("mysqld processes of pod %s", before.getMetadata().getName()).hasSize(1);
 
-        Pod after = await("container of " + before.getMetadata().getName() + " restarted and Ready", () -> {
+        Pod after = calls.await("container of " + before.getMetadata().getName() + " restarted and Ready", () -> {
             Pod p = admin().pods().inNamespace(ns()).withName(before.getMetadata().getName()).get();
             return p != null && restartCount(p) > restarts && isReady(p) ? p : null;
         });
         assertThat(after.getMetadata().getUid()).isEqualTo(before.getMetadata().getUid());
-        try (Connection c = connect(ds)) {
+        try (Connection c = calls.connect(ds)) {
             assertThat(queryOne(c, "SELECT body FROM notebook.notes WHERE id = 1")).isEqualTo("written before mysqld was killed");
             // The initialisation did not run again: the datasets are the ones loaded the first time.
             assertThat(slowDatasetFinished(c)).isEqualTo(loaded);
             assertThat(accounts(c)).isEqualTo(DOCUMENTED_ACCOUNTS);
         }
-        assertThatThrownBy(() -> connect(withPassword(ds, "root")).close()).isInstanceOf(SQLException.class);
+        assertThatThrownBy(() -> calls.connect(withPassword(ds, "root")).close()).isInstanceOf(SQLException.class);
         System.out.printf("[node tier] replica: mysqld (pid %s) killed; container restarted (restart count %d), data"
                 + " and password kept%n", killed, restartCount(after));
     }
@@ -238,10 +229,10 @@ class RealNodeSqlflowReplicaTest {
         AtomicReference<Object> outcome = new AtomicReference<>();
         Thread killer = new Thread(() -> {
             try {
-                Pod pod = await("erin's database pod", () -> admin().pods().inNamespace(ns())
+                Pod pod = calls.await("erin's database pod", () -> admin().pods().inNamespace(ns())
                         .withLabel(PlaygroundLabels.USER, key).list().getItems().stream().findFirst().orElse(null));
                 String uid = pod.getMetadata().getUid();
-                await("the slow dataset loading in " + pod.getMetadata().getName(), () ->
+                calls.await("the slow dataset loading in " + pod.getMetadata().getName(), () ->
                         podProcesses(uid).stream().anyMatch(p -> SLOW_DATASET.equals(p.stdin())) ? true : null);
                 outcome.set(killInPod(uid, PodProcess::isMysqld));
             } catch (RuntimeException e) {
@@ -250,13 +241,13 @@ class RealNodeSqlflowReplicaTest {
         }, "replica-init-killer");
         killer.start();
 
-        SqlflowDataSource ds = createDb("erin");
+        SqlflowDataSource ds = calls.createDb("erin");
         killer.join(POD_WAIT.toMillis());
         assertThat(outcome.get()).as("the killer's outcome").isInstanceOf(List.class);
         assertThat((List<?>) outcome.get()).hasSize(1);
-        Pod pod = podOf(ds);
+        Pod pod = calls.podOf(ds);
         assertThat(restartCount(pod)).isPositive();
-        try (Connection c = connect(ds)) {
+        try (Connection c = calls.connect(ds)) {
             assertThat(queryOne(c, "SELECT COUNT(*) FROM replica_load.finished")).isEqualTo("1");
             assertThat(queryOne(c, "SELECT COUNT(*) FROM iris.train")).isEqualTo("9");
             assertThat(accounts(c)).isEqualTo(DOCUMENTED_ACCOUNTS);
@@ -463,58 +454,6 @@ class RealNodeSqlflowReplicaTest {
         return cluster().admin();
     }
 
-    private Http as(String bundle) {
-        return new Http("https://localhost:" + env.getProperty("local.server.port"), CERTS.clientContext(bundle));
-    }
-
-    /** create_db as the SQLFlow client sends it, re-sent on 503 as the notebook's user re-runs the cell. */
-    SqlflowDataSource createDb(String user) {
-        long t0 = System.nanoTime();
-        Reply last = await("create_db for " + user + " to return a data source", () -> {
-            Reply r = as(user).post("/api/create_db", "{\"user_id\": \"" + user + "\"}",
-                    Map.of("Content-Type", "application/x-www-form-urlencoded"));
-            return r.status() == 503 ? null : r;
-        });
-        assertThat(last.status()).as(last.body()).isEqualTo(200);
-        System.out.printf("[node tier] replica: create_db for %s returned a data source after %.1f s%n", user,
-                (System.nanoTime() - t0) / 1e9);
-        return SqlflowDataSource.parse(last.json().get("data_source").asString());
-    }
-
-    EndpointAddress endpointOf(SqlflowDataSource ds) {
-        String suffix = "." + ns() + SERVICE_DOMAIN;
-        assertThat(ds.host()).endsWith(suffix);
-        String service = ds.host().substring(0, ds.host().length() - suffix.length());
-        return await("a ready endpoint of Service " + ns() + "/" + service, () -> {
-            Endpoints e = admin().endpoints().inNamespace(ns()).withName(service).get();
-            if (e == null || e.getSubsets() == null) {
-                return null;
-            }
-            return e.getSubsets().stream()
-                    .filter(s -> s.getPorts() != null && s.getPorts().stream().anyMatch(p -> p.getPort() == ds.port()))
-                    .flatMap(s -> s.getAddresses() == null ? Stream.empty() : s.getAddresses().stream())
-                    .findFirst().orElse(null);
-        });
-    }
-
-    Pod podOf(SqlflowDataSource ds) {
-        EndpointAddress address = endpointOf(ds);
-        Pod pod = admin().pods().inNamespace(ns()).withName(address.getTargetRef().getName()).get();
-        assertThat(pod.getStatus().getPodIP()).isEqualTo(address.getIp());
-        assertThat(RealNode.settings().inPodSubnet(address.getIp())).as(address.getIp()).isTrue();
-        return pod;
-    }
-
-    Connection connect(SqlflowDataSource ds) throws SQLException {
-        EndpointAddress address = endpointOf(ds);
-        Properties p = new Properties();
-        p.setProperty("user", ds.user());
-        p.setProperty("password", ds.password());
-        p.setProperty("connectTimeout", "30000");
-        p.setProperty("socketTimeout", "30000");
-        return DriverManager.getConnection("jdbc:mariadb://" + address.getIp() + ":" + ds.port() + "/", p);
-    }
-
     private static SqlflowDataSource withPassword(SqlflowDataSource ds, String password) {
         return new SqlflowDataSource(ds.user(), password, ds.host(), ds.port(), ds.database());
     }
@@ -554,20 +493,4 @@ class RealNodeSqlflowReplicaTest {
                 : pod.getStatus().getContainerStatuses().stream().mapToInt(s -> s.getRestartCount()).sum();
     }
 
-    private static void update(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.executeUpdate(sql);
-        }
-    }
-
-    private static String queryOne(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
-            assertThat(r.next()).as(sql).isTrue();
-            return r.getString(1);
-        }
-    }
-
-    private static <T> T await(String what, Supplier<T> check) {
-        return PlaygroundServiceAccount.await(check, POD_WAIT, what);
-    }
 }
