@@ -11,9 +11,10 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 /**
  * heart_beat: "this user is alive now". A user without a database costs no write, and no read while the
  * watch-fed cache is synced. For a user with one, the beat is stored in the ledger and then, unless this
- * instance confirmed the database within the last half TTL, the root is read back from the API server: if the reaper has condemned it meanwhile, the beat takes
- * the condemnation back before answering. That ordering (store, then check) is what makes the race rule hold:
- * once a beat has been answered, the reaper's delete, conditioned on the condemned version, can no longer win.
+ * instance confirmed the database within the last half TTL, the root is read back from the API server: if the
+ * reaper has condemned it meanwhile, the beat takes the condemnation back before answering. That ordering (store,
+ * then check) is what makes the race rule hold: once a beat has been answered, the reaper's delete, conditioned on
+ * the condemned version, can no longer win.
  */
 public class HeartbeatRecorder {
 
