@@ -231,6 +231,8 @@ public abstract class ProvisioningScenarios {
         cluster.client().apps().deployments().inNamespace(cluster.namespace()).resource(forged).create();
         assertThatThrownBy(() -> p.provisioner.createOrGet(alice))
                 .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
+        // heart_beat answers from the watch-fed cache, which sees the forged root a moment after its creation.
+        eventually(() -> p.directory.cached(alice) != null, "the cache shows the forged root");
         assertThatThrownBy(() -> p.recorder.beat(alice))
                 .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
         assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "alice")).isEmpty();
