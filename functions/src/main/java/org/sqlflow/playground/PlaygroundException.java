@@ -3,46 +3,43 @@ package org.sqlflow.playground;
 import java.time.Duration;
 
 /**
- * A failure the caller should hear about as JSON: an HTTP status, a stable code for programs and one sentence
- * for a person. The message never holds a secret: it reaches the notebook as it is.
+ * A failure the caller should hear about as JSON: one entry of the {@link PlaygroundError} catalogue, with its
+ * sentence filled in. Made only through the catalogue, so every code the API can answer is listed there.
  */
-public class PlaygroundException extends RuntimeException {
+public final class PlaygroundException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
-    private final int status;
-    private final String code;
+    private final PlaygroundError error;
     private final Duration retryAfter;
 
-    public PlaygroundException(int status, String code, String message, Duration retryAfter, Throwable cause) {
+    PlaygroundException(PlaygroundError error, String message, Duration retryAfter, Throwable cause) {
         super(message, cause);
-        this.status = status;
-        this.code = code;
+        this.error = error;
         this.retryAfter = retryAfter;
     }
 
-    public PlaygroundException(int status, String code, String message) {
-        this(status, code, message, null, null);
-    }
-
-    public static PlaygroundException badRequest(String code, String message) {
-        return new PlaygroundException(400, code, message);
-    }
-
-    public static PlaygroundException unavailable(String code, String message, Duration retryAfter, Throwable cause) {
-        return new PlaygroundException(503, code, message, retryAfter, cause);
+    public PlaygroundError error() {
+        return error;
     }
 
     public int status() {
-        return status;
+        return error.status();
     }
 
     public String code() {
-        return code;
+        return error.code();
     }
 
-    /** When set, the answer carries Retry-After. */
-    public Duration retryAfter() {
-        return retryAfter;
+    /** The answer's Retry-After: the thrower's own value, else the catalogue's (given the configured one). */
+    public Duration retryAfter(Duration configured) {
+        if (retryAfter != null) {
+            return retryAfter;
+        }
+        return switch (error.retry()) {
+            case NONE -> null;
+            case CONFIGURED -> configured;
+            case MINUTE -> Duration.ofMinutes(1);
+        };
     }
 }

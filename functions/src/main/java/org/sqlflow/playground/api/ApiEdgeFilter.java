@@ -22,6 +22,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.sqlflow.playground.PlaygroundError;
 import org.sqlflow.playground.PlaygroundException;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.identity.CallerIdentity;
@@ -93,9 +94,7 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
         if (request.getDispatcherType() == DispatcherType.ERROR) {
             Object status = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
             int code = status instanceof Integer i ? i : 500;
-            ApiErrors.write(response, code, code == 404 ? "not_found" : code < 500 ? "bad_request" : "internal_error",
-                    code < 500 ? "The request could not be understood." : "Something went wrong on the playground server.",
-                    null);
+            ApiErrors.write(response, PlaygroundError.forStatus(code));
             return;
         }
         Timer.Sample sample = Timer.start(meters);
@@ -130,7 +129,7 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
         } catch (PlaygroundException e) {
             fail(guarded, e, endpointTag);
         } catch (ServletException | RuntimeException e) {
-            fail(guarded, ApiErrors.classify(e, retryAfter), endpointTag);
+            fail(guarded, ApiErrors.classify(e), endpointTag);
         } finally {
             sample.stop(meters.timer("playground.api.requests", "endpoint", endpointTag,
                     "status", Integer.toString(response.getStatus())));
@@ -146,20 +145,18 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
 
     private void fail(HttpServletResponse response, PlaygroundException e, String endpoint) throws IOException {
         meters.counter("playground.api.errors", "endpoint", endpoint, "code", e.code()).increment();
-        ApiErrors.write(response, e);
+        ApiErrors.write(response, e, retryAfter);
     }
 
     private Endpoint route(HttpServletRequest request) {
         Optional<Endpoint> found = Endpoint.forPath(request.getRequestURI())
                 .filter(e -> servedFunctions.contains(e.function()));
         if (found.isEmpty()) {
-            throw new PlaygroundException(404, "not_found", "No such endpoint. This server answers POST "
-                    + "/api/create_db and GET /api/heart_beat?user_id=ID.");
+            throw PlaygroundError.NOT_FOUND.exception();
         }
         Endpoint endpoint = found.get();
         if (!endpoint.method().equals(request.getMethod())) {
-            throw new PlaygroundException(405, "method_not_allowed",
-                    endpoint.path() + " takes " + endpoint.method() + " only.");
+            throw PlaygroundError.WRONG_METHOD.exception(endpoint.path(), endpoint.method());
         }
         return endpoint;
     }
@@ -184,7 +181,7 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
                     JsonNode node = parseObject(body);
                     JsonNode flag = node.get("dry_run");
                     if (flag != null && !flag.isBoolean()) {
-                        throw PlaygroundException.badRequest("invalid_dry_run", "dry_run must be true or false.");
+                        throw PlaygroundError.INVALID_DRY_RUN.exception();
                     }
                     dryRun = flag != null && flag.booleanValue();
                 }
@@ -199,18 +196,17 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
         if (contentType != null) {
             String base = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
             if (!base.isEmpty() && !BODY_TYPES.contains(base)) {
-                throw new PlaygroundException(415, "unsupported_media_type",
-                        "Send the body as JSON, e.g. {\"user_id\": \"alice\"}.");
+                throw PlaygroundError.UNSUPPORTED_MEDIA_TYPE.exception();
             }
         }
         byte[] body = readBody(request);
         if (body.length == 0) {
-            throw PlaygroundException.badRequest("missing_body", "The body must be JSON like {\"user_id\": \"alice\"}.");
+            throw PlaygroundError.MISSING_BODY.exception();
         }
         JsonNode node = parseObject(body);
         JsonNode id = node.get("user_id");
         if (id == null || id.isNull()) {
-            throw PlaygroundException.badRequest("missing_user_id", "The body must name user_id.");
+            throw PlaygroundError.MISSING_USER_ID_IN_BODY.exception();
         }
         if (!id.isString()) {
             throw invalidUserId();
@@ -224,13 +220,12 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
             node = JSON.readTree(body);
         } catch (JacksonException e) {
             if (String.valueOf(e.getOriginalMessage()).startsWith("Duplicate")) {
-                throw PlaygroundException.badRequest("repeated_user_id", "The body names a field more than once.");
+                throw PlaygroundError.REPEATED_FIELD.exception();
             }
-            throw PlaygroundException.badRequest("invalid_json", "The body is not valid JSON.");
+            throw PlaygroundError.INVALID_JSON.exception();
         }
         if (node == null || !node.isObject()) {
-            throw PlaygroundException.badRequest("body_not_object",
-                    "The body must be one JSON object like {\"user_id\": \"alice\"}.");
+            throw PlaygroundError.BODY_NOT_OBJECT.exception();
         }
         return node;
     }
@@ -250,7 +245,7 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
     }
 
     private PlaygroundException tooLarge() {
-        return new PlaygroundException(413, "body_too_large", "The body is larger than " + maxBodyBytes + " bytes.");
+        return PlaygroundError.BODY_TOO_LARGE.exception(maxBodyBytes);
     }
 
     static String userIdFromQuery(String query) {
@@ -264,7 +259,7 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
                     key = URLDecoder.decode(kv[0], StandardCharsets.UTF_8);
                     value = kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "";
                 } catch (IllegalArgumentException e) {
-                    throw PlaygroundException.badRequest("invalid_query", "The query string is not well formed.");
+                    throw PlaygroundError.INVALID_QUERY.exception();
                 }
                 if (key.equals("user_id")) {
                     ids.add(value);
@@ -272,10 +267,10 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
             }
         }
         if (ids.isEmpty()) {
-            throw PlaygroundException.badRequest("missing_user_id", "Add ?user_id=YOUR_ID to the URL.");
+            throw PlaygroundError.MISSING_USER_ID_IN_QUERY.exception();
         }
         if (ids.size() > 1) {
-            throw PlaygroundException.badRequest("repeated_user_id", "Give user_id exactly once.");
+            throw PlaygroundError.REPEATED_USER_ID.exception();
         }
         return validUserId(ids.get(0));
     }
@@ -288,15 +283,13 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
     }
 
     private static PlaygroundException invalidUserId() {
-        return PlaygroundException.badRequest("invalid_user_id",
-                "user_id must be 1 to 63 characters of letters, digits, '.', '_' or '-'.");
+        return PlaygroundError.INVALID_USER_ID.exception();
     }
 
     private CallerIdentity authorize(HttpServletRequest request, String userId) {
         CallerIdentity caller = identities.resolve(request).orElseThrow(this::unauthenticated);
         if (!caller.mayActFor(userId)) {
-            throw new PlaygroundException(403, "forbidden_user",
-                    "Your certificate does not allow acting for this user id.");
+            throw PlaygroundError.FORBIDDEN_USER.exception();
         }
         return caller;
     }
@@ -317,14 +310,13 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
         }
         CallerIdentity caller = identities.resolve(request).orElseThrow(this::unauthenticated);
         if (!caller.admin()) {
-            throw new PlaygroundException(403, "admin_only", "Only an admin certificate may start a sweep.");
+            throw PlaygroundError.ADMIN_ONLY.exception();
         }
         return true;
     }
 
     private PlaygroundException unauthenticated() {
-        return new PlaygroundException(401, "unauthenticated", identities.gatewayMode()
-                ? "This request did not come through the playground's gateway with a client certificate."
-                : "No client certificate naming a user came with this request.");
+        return (identities.gatewayMode() ? PlaygroundError.UNAUTHENTICATED_AT_GATEWAY : PlaygroundError.UNAUTHENTICATED)
+                .exception();
     }
 }

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqlflow.playground.PlaygroundError;
 import org.sqlflow.playground.PlaygroundException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -21,8 +22,12 @@ final class ApiErrors {
     private ApiErrors() {
     }
 
-    /** Finds what the caller should hear about an exception that escaped a function. */
-    static PlaygroundException classify(Throwable thrown, Duration retryAfter) {
+    /**
+     * Finds what the caller should hear about an exception that escaped a function. The application's own
+     * conditions arrive as PlaygroundException; a KubernetesClientException is a failure of the API server itself
+     * (or a conflict it reported); anything else is our bug.
+     */
+    static PlaygroundException classify(Throwable thrown) {
         for (Throwable t = thrown; t != null; t = t.getCause()) {
             if (t instanceof PlaygroundException p) {
                 return p;
@@ -32,23 +37,25 @@ final class ApiErrors {
             if (t instanceof KubernetesClientException k) {
                 // Only the status code is logged: fabric8's messages can quote request details.
                 log.warn("Kubernetes API call failed (HTTP {}): {}", k.getCode(), k.getClass().getSimpleName());
-                if (k.getCode() == 409) {
-                    return PlaygroundException.unavailable("conflict",
-                            "Another request changed this database at the same moment; try again.", retryAfter, k);
-                }
-                return PlaygroundException.unavailable("cluster_unavailable",
-                        "The playground's cluster is not answering right now; try again in a minute.", retryAfter, k);
+                return (k.getCode() == 409 ? PlaygroundError.CONFLICT : PlaygroundError.CLUSTER_UNAVAILABLE)
+                        .exception(k);
             }
         }
         log.error("unexpected failure", thrown);
-        return new PlaygroundException(500, "internal_error", "Something went wrong on the playground server.");
+        return PlaygroundError.INTERNAL_ERROR.exception();
     }
 
-    static void write(HttpServletResponse response, PlaygroundException e) throws IOException {
-        write(response, e.status(), e.code(), e.getMessage(), e.retryAfter());
+    /** @param configuredRetryAfter playground.database.retry-after, for the entries that use it */
+    static void write(HttpServletResponse response, PlaygroundException e, Duration configuredRetryAfter)
+            throws IOException {
+        write(response, e.status(), e.code(), e.getMessage(), e.retryAfter(configuredRetryAfter));
     }
 
-    static void write(HttpServletResponse response, int status, String code, String message, Duration retryAfter)
+    static void write(HttpServletResponse response, PlaygroundError error) throws IOException {
+        write(response, error.status(), error.code(), error.message(), null);
+    }
+
+    private static void write(HttpServletResponse response, int status, String code, String message, Duration retryAfter)
             throws IOException {
         if (response.isCommitted()) {
             return;

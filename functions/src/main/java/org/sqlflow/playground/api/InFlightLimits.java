@@ -1,11 +1,10 @@
 package org.sqlflow.playground.api;
 
-import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.PlaygroundError;
 import org.sqlflow.playground.identity.CallerIdentity;
 
 /**
@@ -26,14 +25,12 @@ public final class InFlightLimits {
     }
 
     private final Settings settings;
-    private final Duration retryAfter;
     private final ConcurrentMap<String, Integer> byUser = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Integer> byCaller = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
 
-    public InFlightLimits(Settings settings, Duration retryAfter) {
+    public InFlightLimits(Settings settings) {
         this.settings = settings;
-        this.retryAfter = retryAfter;
     }
 
     /** A slot held by one call; release it exactly once, when the call has been answered. */
@@ -62,21 +59,17 @@ public final class InFlightLimits {
     public Permit acquire(String userId, CallerIdentity caller) {
         String callerKey = (caller.admin() ? "admin:" : "user:") + caller.userId();
         if (!increment(byUser, userId, settings.perUser())) {
-            throw tooMany("Too many create_db calls for this user id are in progress; re-run the cell in a few "
-                    + "seconds.");
+            throw PlaygroundError.TOO_MANY_FOR_USER.exception();
         }
         if (!increment(byCaller, callerKey, settings.perCaller())) {
             decrement(byUser, userId);
-            throw tooMany("Too many create_db calls with this certificate are in progress; try again in a few "
-                    + "seconds.");
+            throw PlaygroundError.TOO_MANY_FOR_CALLER.exception();
         }
         if (total.incrementAndGet() > settings.total()) {
             total.decrementAndGet();
             decrement(byUser, userId);
             decrement(byCaller, callerKey);
-            throw PlaygroundException.unavailable("playground_busy",
-                    "The playground is starting many databases right now; re-run the cell in a few seconds.",
-                    retryAfter, null);
+            throw PlaygroundError.PLAYGROUND_BUSY.exception();
         }
         return new Permit(userId, callerKey);
     }
@@ -88,10 +81,6 @@ public final class InFlightLimits {
 
     public int inFlight() {
         return total.get();
-    }
-
-    private PlaygroundException tooMany(String message) {
-        return new PlaygroundException(429, "too_many_requests", message, retryAfter, null);
     }
 
     /** Counts up unless at the limit; entries at zero are removed, so idle users cost no memory. */

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
+import org.sqlflow.playground.PlaygroundError;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -33,8 +34,9 @@ public class JsonErrorReportValve extends ErrorReportValve {
             return;
         }
         Map<String, String> body = new LinkedHashMap<>();
-        body.put("error", code(status));
-        body.put("message", message(status));
+        PlaygroundError error = PlaygroundError.forStatus(status);
+        body.put("error", error.code());
+        body.put("message", error.message());
         try {
             response.setContentType("application/json");
             response.setCharacterEncoding("UTF-8");
@@ -47,34 +49,5 @@ public class JsonErrorReportValve extends ErrorReportValve {
         } catch (IOException | IllegalStateException e) {
             // The connection is gone or the response was committed meanwhile: nothing left to tell the client.
         }
-    }
-
-    static String code(int status) {
-        return switch (status) {
-            case 400 -> "bad_request";
-            case 404 -> "not_found";
-            case 405 -> "method_not_allowed";
-            case 408 -> "request_timeout";
-            case 411 -> "length_required";
-            case 413 -> "body_too_large";
-            case 414 -> "uri_too_long";
-            case 417 -> "expectation_failed";
-            case 501 -> "not_implemented";
-            case 503 -> "unavailable";
-            case 505 -> "http_version_not_supported";
-            default -> status < 500 ? "bad_request" : "internal_error";
-        };
-    }
-
-    private static String message(int status) {
-        return switch (status) {
-            case 408 -> "The request took too long to arrive.";
-            case 413 -> "The request is too large.";
-            case 414 -> "The request's URL is too long.";
-            case 501, 505 -> "This server does not support that kind of request.";
-            case 503 -> "The server is not taking requests right now; try again in a minute.";
-            default -> status < 500 ? "The request could not be understood."
-                    : "Something went wrong on the playground server.";
-        };
     }
 }

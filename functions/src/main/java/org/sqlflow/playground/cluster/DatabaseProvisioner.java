@@ -15,7 +15,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.PlaygroundError;
 
 /**
  * Create-or-get of one user's database. Every step is idempotent and every object is created with a fixed
@@ -34,7 +34,6 @@ public class DatabaseProvisioner {
     private final HeartbeatLedger ledger;
     private final ExpiryPolicy expiry;
     private final Duration readyWait;
-    private final Duration retryAfter;
     private final int maxDatabases;
     private final WarmPool pool;
     /** Concurrent create_db calls for one database share one watch on it, not one each. */
@@ -42,7 +41,7 @@ public class DatabaseProvisioner {
 
     public DatabaseProvisioner(KubernetesClient client, String namespace, DatabaseObjects objects, DatabaseRoots roots,
             DatabaseDirectory directory, HeartbeatLedger ledger, ExpiryPolicy expiry, Duration readyWait,
-            Duration retryAfter, int maxDatabases, WarmPool pool) {
+            int maxDatabases, WarmPool pool) {
         this.client = client;
         this.namespace = namespace;
         this.objects = objects;
@@ -51,7 +50,6 @@ public class DatabaseProvisioner {
         this.ledger = ledger;
         this.expiry = expiry;
         this.readyWait = readyWait;
-        this.retryAfter = retryAfter;
         this.maxDatabases = maxDatabases;
         this.pool = pool;
     }
@@ -73,9 +71,7 @@ public class DatabaseProvisioner {
             if (pooled.isEmpty()) {
                 pool.recordMiss();
                 if (directory.databaseCount() >= maxDatabases) {
-                    throw new PlaygroundException(503, "playground_full",
-                            "The playground is full right now; try again in a few minutes.", Duration.ofMinutes(1),
-                            null);
+                    throw PlaygroundError.PLAYGROUND_FULL.exception();
                 }
             }
             Deployment fresh = pooled.isEmpty() ? objects.root(user)
@@ -90,20 +86,18 @@ public class DatabaseProvisioner {
                 }
                 root = roots.get(user);
                 if (root == null) {
-                    throw new KubernetesClientException("the database was deleted while being created; try again", e);
+                    throw PlaygroundError.CONFLICT.exception(e);
                 }
             }
         }
         DatabaseRoots.checkOwner(root, user);
         if (root.getMetadata().getDeletionTimestamp() != null) {
-            throw PlaygroundException.unavailable("database_deleting",
-                    "Your previous database is being removed; re-run the cell in a few seconds.", retryAfter, null);
+            throw PlaygroundError.DATABASE_DELETING.exception();
         }
         if (DatabaseRoots.isCondemned(root)) {
             root = roots.rescue(root);
             if (root == null) {
-                throw PlaygroundException.unavailable("database_deleting",
-                        "Your previous database is being removed; re-run the cell in a few seconds.", retryAfter, null);
+                throw PlaygroundError.DATABASE_DELETING.exception();
             }
         }
         // The Deployment whose pod serves the user: the root's own, or the warm-pool database it claims.
@@ -152,8 +146,8 @@ public class DatabaseProvisioner {
     private Secret pooledSecret(Deployment pooled) {
         Secret secret = client.secrets().inNamespace(namespace).withName(pooled.getMetadata().getName()).get();
         if (secret == null || !DatabaseObjects.ownedBy(secret, pooled.getMetadata().getUid())) {
-            throw new KubernetesClientException("the pooled database " + pooled.getMetadata().getName()
-                    + " has no Secret of its own");
+            log.error("the pooled database {} has no Secret of its own", pooled.getMetadata().getName());
+            throw PlaygroundError.DATABASE_DAMAGED.exception();
         }
         return secret;
     }
@@ -182,7 +176,8 @@ public class DatabaseProvisioner {
         }
         String plain = secret.getStringData() == null ? null : secret.getStringData().get(DatabaseObjects.PASSWORD_KEY);
         if (plain == null) {
-            throw new KubernetesClientException("the database secret has no password");
+            log.error("the database Secret {} has no password", secret.getMetadata().getName());
+            throw PlaygroundError.DATABASE_DAMAGED.exception();
         }
         return plain;
     }
@@ -198,8 +193,7 @@ public class DatabaseProvisioner {
                 remaining)) {
             return;
         }
-        throw PlaygroundException.unavailable("database_starting",
-                "Your database is still starting; re-run the cell in a few seconds.", retryAfter, null);
+        throw PlaygroundError.DATABASE_STARTING.exception();
     }
 
     /** Create, or on "already exists" (another caller was first) read what is there. */
@@ -213,7 +207,7 @@ public class DatabaseProvisioner {
             T existing = fetch.get();
             if (existing == null) {
                 // Deleted between our create and our read: the next call starts afresh.
-                throw new KubernetesClientException("the object was deleted while being created; try again", e);
+                throw PlaygroundError.CONFLICT.exception(e);
             }
             return existing;
         }

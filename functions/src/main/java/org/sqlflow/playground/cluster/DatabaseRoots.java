@@ -7,7 +7,7 @@ import java.util.Map;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.PlaygroundError;
 
 /** Authoritative reads and guarded writes of database roots (the per-user Deployments). */
 public class DatabaseRoots {
@@ -36,8 +36,7 @@ public class DatabaseRoots {
         Map<String, String> annotations = root.getMetadata().getAnnotations();
         String owner = annotations == null ? null : annotations.get(PlaygroundLabels.USER_ID);
         if (!user.userId().equals(owner)) {
-            throw new PlaygroundException(409, "user_id_conflict",
-                    "This user id maps to a database that belongs to another user id; ask the maintainer.");
+            throw PlaygroundError.USER_ID_CONFLICT.exception();
         }
     }
 
@@ -76,6 +75,6 @@ public class DatabaseRoots {
                         .withName(root.getMetadata().getName()).get();
             }
         }
-        throw new KubernetesClientException("the database of this user kept changing; try again");
+        throw PlaygroundError.CONFLICT.exception();
     }
 }

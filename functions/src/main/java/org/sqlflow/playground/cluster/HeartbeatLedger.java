@@ -28,6 +28,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import org.sqlflow.playground.PlaygroundError;
 
 /**
  * "User X was alive at T", kept as entries of sharded ConfigMaps ({@code heartbeats-NN}): key = the user's
@@ -97,12 +98,15 @@ public class HeartbeatLedger {
             written.get(writeTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new KubernetesClientException("interrupted while recording a heartbeat", e);
+            throw PlaygroundError.SHUTTING_DOWN.exception(e);
         } catch (TimeoutException e) {
-            throw new KubernetesClientException("the Kubernetes API did not store the heartbeat within " + writeTimeout, e);
+            // The API server did not acknowledge the write in time: its failure, not ours.
+            throw PlaygroundError.CLUSTER_UNAVAILABLE.exception(e);
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof KubernetesClientException k ? k
-                    : new KubernetesClientException("recording a heartbeat failed", e.getCause());
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("recording a heartbeat failed", e.getCause());
         }
         lastStored.merge(user.key(), now, (a, b) -> a.isAfter(b) ? a : b);
         return now;
@@ -179,7 +183,7 @@ public class HeartbeatLedger {
                 }
             }
         }
-        throw new KubernetesClientException("heartbeat shard " + shardName + " kept changing; try again later");
+        throw PlaygroundError.CONFLICT.exception();
     }
 
     /** Forgets this instance's memory of a user's last write, so the next beat is written. */

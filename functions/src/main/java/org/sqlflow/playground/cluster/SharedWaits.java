@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
-import io.fabric8.kubernetes.client.KubernetesClientException;
+import org.sqlflow.playground.PlaygroundError;
 
 /**
  * One wait per key shared by every caller waiting on it: the first caller starts it (a fabric8
@@ -50,9 +50,10 @@ final class SharedWaits {
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new KubernetesClientException("interrupted while waiting for the database", e);
+            throw PlaygroundError.SHUTTING_DOWN.exception(e);
         } catch (ExecutionException e) {
-            throw new KubernetesClientException("the watch on the database failed", e.getCause());
+            // The watch ends only when the API server fails it (the wait itself is bounded above).
+            throw e.getCause() instanceof RuntimeException r ? r : PlaygroundError.CLUSTER_UNAVAILABLE.exception(e);
         } finally {
             synchronized (this) {
                 if (--shared.waiters == 0) {

@@ -35,6 +35,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqlflow.playground.PlaygroundError;
 
 /**
  * Databases started ahead of demand, so that a new user's first create_db answers at once instead of after the
@@ -210,18 +211,18 @@ public class WarmPool implements AutoCloseable {
                 }
             } catch (KubernetesClientException e) {
                 if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
-                    throw new KubernetesClientException("the database was deleted while being created; try again", e);
+                    throw PlaygroundError.CONFLICT.exception(e);
                 }
                 if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
                     throw e;
                 }
                 current = deployments().withName(root.getMetadata().getName()).get();
                 if (current == null) {
-                    throw new KubernetesClientException("the database was deleted while being created; try again", e);
+                    throw PlaygroundError.CONFLICT.exception(e);
                 }
             }
         }
-        throw new KubernetesClientException("the warm pool kept changing under this claim; try again");
+        throw PlaygroundError.CONFLICT.exception();
     }
 
     /** Tops the pool up in the background; requests while one is queued fold into it. */

@@ -101,7 +101,7 @@ public class PlaygroundConfiguration {
             DatabaseObjects objects, DatabaseRoots roots, DatabaseDirectory directory, HeartbeatLedger ledger,
             ExpiryPolicy expiry, WarmPool pool) {
         return new DatabaseProvisioner(client, props.namespace(), objects, roots, directory, ledger, expiry,
-                props.database().readyWait(), props.database().retryAfter(), props.database().maxDatabases(), pool);
+                props.database().readyWait(), props.database().maxDatabases(), pool);
     }
 
     @Bean
@@ -138,8 +138,7 @@ public class PlaygroundConfiguration {
     InFlightLimits inFlightLimits(PlaygroundProperties props, MeterRegistry meters) {
         PlaygroundProperties.Limits l = props.api().limits();
         InFlightLimits limits = new InFlightLimits(
-                new InFlightLimits.Settings(l.createDbPerUser(), l.createDbPerCaller(), l.createDbInFlight()),
-                props.database().retryAfter());
+                new InFlightLimits.Settings(l.createDbPerUser(), l.createDbPerCaller(), l.createDbInFlight()));
         meters.gauge("playground.api.create_db.in_flight", limits, InFlightLimits::inFlight);
         return limits;
     }

@@ -4,7 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 
-import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.PlaygroundError;
 
 /**
  * Refuses a sweep asked for sooner than the minimum interval after the last one this instance admitted. A sweep
@@ -27,9 +27,8 @@ public final class SweepThrottle {
         Instant now = clock.instant();
         if (last != null && now.isBefore(last.plus(minInterval))) {
             Duration left = Duration.between(now, last.plus(minInterval));
-            throw new PlaygroundException(429, "sweep_too_soon", "The last sweep started less than "
-                    + minInterval.toSeconds() + " s ago; try again later.",
-                    left.isZero() ? Duration.ofSeconds(1) : left, null);
+            throw PlaygroundError.SWEEP_TOO_SOON.retryingAfter(left.isZero() ? Duration.ofSeconds(1) : left,
+                    minInterval.toSeconds());
         }
         last = now;
     }

@@ -183,7 +183,7 @@ public abstract class ProvisioningScenarios {
                 .isInstanceOfSatisfying(PlaygroundException.class, e -> {
                     assertThat(e.status()).isEqualTo(503);
                     assertThat(e.code()).isEqualTo("playground_full");
-                    assertThat(e.retryAfter()).isNotNull();
+                    assertThat(e.retryAfter(Duration.ofSeconds(5))).isEqualTo(Duration.ofMinutes(1));
                 });
         assertThat(p.roots.get(UserKey.of("u3"))).isNull();
         assertThat(p.provisioner.createOrGet(UserKey.of("u1")).created()).isFalse();

@@ -159,7 +159,7 @@ abstract class ReaperScenarios {
                     props.heartbeat().shards(), props.heartbeat().precision(), Duration.ofSeconds(30), clock, writers);
             provisioner = new DatabaseProvisioner(creator, ns, objects, new DatabaseRoots(creator, ns),
                     creator == client ? directory : createDirectory, createLedger, expiry, Duration.ZERO,
-                    Duration.ofSeconds(5), 1_000_000, createPool);
+                    1_000_000, createPool);
             beatLedger = beater == client ? ledger : new HeartbeatLedger(beater, ns,
                     props.heartbeat().shards(), props.heartbeat().precision(), Duration.ofSeconds(30), clock, writers);
             recorder = new HeartbeatRecorder(new DatabaseRoots(beater, ns), new DatabaseDirectory(beater, ns),

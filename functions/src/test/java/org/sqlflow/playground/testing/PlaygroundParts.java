@@ -89,7 +89,7 @@ public final class PlaygroundParts implements AutoCloseable {
         this.pool = reaper.pool();
         this.beatLedger = beat.ledger();
         this.provisioner = new DatabaseProvisioner(cluster.client("create_db"), ns, objects, create.roots(),
-                create.directory(), create.ledger(), expiry, db.readyWait(), db.retryAfter(), db.maxDatabases(),
+                create.directory(), create.ledger(), expiry, db.readyWait(), db.maxDatabases(),
                 create.pool());
         this.recorder = new HeartbeatRecorder(beat.roots(), beat.directory(), beat.ledger(), expiry, clock);
     }
