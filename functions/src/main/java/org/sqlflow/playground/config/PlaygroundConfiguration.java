@@ -1,9 +1,6 @@
 package org.sqlflow.playground.config;
 
 import java.time.Clock;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -20,16 +17,11 @@ import org.sqlflow.playground.api.CreateDbReply;
 import org.sqlflow.playground.api.HeartBeatReply;
 import org.sqlflow.playground.api.InFlightLimits;
 import org.sqlflow.playground.api.UserRequest;
+import org.sqlflow.playground.assembly.Playground;
 import org.sqlflow.playground.certs.ClientCertificateTrustManager;
-import org.sqlflow.playground.cluster.DatabaseDirectory;
-import org.sqlflow.playground.cluster.DatabaseObjects;
-import org.sqlflow.playground.cluster.DatabaseProvisioner;
-import org.sqlflow.playground.cluster.DatabaseRoots;
-import org.sqlflow.playground.cluster.ExpiryPolicy;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.KnownDatabases;
-import org.sqlflow.playground.cluster.WarmPool;
 import org.sqlflow.playground.identity.GatewayProof;
 import org.sqlflow.playground.identity.IdentityResolver;
 import org.sqlflow.playground.reaper.Reaper;
@@ -46,74 +38,35 @@ public class PlaygroundConfiguration {
         return Clock.systemUTC();
     }
 
-    @Bean
-    DatabaseObjects databaseObjects(PlaygroundProperties props) {
-        return new DatabaseObjects(props.database());
-    }
-
-    @Bean
-    DatabaseRoots databaseRoots(KubernetesClient client, PlaygroundProperties props) {
-        return new DatabaseRoots(client, props.namespace());
-    }
-
+    /** The parts, built in one place; the beans below only hand them to Spring. */
     @Bean(initMethod = "start", destroyMethod = "close")
-    DatabaseDirectory databaseDirectory(KubernetesClient client, PlaygroundProperties props) {
-        return new DatabaseDirectory(client, props.namespace());
+    Playground playground(KubernetesClient client, PlaygroundProperties props, Clock clock, MeterRegistry meters) {
+        return new Playground(client, props, !props.local().enabled(), clock, meters);
     }
 
     @Bean
-    ExpiryPolicy expiryPolicy(PlaygroundProperties props) {
-        return new ExpiryPolicy(props.heartbeat().ttl(), props.reaper().maxAge());
-    }
-
-    @Bean(destroyMethod = "shutdownNow")
-    ExecutorService heartbeatWriters(PlaygroundProperties props) {
-        AtomicInteger n = new AtomicInteger();
-        return Executors.newFixedThreadPool(props.heartbeat().writerThreads(), r -> {
-            Thread t = new Thread(r, "heartbeat-writer-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+    HeartbeatLedger heartbeatLedger(Playground playground) {
+        return playground.ledger();
     }
 
     @Bean
-    HeartbeatLedger heartbeatLedger(KubernetesClient client, PlaygroundProperties props, Clock clock,
-            ExecutorService heartbeatWriters) {
-        return new HeartbeatLedger(client, props.namespace(), props.heartbeat().shards(),
-                props.heartbeat().precision(), props.kubernetes().writeTimeout(), clock, heartbeatWriters);
-    }
-
-    /** An instance serving create_db tops the pool up when it starts; afterwards claims and the reaper do. */
-    @Bean(destroyMethod = "close")
-    WarmPool warmPool(KubernetesClient client, PlaygroundProperties props, DatabaseObjects objects,
-            DatabaseDirectory directory, Clock clock, MeterRegistry meters) {
-        WarmPool pool = new WarmPool(client, props.namespace(), objects, directory, clock,
-                new WarmPool.Settings(props.pool().size(), props.pool().brokenAfter()),
-                props.database().maxDatabases(), meters);
-        if (props.api().functions().contains("create_db")) {
-            pool.requestRefill();
-        }
-        return pool;
+    KnownDatabases knownDatabases(Playground playground) {
+        return playground.knownDatabases();
     }
 
     @Bean
-    DatabaseProvisioner databaseProvisioner(KubernetesClient client, PlaygroundProperties props,
-            DatabaseObjects objects, DatabaseRoots roots, DatabaseDirectory directory, HeartbeatLedger ledger,
-            ExpiryPolicy expiry, WarmPool pool) {
-        return new DatabaseProvisioner(client, props.namespace(), objects, roots, directory, ledger, expiry,
-                props.database().readyWait(), props.database().maxDatabases(), pool);
+    HeartbeatRecorder heartbeatRecorder(Playground playground) {
+        return playground.recorder();
     }
 
     @Bean
-    KnownDatabases knownDatabases(DatabaseProvisioner provisioner, DatabaseDirectory directory, HeartbeatLedger ledger,
-            ExpiryPolicy expiry, Clock clock) {
-        return new KnownDatabases(provisioner, directory, ledger, expiry, clock);
+    Reaper reaper(Playground playground) {
+        return playground.reaper();
     }
 
     @Bean
-    HeartbeatRecorder heartbeatRecorder(DatabaseRoots roots, DatabaseDirectory directory, HeartbeatLedger ledger,
-            ExpiryPolicy expiry, Clock clock) {
-        return new HeartbeatRecorder(roots, directory, ledger, expiry, clock);
+    SweepThrottle sweepThrottle(Playground playground) {
+        return playground.sweepThrottle();
     }
 
     @Bean
@@ -127,11 +80,6 @@ public class PlaygroundConfiguration {
                 ? GatewayProof.load(identity.proofDirectory(), identity.proofRefresh(), clock)
                 : null;
         return new IdentityResolver(identity, trust.getIfAvailable(), proof);
-    }
-
-    @Bean
-    SweepThrottle sweepThrottle(PlaygroundProperties props, Clock clock) {
-        return new SweepThrottle(props.reaper().minInterval(), clock);
     }
 
     @Bean
@@ -155,15 +103,6 @@ public class PlaygroundConfiguration {
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         registration.setDispatcherTypes(jakarta.servlet.DispatcherType.REQUEST, jakarta.servlet.DispatcherType.ERROR);
         return registration;
-    }
-
-    @Bean(destroyMethod = "close")
-    Reaper reaper(KubernetesClient client, PlaygroundProperties props, DatabaseRoots roots, HeartbeatLedger ledger,
-            ExpiryPolicy expiry, WarmPool pool, Clock clock, MeterRegistry meters) {
-        PlaygroundProperties.Reaper r = props.reaper();
-        return new Reaper(client, roots, ledger, expiry, pool, clock,
-                new Reaper.Settings(r.dryRun(), r.parallelism(), r.pageSize(), props.database().readyWait(),
-                        !props.local().enabled()), meters);
     }
 
     /** Sweeps on its own only where this instance serves reap_stale and no CronJob does it (Knative). */

@@ -2,14 +2,14 @@ package org.sqlflow.playground.testing;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.sqlflow.playground.assembly.Playground;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.DatabaseProvisioner;
@@ -21,8 +21,8 @@ import org.sqlflow.playground.cluster.WarmPool;
 import org.sqlflow.playground.config.PlaygroundProperties;
 
 /**
- * The playground's cluster-side parts wired by hand on a test cluster, with a clock of the test's choosing. As in
- * the cluster, each function has its own client: {@link #provisioner} runs as create_db (with its own roots,
+ * The playground's cluster-side parts, assembled as the application assembles them, on a test cluster with a
+ * clock of the test's choosing. As in the cluster, each function has its own client: {@link #provisioner} runs as create_db (with its own roots,
  * directory, ledger and pool), {@link #recorder} as heart_beat, and {@link #roots}, {@link #directory},
  * {@link #ledger} and {@link #pool} as the reaper, whose work (reads, pool upkeep, ledger clean-up) scenarios
  * drive through them. Where the cluster hands out one client for all (the mock tiers), they share one wiring.
@@ -41,19 +41,13 @@ public final class PlaygroundParts implements AutoCloseable {
     public final HeartbeatRecorder recorder;
     public final WarmPool pool;
     public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final ExecutorService writers = Executors.newFixedThreadPool(4);
-    private final Map<KubernetesClient, Side> sides = new IdentityHashMap<>();
+    /** One assembly per distinct client: each function's view of the cluster. */
+    private final Map<KubernetesClient, Playground> sides = new IdentityHashMap<>();
 
-    /** One function's view of the cluster. */
-    private record Side(DatabaseRoots roots, DatabaseDirectory directory, HeartbeatLedger ledger, WarmPool pool) {
-    }
-
+    /** The application's database settings with a test's ready-wait and capacity. */
     public static PlaygroundProperties.Database database(Duration readyWait, int maxDatabases) {
-        return new PlaygroundProperties.Database("sqlflow/sqlflow:mysql",
-                PlaygroundProperties.Entrypoint.SQLFLOW_START_SCRIPT, 3306, "root", "svc.cluster.local", readyWait,
-                Duration.ofSeconds(5), null, maxDatabases,
-                new PlaygroundProperties.Resources("250m", "1", "512Mi", "1Gi"),
-                new PlaygroundProperties.Storage(PlaygroundProperties.StorageKind.EPHEMERAL, "5Gi", ""));
+        return TestSettings.bind(Map.of("database.ready-wait", readyWait.toString(),
+                "database.max-databases", Integer.toString(maxDatabases))).database();
     }
 
     public PlaygroundParts(TestCluster cluster, Clock clock, Duration readyWait, int maxDatabases, Duration maxAge) {
@@ -67,39 +61,36 @@ public final class PlaygroundParts implements AutoCloseable {
     public PlaygroundParts(TestCluster cluster, Clock clock, PlaygroundProperties.Database db, Duration maxAge,
             WarmPool.Settings poolSettings) {
         this.cluster = cluster;
-        String ns = cluster.namespace();
-        this.objects = new DatabaseObjects(db);
-        this.expiry = new ExpiryPolicy(Duration.ofMinutes(30), maxAge);
+        Map<KubernetesClient, List<String>> functionsOf = new IdentityHashMap<>();
         for (String function : List.of("create_db", "heart_beat", "reap_stale")) {
-            KubernetesClient client = cluster.client(function);
-            sides.computeIfAbsent(client, c -> {
-                DatabaseDirectory directory = new DatabaseDirectory(c, ns);
-                directory.start();
-                return new Side(new DatabaseRoots(c, ns), directory,
-                        new HeartbeatLedger(c, ns, 32, Duration.ofSeconds(60), Duration.ofSeconds(10), clock, writers),
-                        new WarmPool(c, ns, objects, directory, clock, poolSettings, db.maxDatabases(), meters));
-            });
+            functionsOf.computeIfAbsent(cluster.client(function), c -> new ArrayList<>()).add(function);
         }
-        Side create = sides.get(cluster.client("create_db"));
-        Side beat = sides.get(cluster.client("heart_beat"));
-        Side reaper = sides.get(cluster.client("reap_stale"));
+        // Each client's assembly serves the functions that run on it, as each Knative Service does.
+        functionsOf.forEach((client, functions) -> {
+            PlaygroundProperties settings = TestSettings.withDatabase(TestSettings.bind(Map.of(
+                    "namespace", cluster.namespace(),
+                    "api.functions", String.join(",", functions),
+                    "reaper.max-age", maxAge.toString(),
+                    "pool.size", Integer.toString(poolSettings.size()),
+                    "pool.broken-after", poolSettings.brokenAfter().toString())), db);
+            sides.put(client, new Playground(client, settings, cluster.hasGarbageCollector(), clock, meters).start());
+        });
+        Playground create = sides.get(cluster.client("create_db"));
+        Playground beat = sides.get(cluster.client("heart_beat"));
+        Playground reaper = sides.get(cluster.client("reap_stale"));
+        this.objects = reaper.objects();
+        this.expiry = reaper.expiry();
         this.roots = reaper.roots();
         this.directory = reaper.directory();
         this.ledger = reaper.ledger();
         this.pool = reaper.pool();
         this.beatLedger = beat.ledger();
-        this.provisioner = new DatabaseProvisioner(cluster.client("create_db"), ns, objects, create.roots(),
-                create.directory(), create.ledger(), expiry, db.readyWait(), db.maxDatabases(),
-                create.pool());
-        this.recorder = new HeartbeatRecorder(beat.roots(), beat.directory(), beat.ledger(), expiry, clock);
+        this.provisioner = create.provisioner();
+        this.recorder = beat.recorder();
     }
 
     @Override
     public void close() {
-        for (Side side : sides.values()) {
-            side.pool().close();
-            side.directory().close();
-        }
-        writers.shutdownNow();
+        sides.values().forEach(Playground::close);
     }
 }
