@@ -222,7 +222,10 @@ public record PlaygroundProperties(
             String apiToken) {
     }
 
-    /** Standalone TLS extras; the certificates themselves are Spring Boot's server.ssl.* (the seed's flags). */
+    /**
+     * Standalone TLS extras; the certificates themselves are Spring Boot's server.ssl.* (where the original
+     * playground server's flags --ca_crt, --server_crt and --server_key land).
+     */
     public record Tls(
             /* A CRL (PEM or DER) from the certs tool; re-read when the file changes. Required standalone. */
             java.nio.file.Path crl,
