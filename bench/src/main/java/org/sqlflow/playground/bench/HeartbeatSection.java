@@ -84,7 +84,8 @@ final class HeartbeatSection implements Section {
         }
         run.results.row("create_db", "new user, c=8 (start delay " + opt.delay + ") p50/p99", newSmall.p50p99(), "");
         if (newBulk != null) {
-            run.results.row("create_db", "new user, c=64 (start delay " + opt.delay + ") p50/p99", newBulk.p50p99(), "");
+            run.results.row("create_db", "new user, c=64 (start delay " + opt.delay + ") p50/p99", newBulk.p50p99(),
+                    "");
         }
         if (opt.poolSize > 0) {
             create.put("new_user_warm_pool", pool(run));

@@ -2,6 +2,7 @@ package org.sqlflow.playground.bench;
 
 import static org.sqlflow.playground.bench.Format.three;
 
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -27,11 +28,11 @@ final class Heartbeats {
         return users;
     }
 
-    static Connection.Response beat(Connection c, String user) throws java.io.IOException {
+    static Connection.Response beat(Connection c, String user) throws IOException {
         return c.get("/api/heart_beat?user_id=" + user);
     }
 
-    static Connection.Response createDb(Connection c, String user) throws java.io.IOException {
+    static Connection.Response createDb(Connection c, String user) throws IOException {
         return c.post("/api/create_db", "{\"user_id\": \"" + user + "\"}");
     }
 
@@ -41,7 +42,8 @@ final class Heartbeats {
      */
     static void warmUp(Run run, String label, TlsClient admin, String[] users) throws InterruptedException {
         int n = users.length;
-        Load.run(label + ": one round over all users", 64, n, 300, false, admin, (c, i) -> beat(c, users[(int) (i % n)]));
+        Load.run(label + ": one round over all users", 64, n, 300, false, admin,
+                (c, i) -> beat(c, users[(int) (i % n)]));
         Load.run(label, 64, 1_000_000, run.opt.warmup, false, admin, (c, i) -> beat(c, users[(int) (i % n)]));
     }
 

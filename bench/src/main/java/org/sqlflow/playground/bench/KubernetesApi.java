@@ -23,7 +23,8 @@ record KubernetesApi(Path envFile, Path kubeconfig, TlsClient client, URI url, S
 
     static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
     private static final Pattern ENV_LINE = Pattern.compile("^(?:export\\s+)?([A-Z0-9_]+)=['\"]?([^'\"]*)['\"]?$");
-    private static final Pattern REQUEST_TOTAL = Pattern.compile("(?m)^apiserver_request_total\\{([^}]*)} ([0-9.eE+]+)$");
+    private static final Pattern REQUEST_TOTAL =
+            Pattern.compile("(?m)^apiserver_request_total\\{([^}]*)} ([0-9.eE+]+)$");
     private static final Pattern LABEL = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
     /** The API server an env file describes, or null when there is no such file. */
@@ -63,7 +64,8 @@ record KubernetesApi(Path envFile, Path kubeconfig, TlsClient client, URI url, S
     }
 
     void createNamespace(String name) throws IOException {
-        String body = SERIALIZATION.asJson(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build());
+        String body = SERIALIZATION.asJson(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata()
+                .build());
         try (Connection c = client.open()) {
             Connection.Response r = c.send("POST", "/api/v1/namespaces", body, Connection.JSON);
             if (r.status() / 100 != 2) {

@@ -66,7 +66,8 @@ public final class ReadmeTable {
         }
         if (env.has("bench_seconds")) {
             long seconds = env.path("bench_seconds").asLong();
-            sb.append("; the run took ").append(seconds >= 120 ? Math.round(seconds / 60.0) + " minutes" : seconds + " s");
+            sb.append("; the run took ")
+                    .append(seconds >= 120 ? Math.round(seconds / 60.0) + " minutes" : seconds + " s");
         }
         sb.append(".\n\n| part | measure | result | target |\n|---|---|---|---|\n");
         for (JsonNode row : results.path("table")) {

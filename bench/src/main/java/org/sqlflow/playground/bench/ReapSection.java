@@ -4,6 +4,7 @@ import static org.sqlflow.playground.bench.Format.log;
 import static org.sqlflow.playground.bench.Format.round;
 import static org.sqlflow.playground.bench.Results.map;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -53,7 +54,8 @@ final class ReapSection implements Section {
         if (!real) {
             args.add("--playground.local.database-start-delay=1h");
         }
-        try (Server s = real ? run.real(run.dir("reap-" + n), args, List.of()) : run.local(run.dir("reap-" + n), args)) {
+        Path dir = run.dir("reap-" + n);
+        try (Server s = real ? run.real(dir, args, List.of()) : run.local(dir, args)) {
             TlsClient admin = s.client("admin");
             try (Connection c = admin.open()) {
                 Connection.Response probe = c.post("/api/reap_stale", "{\"dry_run\": true}");
@@ -113,7 +115,8 @@ final class ReapSection implements Section {
             j.put("body", Format.truncate(r.body(), 4000));
         }
         log("reap %d: HTTP %d in %.2f s, counts %s, calls %s", n, r.status(), sweepS, counts, d);
-        run.results.row("reaper", "sweep over " + n + " users, 10% stale (" + (real ? "real API" : "embedded API") + ")",
+        run.results.row("reaper", "sweep over " + n + " users, 10% stale (" + (real ? "real API" : "embedded API")
+                        + ")",
                 String.format(Locale.ROOT, "%.2f s, %s", sweepS, ApiCalls.compact(d)), n == 100_000 ? "< 10 s" : "");
         run.results.row("reaper", "  its report (" + n + " users)", String.valueOf(counts), "");
     }

@@ -92,7 +92,8 @@ final class Shortcuts {
         String path = "/api/v1/namespaces/" + s.namespace + "/configmaps";
         try (Connection c = s.kubernetes()) {
             for (int i = 0; i < shards; i++) {
-                String name = HeartbeatLedger.NAME_PREFIX + String.format(Locale.ROOT, shards <= 100 ? "%02d" : "%03d", i);
+                String name = HeartbeatLedger.NAME_PREFIX
+                        + String.format(Locale.ROOT, shards <= 100 ? "%02d" : "%03d", i);
                 Connection.Response r = c.send("PATCH", path + "/" + name,
                         Json.compact(Map.of("data", byShard.get(i))), Connection.MERGE_PATCH);
                 if (r.status() == 404) {

@@ -79,8 +79,8 @@ final class StartSection implements Section {
      * the classes of start-up and of serving.
      */
     private static void train(Run run, Path dir, String app, Path jsa) throws Exception {
-        try (Server s = Server.start(dir, run.command(List.of("-XX:ArchiveClassesAtExit=" + jsa, "-jar", app)), NO_DELAY,
-                null, Run.LOCAL_NAMESPACE)) {
+        List<String> launch = List.of("-XX:ArchiveClassesAtExit=" + jsa, "-jar", app);
+        try (Server s = Server.start(dir, run.command(launch), NO_DELAY, null, Run.LOCAL_NAMESPACE)) {
             TlsClient admin = s.client("admin");
             try (Connection c = admin.open()) {
                 for (int i = 0; i < 50; i++) {

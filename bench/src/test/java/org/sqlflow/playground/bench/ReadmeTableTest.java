@@ -36,7 +36,8 @@ class ReadmeTableTest {
     void rendersTheCaptionAndEscapesCells() {
         String results = """
                 {"environment": {"date": "2026-01-02T03:04:05Z", "cores": 2, "java": "OpenJDK 17",
-                  "kubernetes_api": "embedded", "load_average_before": "0.5 0.4 0.3", "load_average_after": "1.0 0.9 0.8"},
+                  "kubernetes_api": "embedded", "load_average_before": "0.5 0.4 0.3",
+                  "load_average_after": "1.0 0.9 0.8"},
                  "table": [
                   {"section": "reaper", "metric": "  its report (10 users)", "value": "a|b", "target": ""},
                   {"section": "start", "metric": "wall", "value": "3922 ms", "target": "< 2500 ms"}]}""";
