@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The playground benchmark, one command: bash bench/run.sh [options]
-#   builds functions/target/sqlflow-playground.jar when it is missing or older than the sources,
-#   then runs bench/Bench.java (JDK only, no build step), which starts the server in local mode
-#   in a temporary directory, measures it over mutual TLS, prints a table and writes
-#   bench/results/latest.json.  bash bench/run.sh --help lists the options; --quick is a smoke run.
+#   builds functions/target/sqlflow-playground.jar and the bench module when missing or older than the sources,
+#   then runs org.sqlflow.playground.bench.Bench (JVM flags: bench/jvm.config), which starts the server in local
+#   mode in a temporary directory, measures it over mutual TLS, prints a table and writes
+#   bench/results/latest.json.  bash bench/run.sh --help lists the options; --quick is a smoke run;
+#   --table generates bench/README.md's tables again from the results files.
 #
 #   When the real-API test tier can run here (.ci/test-cluster.sh finds its built binaries), the benchmark
 #   also starts a private kube-apiserver + etcd of its own (own directory and ports, never the test suite's),
@@ -13,15 +14,28 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ " $* " == *" --help "* ]]; then
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
-  exec java bench/Bench.java --help
-fi
-
 jar=functions/target/sqlflow-playground.jar
-if [[ ! -f $jar ]] || [[ -n $(find functions/src/main pom.xml functions/pom.xml -newer "$jar" -type f -print -quit) ]]; then
-  echo "bench: building $jar" >&2
-  ./mvnw -B -q -o -DskipTests package 2>/dev/null || ./mvnw -B -q -DskipTests package
+classes=bench/target/bench.jar
+classpath=bench/target/classpath.txt
+if [[ ! -f $jar || ! -f $classes || ! -f $classpath ]] || [[ -n $(find functions/src/main bench/src/main pom.xml \
+    functions/pom.xml bench/pom.xml -newer "$classes" -type f -print -quit) ]]; then
+  echo "bench: building $jar and $classes" >&2
+  ./mvnw -B -q -o -DskipTests -pl bench -am package 2>/dev/null || ./mvnw -B -q -DskipTests -pl bench -am package
+  touch "$classes" # Maven leaves an unchanged jar as it was: the stamp of this build
+fi
+bench() { # main class, arguments
+  # shellcheck disable=SC2046 # one flag per word
+  java $(sed 's/#.*//' bench/jvm.config) -cp "$classes:$(cat "$classpath")" "$@"
+}
+
+if [[ " $* " == *" --help "* ]]; then
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  bench org.sqlflow.playground.bench.Bench --help
+  exit
+fi
+if [[ " $* " == *" --table "* ]]; then
+  bench org.sqlflow.playground.bench.ReadmeTable bench/README.md
+  exit
 fi
 
 args=()
@@ -59,6 +73,4 @@ if [[ $real == auto ]]; then
   fi
 fi
 
-# The load generator's own JVM: small heap, serial GC, small stacks (64+ threads), so it leaves the cores
-# to the server as far as a load generator on the same machine can.
-java -Xss256k -Xmx1g -XX:+UseSerialGC bench/Bench.java "${args[@]}"
+bench org.sqlflow.playground.bench.Bench "${args[@]}"

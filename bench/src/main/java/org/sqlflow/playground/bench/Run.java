@@ -1,0 +1,117 @@
+package org.sqlflow.playground.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.sqlflow.playground.LaunchOptions;
+import org.sqlflow.playground.certs.DevCertificates;
+
+/** One benchmark run: its options, its results and how it starts the servers it measures. */
+final class Run {
+
+    /** The namespace of local mode. */
+    static final String LOCAL_NAMESPACE = "sqlflow-playground";
+    /** Where .ci/test-cluster.sh writes its env file by default. */
+    static final Path DEFAULT_KUBE_ENV = Path.of("/tmp/sqlflow-playground-k8s/env");
+
+    final Options opt;
+    final Results results;
+    private KubernetesApi realApi;
+    private boolean realApiLoaded;
+
+    Run(Options opt, Results results) {
+        this.opt = opt;
+        this.results = results;
+    }
+
+    /** A fresh directory of the work directory, for one server's files. */
+    Path dir(String name) throws Exception {
+        return Files.createDirectories(opt.work.resolve(name));
+    }
+
+    /** The real API server (--kube-env, or the test cluster's default env file), or null when there is none. */
+    synchronized KubernetesApi realApi() throws Exception {
+        if (!realApiLoaded) {
+            realApi = KubernetesApi.load(opt.kubeEnv != null ? opt.kubeEnv : DEFAULT_KUBE_ENV);
+            realApiLoaded = true;
+        }
+        return realApi;
+    }
+
+    /** The real API server if a section has asked for it (and there is one), else null. */
+    synchronized KubernetesApi realApiInUse() {
+        return realApi;
+    }
+
+    /** {@code java}, the server's JVM flags, then {@code launch}. */
+    List<String> command(List<String> launch) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java());
+        cmd.addAll(opt.serverJvm);
+        cmd.addAll(launch);
+        return cmd;
+    }
+
+    /** This JVM's java: the server runs on the same Java as the load generator. */
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    Path extractedJar() {
+        return opt.work.resolve("extracted").resolve(opt.jar.getFileName());
+    }
+
+    Path cdsArchive() {
+        return opt.work.resolve("playground.jsa");
+    }
+
+    /** How measured servers are launched: the extracted jar with the CDS archive once start made them, else the jar. */
+    List<String> serverLaunch() {
+        if (Files.exists(cdsArchive()) && Files.exists(extractedJar())) {
+            return List.of("-XX:SharedArchiveFile=" + cdsArchive(), "-jar", extractedJar().toString());
+        }
+        return List.of("-jar", opt.jar.toString());
+    }
+
+    /** A server in local mode, in {@code dir}, started as {@link #serverLaunch()}. */
+    Server local(Path dir, List<String> args) throws Exception {
+        return Server.start(dir, command(serverLaunch()), args, null, LOCAL_NAMESPACE);
+    }
+
+    /**
+     * A server without --local, against the real API server, in a new namespace, with dev certificates and the
+     * cluster's admin kubeconfig (fine for a benchmark).
+     *
+     * @param jvm JVM flags after the usual ones (a later -XX:MaxRAM wins)
+     */
+    Server real(Path dir, List<String> args, List<String> jvm) throws Exception {
+        KubernetesApi api = realApi();
+        String namespace = "bench-" + Long.toString(System.currentTimeMillis(), 36);
+        api.createNamespace(namespace);
+        DevCertificates certs = DevCertificates.ensure(dir.resolve(LaunchOptions.DEV_CERTS_DIR));
+        List<String> all = new ArrayList<>(List.of("--ca_crt=" + certs.caCert(), "--server_crt=" + certs.serverCert(),
+                "--server_key=" + certs.serverKey(), "--crl=" + certs.crl(), "--playground.identity.source=tls",
+                "--playground.namespace=" + namespace));
+        all.addAll(args);
+        List<String> launch = new ArrayList<>(jvm);
+        launch.addAll(serverLaunch());
+        Server s = Server.start(dir, command(launch), all, api, namespace);
+        s.apiCounts(); // the audit log is counted from here on
+        // Read it every 2 s too: a log that rotates twice between two phases would otherwise lose requests.
+        Thread poll = new Thread(() -> {
+            while (s.process.isAlive()) {
+                try {
+                    Thread.sleep(2000);
+                    s.apiCounts();
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        }, "audit-poll");
+        poll.setDaemon(true);
+        poll.start();
+        return s;
+    }
+}

@@ -1,0 +1,111 @@
+package org.sqlflow.playground.bench;
+
+import static org.sqlflow.playground.bench.Format.log;
+import static org.sqlflow.playground.bench.Format.round;
+import static org.sqlflow.playground.bench.Results.map;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Start to the first 200 from heart_beat, wall clock and CPU time. The first run makes the dev certificates and is
+ * reported apart; later runs reuse them, as a deployed server finds its certificates. Then the extracted jar, with
+ * and without an application class-data-sharing archive made by a training run, which later sections use too.
+ */
+final class StartSection implements Section {
+
+    private static final List<String> NO_DELAY = List.of("--playground.local.database-start-delay=0s");
+
+    /** One way to launch the server: its key in the results file, its name in the table, what follows the flags. */
+    private record Variant(String key, String name, List<String> launch) {
+    }
+
+    @Override
+    public void run(Run run) throws Exception {
+        Map<String, Object> out = run.results.section("startup");
+        Path dir = run.dir("start");
+        String jar = run.opt.jar.toString();
+        try (Server s = Server.start(dir, run.command(List.of("-jar", jar)), NO_DELAY, null, Run.LOCAL_NAMESPACE)) {
+            out.put("first_run_including_dev_cert_generation", map("ms", round(s.firstOkMillis, 0),
+                    "cpu_ms", round(s.firstOkCpuMillis, 0)));
+        }
+        measure(run, dir, out, new Variant("fat_jar", "fat jar", List.of("-jar", jar)));
+        if (!run.opt.cds) {
+            return;
+        }
+        Path extracted = run.extractedJar();
+        String app = extracted.toString();
+        Path jsa = run.cdsArchive();
+        try {
+            exec(List.of(Run.java(), "-Djarmode=tools", "-jar", jar, "extract", "--destination",
+                    extracted.getParent().toString()), run.opt.work, 120);
+            measure(run, dir, out, new Variant("extracted_jar", "extracted jar", List.of("-jar", app)));
+            train(run, dir, app, jsa);
+            out.put("cds_archive_mb", round(Files.size(jsa) / 1e6, 1));
+            measure(run, dir, out, new Variant("extracted_jar_with_cds", "extracted jar + CDS",
+                    List.of("-XX:SharedArchiveFile=" + jsa, "-jar", app)));
+            measure(run, dir, out, new Variant("extracted_jar_with_cds_c1_only", "extracted jar + CDS + C1 only",
+                    List.of("-XX:SharedArchiveFile=" + jsa, "-XX:TieredStopAtLevel=1", "-jar", app)));
+        } catch (Exception e) {
+            out.put("cds_error", String.valueOf(e));
+            log("CDS measurement failed: %s", e);
+        }
+    }
+
+    /** Median wall and CPU time from process start to the first 200 from heart_beat, over a few starts. */
+    private static void measure(Run run, Path dir, Map<String, Object> out, Variant variant) throws Exception {
+        List<Double> wall = new ArrayList<>();
+        List<Double> cpu = new ArrayList<>();
+        for (int i = 0; i < Math.max(1, run.opt.startRuns); i++) {
+            try (Server s = Server.start(dir, run.command(variant.launch()), NO_DELAY, null, Run.LOCAL_NAMESPACE)) {
+                wall.add(round(s.firstOkMillis, 0));
+                cpu.add(round(s.firstOkCpuMillis, 0));
+                log("start (%s) run %d: %.0f ms to first 200, %.0f ms CPU, load %s", variant.name(), i + 1,
+                        s.firstOkMillis, s.firstOkCpuMillis, Bench.loadAverage());
+            }
+        }
+        run.results.row("start", "start to first 200, " + variant.name() + ": wall (CPU)",
+                Format.ms(Format.median(wall)) + " (" + Format.ms(Format.median(cpu)) + " CPU)", "< 2500 ms");
+        out.put(variant.key(), map("wall_ms", wall, "cpu_ms", cpu, "median_wall_ms", Format.median(wall),
+                "median_cpu_ms", Format.median(cpu)));
+    }
+
+    /**
+     * The training run: a real start with traffic on both endpoints, then a graceful stop, so the archive holds
+     * the classes of start-up and of serving.
+     */
+    private static void train(Run run, Path dir, String app, Path jsa) throws Exception {
+        List<String> launch = List.of("-XX:ArchiveClassesAtExit=" + jsa, "-jar", app);
+        try (Server s = Server.start(dir, run.command(launch), NO_DELAY, null, Run.LOCAL_NAMESPACE)) {
+            TlsClient admin = s.client("admin");
+            try (Connection c = admin.open()) {
+                for (int i = 0; i < 50; i++) {
+                    Heartbeats.createDb(c, "train" + (i % 5));
+                    Heartbeats.beat(c, "train" + (i % 5));
+                }
+            }
+            s.stopGracefully();
+        }
+        if (!Files.exists(jsa)) {
+            throw new IllegalStateException("the training run wrote no archive");
+        }
+    }
+
+    private static void exec(List<String> cmd, Path dir, int seconds) throws Exception {
+        Files.createDirectories(dir);
+        Path log = dir.resolve("cmd.log");
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(cmd + " did not finish in " + seconds + " s");
+        }
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException(cmd + " failed: " + Server.tail(log, 20));
+        }
+    }
+}
