@@ -26,6 +26,7 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.sqlflow.playground.config.PlaygroundProperties;
 
 /** The three Knative Services, and the names and namespaces that tie all files together. */
+@RendersManifests
 class KnativeServicesTest {
 
   private static Deployment repository;

@@ -12,6 +12,9 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.sqlflow.playground.testing.RealApi;
 
 /**
@@ -28,6 +31,30 @@ final class Kustomize {
 
   private Kustomize() {}
 
+  /**
+   * For a class whose every test reads rendered manifests ({@link RendersManifests}): skipped as a
+   * whole, with the reason, when there is no kustomize, or failed under CI.
+   */
+  static final class Required implements ExecutionCondition {
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+      if (command(System.getenv("PATH"), Path.of(".")).isPresent()) {
+        return ConditionEvaluationResult.enabled("kustomize found");
+      }
+      if (RealApi.underCi()) {
+        throw unavailable(NOT_FOUND, true);
+      }
+      return ConditionEvaluationResult.disabled("manifest tests skipped: " + NOT_FOUND);
+    }
+  }
+
+  private static final String NOT_FOUND = "no kubectl or kustomize on the PATH";
+
+  /** Returns when kustomize can run here; otherwise skips the test, or fails it under CI. */
+  static List<String> require(Path dir) {
+    return command(System.getenv("PATH"), dir).orElseThrow(() -> unavailable(NOT_FOUND, RealApi.underCi()));
+  }
+
   /** What `kubectl apply -k dir` would apply, as YAML. */
   static String build(Path dir) {
     Path key = dir.toAbsolutePath().normalize();
@@ -35,9 +62,7 @@ final class Kustomize {
     if (cached != null) {
       return cached;
     }
-    List<String> command = command(System.getenv("PATH"), key)
-        .orElseThrow(() -> unavailable("no kubectl or kustomize on the PATH", RealApi.underCi()));
-    String rendered = run(command);
+    String rendered = run(require(key));
     RENDERED.put(key, rendered);
     return rendered;
   }

@@ -88,6 +88,7 @@ class KustomizeBuildTest {
         """);
     Files.writeString(dir.resolve("patch.yaml"),
         "- {op: replace, path: /spec/template/spec/containerConcurrency, value: 1}\n");
+    Kustomize.require(dir);
     assertThatThrownBy(() -> Kustomize.build(dir)).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("failed (exit").hasMessageContaining("containerConcurrency");
   }
