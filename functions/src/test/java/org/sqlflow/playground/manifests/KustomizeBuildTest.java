@@ -69,8 +69,8 @@ class KustomizeBuildTest {
   }
 
   /**
-   * A JSON patch that cannot apply fails the render. (One whose target is missing fails it only in
-   * kustomize 2; later versions skip it silently, which the checks of the rendered Services catch.)
+   * A JSON patch that cannot apply fails the render. (One whose target is missing fails it in
+   * kustomize 2.0.3 only; kustomize 5 skips it silently, which the checks of the rendered Services catch.)
    */
   @Test
   void aPatchThatCannotApplyFailsTheRender(@TempDir Path dir) throws Exception {
