@@ -64,6 +64,23 @@ class KustomizeBuildTest {
         .isEqualTo(cronJobImage(repository.cronJobs().get(0)));
   }
 
+  /** What a Service would be if kustomize skipped its patch (as kustomize 5 does when the target is gone): it fails. */
+  @Test
+  void theBaseAloneFailsTheServiceChecks() {
+    Deployment baseOnly = new Deployment("sqlflow-playground", "sqlflow-playground",
+        ManifestFolder.render(ManifestFolder.repositoryDir("knative/services/base")).docs().stream()
+            .map(ManifestFolder.Doc::resource).toList());
+    assertThat(baseOnly.knativeServices()).singleElement()
+        .satisfies(s -> assertThat(s.getMetadata().getName()).isEqualTo("playground"));
+    assertThat(ManifestChecks.knativeServices(baseOnly))
+        .anyMatch(p -> p.contains("must serve exactly one function"))
+        .anyMatch(p -> p.contains("must run as its own service account"))
+        .anyMatch(p -> p.contains("must set autoscaling.knative.dev/min-scale and max-scale deliberately"))
+        .anyMatch(p -> p.contains("must set containerConcurrency"))
+        .anyMatch(p -> p.contains("must limit memory"));
+    assertThat(ManifestChecks.proofMounts(baseOnly)).anyMatch(p -> p.contains("mounts null"));
+  }
+
   private static String cronJobImage(CronJob cronJob) {
     return cronJob.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
   }
