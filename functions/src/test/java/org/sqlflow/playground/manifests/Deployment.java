@@ -21,9 +21,9 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The whole deployment (knative/ and istio/ together) as typed objects: what the cross-checks in
- * {@link ManifestChecks} read. {@link #copy()} gives an independent deep copy that a test may break
- * on purpose.
+ * The whole deployment (knative/ and istio/ together, each as kustomize renders it) as typed objects:
+ * what the cross-checks in {@link ManifestChecks} read. {@link #copy()} gives an independent deep copy
+ * that a test may break on purpose.
  */
 record Deployment(
     String knativeNamespace, String istioNamespace, List<KubernetesResource> resources) {
@@ -37,7 +37,7 @@ record Deployment(
         Stream.concat(knative.docs().stream(), istio.docs().stream())
             .map(ManifestFolder.Doc::resource)
             .toList();
-    return new Deployment(knative.kustomization().namespace(), istio.kustomization().namespace(), all);
+    return new Deployment(knative.namespace(), istio.namespace(), all);
   }
 
   /** A deep copy whose objects may be changed without touching this one. */

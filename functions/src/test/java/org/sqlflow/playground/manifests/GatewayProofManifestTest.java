@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,12 +36,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class GatewayProofManifestTest {
 
-  private static Deployment repository;
   private static final Path ROOT = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().resolve("..").normalize();
 
-  @BeforeAll
-  static void load() {
-    repository = Deployment.ofRepository();
+  /** Rendered when a test asks: the install step and the scan of committed files need no kustomize. */
+  private static Deployment repository() {
+    return Deployment.ofRepository();
   }
 
   private static HTTPRoute route(Deployment d, String name) {
@@ -56,14 +54,14 @@ class GatewayProofManifestTest {
 
   @Test
   void theRepositoryPassesTheProofChecks() {
-    assertThat(ManifestChecks.identityHeader(repository)).isEmpty();
-    assertThat(ManifestChecks.proofMounts(repository)).isEmpty();
+    assertThat(ManifestChecks.identityHeader(repository())).isEmpty();
+    assertThat(ManifestChecks.proofMounts(repository())).isEmpty();
   }
 
   @Test
   void everyPublicRouteStripsThenSetsBothHeaders() {
     for (String name : List.of("create-db", "heart-beat")) {
-      HeadersHeaderOperations ops = ops(repository, name);
+      HeadersHeaderOperations ops = ops(repository(), name);
       assertThat(ops.getRemove()).contains(ManifestChecks.IDENTITY_HEADER, ManifestChecks.PROOF_HEADER);
       assertThat(ops.getSet()).containsEntry(ManifestChecks.IDENTITY_HEADER, ManifestChecks.PEER_SUBJECT)
           .containsEntry(ManifestChecks.PROOF_HEADER, ManifestChecks.PROOF_PLACEHOLDER);
@@ -72,32 +70,32 @@ class GatewayProofManifestTest {
 
   @Test
   void aRouteThatKeepsTheClientsProofOrDoesNotSetItFails() {
-    Deployment d = repository.copy();
+    Deployment d = repository().copy();
     ops(d, "heart-beat").getRemove().remove(ManifestChecks.PROOF_HEADER);
     assertThat(ManifestChecks.identityHeader(d)).anyMatch(p -> p.contains("route heart-beat must remove a client's x-playground-gateway-proof"));
-    Deployment e = repository.copy();
+    Deployment e = repository().copy();
     ops(e, "create-db").getSet().remove(ManifestChecks.PROOF_HEADER);
     assertThat(ManifestChecks.identityHeader(e)).anyMatch(p -> p.contains("route create-db must set x-playground-gateway-proof"));
-    Deployment f = repository.copy();
+    Deployment f = repository().copy();
     ops(f, "create-db").getAdd().put(ManifestChecks.PROOF_HEADER, "x");
     assertThat(ManifestChecks.identityHeader(f)).anyMatch(p -> p.contains("must not add (append to) x-playground-gateway-proof"));
   }
 
   @Test
   void aValueInsteadOfThePlaceholderFails() {
-    Deployment d = repository.copy();
+    Deployment d = repository().copy();
     ops(d, "create-db").getSet().put(ManifestChecks.PROOF_HEADER, "tY1kq0S3mJ2p8d7HfV9wZ4xLr6NcB5aE2uQoXgKjWvM");
     assertThat(ManifestChecks.identityHeader(d)).anyMatch(p -> p.contains("must hold the placeholder"));
   }
 
   @Test
   void nothingElseWritesEitherHeader() {
-    Deployment d = repository.copy();
+    Deployment d = repository().copy();
     HTTPRoute r = route(d, "heart-beat");
     r.getRoute().get(0).setHeaders(new Headers(new HeadersHeaderOperations(Map.of(),
         List.of(), Map.of(ManifestChecks.PROOF_HEADER, "x")), null));
     assertThat(ManifestChecks.identityHeader(d)).anyMatch(p -> p.contains("writes x-playground-gateway-proof again at destination level"));
-    Deployment e = repository.copy();
+    Deployment e = repository().copy();
     VirtualService mesh = e.get(VirtualService.class, "playground-public-api");
     mesh.getSpec().setGateways(new ArrayList<>(List.of("mesh")));
     assertThat(ManifestChecks.identityHeader(e)).anyMatch(p -> p.contains("is no public gateway route and must not write x-playground-client-subject"))
@@ -106,15 +104,15 @@ class GatewayProofManifestTest {
 
   @Test
   void eachFunctionMountsItsOwnProofAndNoOther() {
-    Deployment d = repository.copy();
+    Deployment d = repository().copy();
     d.get(Service.class, "playground-reap-stale").getSpec().getTemplate().getSpec().getVolumes().get(0).getSecret()
         .setSecretName(ManifestChecks.GATEWAY_PROOF_SECRET);
     assertThat(ManifestChecks.proofMounts(d)).anyMatch(p -> p.contains("playground-reap-stale must mount Secret playground-reaper-proof"));
-    Deployment e = repository.copy();
+    Deployment e = repository().copy();
     Container heartBeat = Deployment.container(e.get(Service.class, "playground-heart-beat"));
     heartBeat.getEnv().removeIf(v -> v.getName().equals(ManifestChecks.PROOF_DIRECTORY_ENV));
     assertThat(ManifestChecks.proofMounts(e)).anyMatch(p -> p.contains("playground-heart-beat must set PLAYGROUND_IDENTITY_PROOF_DIRECTORY"));
-    Deployment f = repository.copy();
+    Deployment f = repository().copy();
     Deployment.env(Deployment.container(f.get(Service.class, "playground-create-db")), ManifestChecks.PROOF_DIRECTORY_ENV)
         .ifPresent(v -> v.setValue("/elsewhere"));
     assertThat(ManifestChecks.proofMounts(f)).anyMatch(p -> p.contains("mounts nothing at /elsewhere"));
@@ -122,7 +120,7 @@ class GatewayProofManifestTest {
 
   @Test
   void theCronJobSendsTheReapersProofOffTheCommandLine() {
-    Deployment d = repository.copy();
+    Deployment d = repository().copy();
     Container trigger = d.get(CronJob.class, ManifestChecks.REAPER_CRONJOB).getSpec().getJobTemplate().getSpec()
         .getTemplate().getSpec().getContainers().get(0);
     List<String> command = new ArrayList<>(trigger.getCommand());
@@ -130,7 +128,7 @@ class GatewayProofManifestTest {
         .replace("curl -sS", "curl -H \"x-playground-gateway-proof: $proof\" -sS"));
     trigger.setCommand(command);
     assertThat(ManifestChecks.proofMounts(d)).anyMatch(p -> p.contains("must not pass the proof on curl's command line"));
-    Deployment e = repository.copy();
+    Deployment e = repository().copy();
     e.get(CronJob.class, ManifestChecks.REAPER_CRONJOB).getSpec().getJobTemplate().getSpec().getTemplate().getSpec()
         .getVolumes().get(0).getSecret().setSecretName(ManifestChecks.GATEWAY_PROOF_SECRET);
     assertThat(ManifestChecks.proofMounts(e)).anyMatch(p -> p.contains("CronJob playground-reaper must mount Secret playground-reaper-proof"));
@@ -138,10 +136,10 @@ class GatewayProofManifestTest {
 
   @Test
   void theNamespaceEnforcesBaselineAndWarnsAtRestricted() {
-    Deployment d = repository.copy();
+    Deployment d = repository().copy();
     d.all(Namespace.class).get(0).getMetadata().getLabels().remove("pod-security.kubernetes.io/enforce");
     assertThat(ManifestChecks.namespaces(d)).anyMatch(p -> p.contains("must enforce Pod Security baseline"));
-    Deployment e = repository.copy();
+    Deployment e = repository().copy();
     e.all(Namespace.class).get(0).getMetadata().getLabels().put("pod-security.kubernetes.io/warn", "baseline");
     assertThat(ManifestChecks.namespaces(e)).anyMatch(p -> p.contains("must warn at Pod Security restricted"));
   }
@@ -242,6 +240,7 @@ class GatewayProofManifestTest {
       assertThat(r.getHeaders().getRequest().getSet()).containsEntry(ManifestChecks.PROOF_HEADER, gateway);
     }
     // Apart from the value, it is the committed VirtualService: the same routes, the same checks.
+    Deployment repository = repository();
     List<io.fabric8.kubernetes.api.model.KubernetesResource> others = new ArrayList<>(repository.copy().resources());
     others.removeIf(x -> x instanceof VirtualService);
     others.add(vs);

@@ -110,7 +110,6 @@ final class ManifestChecks {
   /** Each Knative Service runs as a ServiceAccount of its own name, bound to a Role of that name. */
   static final String REAPER_SERVICE_ACCOUNT = "playground-reaper";
   static final String REAPER_CRONJOB = "playground-reaper";
-  static final String IMAGE_NAME = "sqlflow-playground";
 
   /** playground.database.ready-wait's default, and the margin the request timeout keeps above it. */
   static final Duration CREATE_DB_WAIT = Duration.ofSeconds(15);
@@ -139,23 +138,7 @@ final class ManifestChecks {
   private ManifestChecks() {}
 
   // ---------------------------------------------------------------------------------------------
-  // Files: kustomization coverage, typed parsing, unknown fields
-
-  /** kustomization.yaml lists every YAML file of its folder, and nothing that is not there. */
-  static List<String> kustomizationCoverage(Collection<String> yamlFiles, List<String> listed) {
-    List<String> problems = new ArrayList<>();
-    for (String file : new TreeSet<>(yamlFiles)) {
-      if (!listed.contains(file)) {
-        problems.add(file + " is not listed in kustomization.yaml resources");
-      }
-    }
-    for (String entry : listed) {
-      if (!yamlFiles.contains(entry)) {
-        problems.add("kustomization.yaml lists " + entry + ", which is not a YAML file of the folder");
-      }
-    }
-    return problems;
-  }
+  // Files: typed parsing, unknown fields
 
   /** Every document is one of the kinds we deploy and fabric8 parsed it into that kind's model. */
   static List<String> typedModels(List<ManifestFolder.Doc> docs) {
@@ -1067,7 +1050,7 @@ final class ManifestChecks {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Names, namespaces and images across files
+  // Names and namespaces across files
 
   /** One namespace everywhere: both kustomizations, the Namespace object, and every string that spells it. */
   static List<String> namespaces(Deployment d) {
@@ -1126,28 +1109,6 @@ final class ManifestChecks {
       }
     }
     return problems;
-  }
-
-  /** Every image that kustomization.yaml retags is the one the Knative Services run. */
-  static List<String> images(Deployment d, List<String> kustomizationImageNames) {
-    List<String> problems = new ArrayList<>();
-    if (!kustomizationImageNames.contains(IMAGE_NAME)) {
-      problems.add("knative/kustomization.yaml images must list " + IMAGE_NAME + " so that the maintainer can retag it");
-    }
-    for (Service s : d.knativeServices()) {
-      String image = Deployment.container(s).getImage();
-      if (image == null || !imageName(image).equals(IMAGE_NAME)) {
-        problems.add("Knative Service " + s.getMetadata().getName() + " runs " + image + ", not the one image " + IMAGE_NAME);
-      }
-    }
-    return problems;
-  }
-
-  static String imageName(String image) {
-    String name = image.contains("@") ? image.substring(0, image.indexOf('@')) : image;
-    int slash = name.lastIndexOf('/');
-    int colon = name.lastIndexOf(':');
-    return colon > slash ? name.substring(0, colon) : name;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.testing.PlaygroundParts;
 
 /** Who may talk to whom inside the cluster: AuthorizationPolicies, mutual TLS, the database NetworkPolicy, RBAC. */
+@RendersManifests
 class MeshSecurityTest {
 
   private static Deployment repository;

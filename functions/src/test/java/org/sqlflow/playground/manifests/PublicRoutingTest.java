@@ -21,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** From the internet to a function: the gateway, the two routes, the identity header, the timeouts. */
+@RendersManifests
 class PublicRoutingTest {
 
   private static Deployment repository;

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The CronJob that triggers the reaper: what it calls, how often, and that its Job ends under the mesh. */
+@RendersManifests
 class ReaperTriggerTest {
 
   private static Deployment repository;

@@ -11,12 +11,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Marks a test class of the real-API tier: before anything else in the class runs, {@link RealApi#require()}
- * skips it when no real API server answers, or fails it under {@code CI=true}.
+ * skips it when no real API server answers, or fails it under {@code CI=true}; after it, {@link LeastPrivilegeAudit}
+ * judges the requests its functions' ServiceAccounts made.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @Tag("real-api")
-@ExtendWith(RealApiExtension.class)
+@ExtendWith({RealApiExtension.class, LeastPrivilegeAudit.class})
 public @interface RealApiTier {
 }
