@@ -216,7 +216,7 @@ public abstract class ProvisioningScenarios {
                 });
         String uid = p.roots.get(user).getMetadata().getUid();
         cluster.markDatabaseReady(user.resourceName());
-        eventually(() -> DatabaseObjects.isReady(p.roots.get(user)), "the database reports ready");
+        eventually(() -> DatabaseRoot.isReady(p.roots.get(user)), "the database reports ready");
         DatabaseProvisioner.Provisioned resumed = p.provisioner.createOrGet(user);
         assertThat(resumed.created()).isFalse();
         assertThat(p.roots.get(user).getMetadata().getUid()).isEqualTo(uid);

@@ -54,6 +54,7 @@ import org.springframework.boot.context.properties.source.MapConfigurationProper
 import org.sqlflow.playground.PlaygroundException;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
+import org.sqlflow.playground.cluster.DatabaseRoot;
 import org.sqlflow.playground.cluster.DatabaseProvisioner;
 import org.sqlflow.playground.cluster.DatabaseRoots;
 import org.sqlflow.playground.cluster.ExpiryPolicy;
@@ -206,7 +207,7 @@ abstract class ReaperScenarios {
             }
             cluster.markDatabaseReady(user.resourceName());
             admin.apps().deployments().inNamespace(ns).withName(user.resourceName())
-                    .waitUntilCondition(DatabaseObjects::isReady, 30, TimeUnit.SECONDS);
+                    .waitUntilCondition(DatabaseRoot::isReady, 30, TimeUnit.SECONDS);
             return provisioner.createOrGet(user);
         }
 
@@ -652,7 +653,7 @@ abstract class ReaperScenarios {
             assertEquals(1, first.counts().failed());
             assertTrue(first.failed().get(0).reason().contains("reading the heartbeat ledger failed"),
                     first.failed().get(0).reason());
-            assertFalse(DatabaseRoots.isCondemned(root("omar")), "without the ledger nothing is judged");
+            assertFalse(DatabaseRoot.of(root("omar")).isCondemned(), "without the ledger nothing is judged");
 
             failing.set(false);
             assertEquals(List.of("omar"), users(reaper.sweep(false).reaped()));
@@ -674,7 +675,7 @@ abstract class ReaperScenarios {
             ReapReport first = reaper.sweep(false);
             assertEquals(List.of("nina"), users(first.failed()));
             assertTrue(first.failed().get(0).reason().contains("re-reading"), first.failed().get(0).reason());
-            assertTrue(DatabaseRoots.isCondemned(root("nina")), "left condemned, not deleted");
+            assertTrue(DatabaseRoot.of(root("nina")).isCondemned(), "left condemned, not deleted");
 
             failing.set(false);
             ReapReport second = reaper.sweep(false);
