@@ -314,24 +314,7 @@ abstract class ReaperScenarios {
             if (user.userId().equals("frank") && step != Reaper.Step.CONDEMNED) {
                 // What the deployment controller does at any moment (on a real cluster: right after the condemning
                 // annotation bumped metadata.generation): a status write, so a new resourceVersion.
-                int n = writes.incrementAndGet();
-                for (int attempt = 0; ; attempt++) {
-                    try {
-                        admin.apps().deployments().inNamespace(ns).withName(user.resourceName()).editStatus(d -> {
-                            d.getStatus().setObservedGeneration(d.getMetadata().getGeneration());
-                            d.getStatus().setConditions(List.of(new DeploymentConditionBuilder()
-                                    .withType("Progressing").withStatus("True").withReason("NewReplicaSetAvailable")
-                                    .withMessage("status write " + n).build()));
-                            return d;
-                        });
-                        break;
-                    } catch (KubernetesClientException e) {
-                        // A real deployment controller may be writing the status at the same moment.
-                        if (e.getCode() != 409 || attempt == 5) {
-                            throw e;
-                        }
-                    }
-                }
+                writeStatus(user, writes.incrementAndGet());
             }
         });
         p.createDb("frank");
@@ -375,6 +358,49 @@ abstract class ReaperScenarios {
         assertEquals(2, writes.get(), () -> "an annotation before the condemnation and one before the delete: " + report);
         assertEquals(List.of("grace"), users(report.reaped()), report::toString);
         assertGone("grace");
+    }
+
+    @Test
+    void aControllerThatKeepsWritingTheStatusDoesNotSaveAnExpiredDatabase() {
+        // On a loaded machine the controllers' writes answering the condemnation land one by one, each of them
+        // between the reaper's re-read of the root and its delete: more of them than three tries would take.
+        Playground p = playground();
+        int controllerWrites = 5;
+        AtomicInteger writes = new AtomicInteger();
+        UserKey kim = UserKey.of("kim");
+        try (KubernetesClient busy = intercepting(request -> request.method().equals("DELETE")
+                && request.uri().getPath().endsWith("/deployments/" + kim.resourceName())
+                && writes.get() < controllerWrites, () -> writeStatus(kim, writes.incrementAndGet()))) {
+            Reaper reaper = p.reaper(busy, false, 500, Reaper.Interleaving.NONE);
+            p.createDb("kim");
+            clock.advance(TTL.plus(SECOND));
+
+            ReapReport report = reaper.sweep(false);
+            assertEquals(controllerWrites, writes.get(), report::toString);
+            assertEquals(List.of("kim"), users(report.reaped()), report::toString);
+            assertGone("kim");
+        }
+    }
+
+    /** A status write as the deployment controller makes it, so a new resourceVersion and nothing else. */
+    void writeStatus(UserKey user, int n) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                admin.apps().deployments().inNamespace(ns).withName(user.resourceName()).editStatus(d -> {
+                    d.getStatus().setObservedGeneration(d.getMetadata().getGeneration());
+                    d.getStatus().setConditions(List.of(new DeploymentConditionBuilder()
+                            .withType("Progressing").withStatus("True").withReason("NewReplicaSetAvailable")
+                            .withMessage("status write " + n).build()));
+                    return d;
+                });
+                return;
+            } catch (KubernetesClientException e) {
+                // A real deployment controller may be writing the status at the same moment.
+                if (e.getCode() != 409 || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private void assertBeatWins(Reaper.Step when) {
@@ -865,21 +891,28 @@ abstract class ReaperScenarios {
                 .withStringData(Map.of(DatabaseObjects.PASSWORD_KEY, "leftover")).build()).create();
     }
 
-    /** The database and everything that was made for it are gone (or going, where a garbage collector works). */
     /** A client of the cluster whose requests matching the rule fail with a 500 while {@code failing} is set. */
     KubernetesClient failingWhile(AtomicBoolean failing, Predicate<HttpRequest> rule) {
-        Interceptor faults = new Interceptor() {
+        return intercepting(request -> failing.get() && rule.test(request), () -> {
+            throw new KubernetesClientException("injected API failure", 500, null);
+        });
+    }
+
+    /** A client of the cluster (as reap_stale) that runs {@code before} ahead of each request matching the rule. */
+    KubernetesClient intercepting(Predicate<HttpRequest> rule, Runnable before) {
+        Interceptor interceptor = new Interceptor() {
             @Override
             public void before(BasicBuilder builder, HttpRequest request, Interceptor.RequestTags tags) {
-                if (failing.get() && rule.test(request)) {
-                    throw new KubernetesClientException("injected API failure", 500, null);
+                if (rule.test(request)) {
+                    before.run();
                 }
             }
         };
         return new KubernetesClientBuilder().withConfig(cluster.client("reap_stale").getConfiguration())
-                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("faults", faults)).build();
+                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("faults", interceptor)).build();
     }
 
+    /** The database and everything that was made for it are gone (or going, where a garbage collector works). */
     void assertGone(String userId) {
         String name = UserKey.of(userId).resourceName();
         Predicate<HasMetadata> goneOrGoing = o -> o == null || o.getMetadata().getDeletionTimestamp() != null;
