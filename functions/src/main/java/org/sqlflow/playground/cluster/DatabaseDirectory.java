@@ -67,11 +67,6 @@ public class DatabaseDirectory implements AutoCloseable {
         return i == null ? List.of() : i.getStore().list();
     }
 
-    public int count() {
-        SharedIndexInformer<Deployment> i = informer;
-        return i == null ? 0 : i.getStore().listKeys().size();
-    }
-
     /**
      * The databases that run a pod, as the watch sees them: ordinary roots and pooled databases (claimed or not),
      * not the roots that claim a pooled one. This is what playground.database.max-databases bounds.

@@ -9,10 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentList;
@@ -29,7 +26,6 @@ import org.sqlflow.playground.cluster.DatabaseRoots;
 import org.sqlflow.playground.cluster.GuardedDelete;
 import org.sqlflow.playground.cluster.GuardedDelete.Outcome;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
-import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.reaper.ReapPolicy.Decision;
 import org.sqlflow.playground.reaper.ReapPolicy.Verdict;
@@ -187,7 +183,7 @@ final class Reaping {
             sweep.tally.kept(user, "already gone", d.lastActivity());
             return;
         }
-        event(d.root(), user, d.reason());
+        ReapedEvent.record(sweep.client, sweep.namespace, sweep.now, d.root(), user, d.reason());
         log.info("reaped database {} (user key {}): {}", d.root().name(), user.key(), d.reason());
         // Where a garbage collector runs, the owner references take the Secret, Service, claim and any claimed
         // pooled database with the root; asking for each would triple the API calls of a large sweep.
@@ -284,35 +280,6 @@ final class Reaping {
                         + " failed; the next sweep removes them: " + Tally.describe(e));
             }
         });
-    }
-
-    private void event(DatabaseRoot root, UserKey user, String why) {
-        Instant now = sweep.now;
-        String at = now.toString();
-        Event event = new EventBuilder()
-                .withNewMetadata()
-                    .withName(root.name() + "." + Long.toHexString(now.toEpochMilli())
-                            + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000)))
-                    .withNamespace(sweep.namespace)
-                    .withLabels(PlaygroundLabels.common("reaper"))
-                .endMetadata()
-                .withNewInvolvedObject()
-                    .withApiVersion("apps/v1").withKind("Deployment").withNamespace(sweep.namespace)
-                    .withName(root.name()).withUid(root.uid()).withResourceVersion(root.resourceVersion())
-                .endInvolvedObject()
-                .withReason(Reaper.EVENT_REASON)
-                .withType("Normal")
-                .withMessage("Deleted the database of user " + user.userId() + " (key " + user.key() + "): " + why)
-                .withFirstTimestamp(at).withLastTimestamp(at).withCount(1)
-                .withNewSource().withComponent(Reaper.COMPONENT).endSource()
-                .withReportingComponent(Reaper.COMPONENT)
-                .build();
-        try {
-            sweep.client.v1().events().inNamespace(sweep.namespace).resource(event).create();
-        } catch (RuntimeException e) {
-            // The deletion happened; the log is the audit trail of last resort.
-            log.warn("could not record the Event for reaping {}: {}", root.name(), Tally.describe(e));
-        }
     }
 
     private NonNamespaceOperation<Deployment, DeploymentList, RollableScalableResource<Deployment>> deployments() {
