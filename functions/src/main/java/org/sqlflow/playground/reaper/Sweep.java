@@ -52,7 +52,6 @@ final class Sweep {
     private final Reaper.Interleaving interleaving;
     private final boolean garbageCollected;
     private final Clock clock;
-    private Reaping reaping;
     /** The name of every root listed, the ignored ones too: what has a root is no orphan. */
     private final Set<String> rootNames = ConcurrentHashMap.newKeySet();
 
@@ -81,8 +80,8 @@ final class Sweep {
             tally.failed("reading the heartbeat ledger failed, so nothing was reaped: " + Tally.describe(e));
             return tally.report(clock);
         }
-        reaping = new Reaping(this, roots, ledger, shards, interleaving, garbageCollected);
-        boolean listedAll = sweepRoots(ReapPolicy.latestBeats(shards.values()));
+        Reaping reaping = new Reaping(this, roots, ledger, shards, interleaving, garbageCollected);
+        boolean listedAll = sweepRoots(ReapPolicy.latestBeats(shards.values()), reaping);
         reaping.finishCondemned();
         reaping.removeReapedEntries();
         tendPool();
@@ -93,7 +92,7 @@ final class Sweep {
         return tally.report(clock);
     }
 
-    private boolean sweepRoots(Map<String, Instant> beats) {
+    private boolean sweepRoots(Map<String, Instant> beats, Reaping reaping) {
         String next = null;
         do {
             DeploymentList page;
@@ -107,7 +106,7 @@ final class Sweep {
             List<Runnable> work = new ArrayList<>();
             for (Deployment listed : page.getItems()) {
                 rootNames.add(listed.getMetadata().getName());
-                Runnable task = carryOut(policy.decide(DatabaseRoot.of(listed), beats, now));
+                Runnable task = carryOut(policy.decide(DatabaseRoot.of(listed), beats, now), reaping);
                 if (task != null) {
                     work.add(task);
                 }
@@ -122,7 +121,7 @@ final class Sweep {
     }
 
     /** Counts a decision on a listed root; returns the API work it needs, if any (a dry run needs none). */
-    private Runnable carryOut(Decision d) {
+    private Runnable carryOut(Decision d, Reaping reaping) {
         if (d.examined()) {
             tally.examined();
         }
