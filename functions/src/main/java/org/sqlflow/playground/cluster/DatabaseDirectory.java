@@ -16,8 +16,9 @@ import io.fabric8.kubernetes.client.informers.cache.Cache;
  * "ask the API server", and never take a destructive decision from it.
  *
  * <p>It keeps each root's metadata, status and replica count only: the callers read names, uid, annotations,
- * timestamps, readiness and whether it runs a pod, never the rest of the spec, and the pod template and managed fields are most of a Deployment's size (a full
- * fabric8 Deployment took about 12 KB of heap; at 100,000 users that is over a gigabyte, measured by bench/).
+ * timestamps, readiness and whether it runs a pod, never the rest of the spec, and the pod template and managed
+ * fields are most of a Deployment's size (a full fabric8 Deployment took about 12 KB of heap; at 100,000 users that
+ * is over a gigabyte, measured by bench/).
  */
 public class DatabaseDirectory implements AutoCloseable {
 
@@ -53,22 +54,17 @@ public class DatabaseDirectory implements AutoCloseable {
     }
 
     /**
-     * The cached Deployment whose pod serves this root's user: the root itself, or the warm-pool database it
-     * claims (null while the cache has not seen that one).
+     * Whether the pod that serves this root's user is Ready, as the cache sees it: the root's own, or that of the
+     * warm-pool database it claims (not Ready while the cache has not seen that one).
      */
-    public Deployment serving(Deployment root) {
-        String pooled = DatabaseObjects.claimOf(root);
-        return pooled == null ? root : cached(pooled);
+    public boolean isServingReady(Deployment root) {
+        String pooled = DatabaseRoot.of(root).claims();
+        return DatabaseRoot.isReady(pooled == null ? root : cached(pooled));
     }
 
     public List<Deployment> all() {
         SharedIndexInformer<Deployment> i = informer;
         return i == null ? List.of() : i.getStore().list();
-    }
-
-    public int count() {
-        SharedIndexInformer<Deployment> i = informer;
-        return i == null ? 0 : i.getStore().listKeys().size();
     }
 
     /**
@@ -77,7 +73,7 @@ public class DatabaseDirectory implements AutoCloseable {
      */
     public int databaseCount() {
         SharedIndexInformer<Deployment> i = informer;
-        return i == null ? 0 : (int) i.getStore().list().stream().filter(DatabaseObjects::runsPod).count();
+        return i == null ? 0 : (int) i.getStore().list().stream().filter(d -> DatabaseRoot.of(d).runsPod()).count();
     }
 
     /**
@@ -87,11 +83,6 @@ public class DatabaseDirectory implements AutoCloseable {
     public boolean isSynced() {
         SharedIndexInformer<Deployment> i = informer;
         return i != null && i.hasSynced() && i.isWatching();
-    }
-
-    public boolean isWatching() {
-        SharedIndexInformer<Deployment> i = informer;
-        return i != null && i.isWatching();
     }
 
     @Override

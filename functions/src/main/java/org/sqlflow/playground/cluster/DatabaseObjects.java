@@ -96,33 +96,10 @@ public final class DatabaseObjects {
                 .withOwnerReferences(ownerReference(pooled)).build());
     }
 
-    /** The warm-pool database a root claims, or null for an ordinary root. */
-    public static String claimOf(Deployment root) {
-        Map<String, String> a = root.getMetadata().getAnnotations();
-        return a == null ? null : a.get(PlaygroundLabels.CLAIMS);
-    }
-
     /** Whether the object names the owner of this uid among its owner references. */
     public static boolean ownedBy(HasMetadata dependent, String ownerUid) {
         List<OwnerReference> refs = dependent.getMetadata().getOwnerReferences();
         return ownerUid != null && refs != null && refs.stream().anyMatch(ref -> ownerUid.equals(ref.getUid()));
-    }
-
-    public static boolean isPooled(Deployment d) {
-        Map<String, String> labels = d.getMetadata().getLabels();
-        return labels != null && labels.containsKey(PlaygroundLabels.POOL);
-    }
-
-    public static boolean isUnclaimed(Deployment d) {
-        Map<String, String> labels = d.getMetadata().getLabels();
-        return labels != null && labels.containsKey(PlaygroundLabels.POOL)
-                && PlaygroundLabels.POOL_UNCLAIMED.equals(labels.get(PlaygroundLabels.POOL_STATE))
-                && (d.getMetadata().getOwnerReferences() == null || d.getMetadata().getOwnerReferences().isEmpty());
-    }
-
-    /** Whether a Deployment runs a database pod (a claiming root runs none: its pooled database does). */
-    public static boolean runsPod(Deployment d) {
-        return d.getSpec() == null || d.getSpec().getReplicas() == null || d.getSpec().getReplicas() > 0;
     }
 
     private Deployment deployment(ObjectMeta meta, Map<String, String> podLabels, Map<String, String> selector,
@@ -170,7 +147,7 @@ public final class DatabaseObjects {
     }
 
     public static Map<String, String> serviceSelector(UserKey user, Deployment root) {
-        String pooled = claimOf(root);
+        String pooled = DatabaseRoot.of(root).claims();
         return pooled == null
                 ? Map.of(PlaygroundLabels.USER, user.key(), PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE)
                 : Map.of(PlaygroundLabels.POOL, pooled, PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE);
@@ -207,11 +184,6 @@ public final class DatabaseObjects {
 
     public String databaseUser() {
         return db.user();
-    }
-
-    public static boolean isReady(Deployment d) {
-        return d != null && d.getStatus() != null && d.getStatus().getReadyReplicas() != null
-                && d.getStatus().getReadyReplicas() >= 1;
     }
 
     private ObjectMeta meta(UserKey user) {

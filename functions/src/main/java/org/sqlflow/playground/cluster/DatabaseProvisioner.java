@@ -91,10 +91,10 @@ public class DatabaseProvisioner {
             }
         }
         DatabaseRoots.checkOwner(root, user);
-        if (root.getMetadata().getDeletionTimestamp() != null) {
+        if (DatabaseRoot.of(root).isDeleting()) {
             throw PlaygroundError.DATABASE_DELETING.exception();
         }
-        if (DatabaseRoots.isCondemned(root)) {
+        if (DatabaseRoot.of(root).isCondemned()) {
             root = roots.rescue(root);
             if (root == null) {
                 throw PlaygroundError.DATABASE_DELETING.exception();
@@ -102,7 +102,7 @@ public class DatabaseProvisioner {
         }
         // The Deployment whose pod serves the user: the root's own, or the warm-pool database it claims.
         Deployment database = root;
-        if (DatabaseObjects.claimOf(root) != null) {
+        if (DatabaseRoot.of(root).claims() != null) {
             WarmPool.Claim claim = pool.settle(root, user);
             root = claim.root();
             database = claim.pooled() == null ? root : claim.pooled();
@@ -120,7 +120,8 @@ public class DatabaseProvisioner {
         awaitReady(database, deadline);
         String dataSource = "mysql://" + objects.databaseUser() + ":" + password + "@tcp("
                 + objects.host(user, namespace) + ":" + objects.port() + ")/?maxAllowedPacket=0";
-        return new Provisioned(user.userId(), dataSource, expiry.expiresAt(beat, owner), created);
+        return new Provisioned(user.userId(), dataSource, expiry.expiresAt(beat, DatabaseRoot.of(owner).createdAt()),
+                created);
     }
 
     /** The user's Service, owned by the root and selecting the pod that serves the user. */
@@ -184,12 +185,12 @@ public class DatabaseProvisioner {
 
     private void awaitReady(Deployment database, long deadlineNanos) {
         String name = database.getMetadata().getName();
-        if (DatabaseObjects.isReady(database) || DatabaseObjects.isReady(directory.cached(name))) {
+        if (DatabaseRoot.isReady(database) || DatabaseRoot.isReady(directory.cached(name))) {
             return;
         }
         long remaining = deadlineNanos - System.nanoTime();
         if (remaining > 0 && readiness.await(name, () -> client.apps().deployments().inNamespace(namespace)
-                .withName(name).informOnCondition(list -> list.stream().anyMatch(DatabaseObjects::isReady)),
+                .withName(name).informOnCondition(list -> list.stream().anyMatch(DatabaseRoot::isReady)),
                 remaining)) {
             return;
         }

@@ -1,8 +1,6 @@
 package org.sqlflow.playground.cluster;
 
 import java.net.HttpURLConnection;
-import java.util.HashMap;
-import java.util.Map;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -33,16 +31,9 @@ public class DatabaseRoots {
      * share a database (and its password).
      */
     public static void checkOwner(Deployment root, UserKey user) {
-        Map<String, String> annotations = root.getMetadata().getAnnotations();
-        String owner = annotations == null ? null : annotations.get(PlaygroundLabels.USER_ID);
-        if (!user.userId().equals(owner)) {
+        if (!DatabaseRoot.of(root).belongsTo(user)) {
             throw PlaygroundError.USER_ID_CONFLICT.exception();
         }
-    }
-
-    public static boolean isCondemned(Deployment root) {
-        Map<String, String> a = root.getMetadata().getAnnotations();
-        return a != null && a.containsKey(PlaygroundLabels.REAPING);
     }
 
     /**
@@ -53,17 +44,15 @@ public class DatabaseRoots {
     public Deployment rescue(Deployment root) {
         Deployment current = root;
         for (int attempt = 0; attempt < 5; attempt++) {
-            if (current == null || current.getMetadata().getDeletionTimestamp() != null) {
+            if (current == null || DatabaseRoot.of(current).isDeleting()) {
                 return null;
             }
-            if (!isCondemned(current)) {
+            if (!DatabaseRoot.of(current).isCondemned()) {
                 return current;
             }
-            Map<String, String> annotations = new HashMap<>(current.getMetadata().getAnnotations());
-            annotations.remove(PlaygroundLabels.REAPING);
-            current.getMetadata().setAnnotations(annotations);
             try {
-                return client.apps().deployments().inNamespace(namespace).resource(current).update();
+                return client.apps().deployments().inNamespace(namespace)
+                        .resource(DatabaseRoot.of(current).rescued()).update();
             } catch (KubernetesClientException e) {
                 if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
                     return null;

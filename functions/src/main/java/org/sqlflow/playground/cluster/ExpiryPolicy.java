@@ -3,45 +3,44 @@ package org.sqlflow.playground.cluster;
 import java.time.Duration;
 import java.time.Instant;
 
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-
 /**
  * When a database stops being wanted. Last activity is the later of the user's last stored beat and the
- * database's creation; the database expires a TTL after that, or, when a maximum age is set, at creation
- * plus that age, whichever comes first.
+ * database's creation ({@link DatabaseRoot#createdAt()}); the database expires a TTL after that, or, when a maximum
+ * age is set, at creation plus that age, whichever comes first.
  */
 public record ExpiryPolicy(Duration ttl, Duration maxAge) {
 
-    public Instant lastActivity(Instant lastBeat, Deployment root) {
-        Instant created = createdAt(root);
+    public Instant lastActivity(Instant lastBeat, Instant createdAt) {
         if (lastBeat == null) {
-            return created;
+            return createdAt;
         }
-        return created == null || lastBeat.isAfter(created) ? lastBeat : created;
+        return createdAt == null || lastBeat.isAfter(createdAt) ? lastBeat : createdAt;
     }
 
-    public Instant expiresAt(Instant lastBeat, Deployment root) {
-        Instant last = lastActivity(lastBeat, root);
+    /** When the database expires; null only when there is neither a beat nor a creation time. */
+    public Instant expiresAt(Instant lastBeat, Instant createdAt) {
+        Instant last = lastActivity(lastBeat, createdAt);
         Instant byTtl = last == null ? null : last.plus(ttl);
-        if (hasMaxAge() && createdAt(root) != null) {
-            Instant byAge = createdAt(root).plus(maxAge);
+        if (hasMaxAge() && createdAt != null) {
+            Instant byAge = createdAt.plus(maxAge);
             return byTtl == null || byAge.isBefore(byTtl) ? byAge : byTtl;
         }
         return byTtl;
     }
 
     /** True once "now" is past the expiry: the boundary instant itself still belongs to the user. */
-    public boolean isExpired(Instant now, Instant lastBeat, Deployment root) {
-        Instant expires = expiresAt(lastBeat, root);
+    public boolean isExpired(Instant now, Instant lastBeat, Instant createdAt) {
+        Instant expires = expiresAt(lastBeat, createdAt);
         return expires != null && now.isAfter(expires);
     }
 
-    public boolean hasMaxAge() {
-        return maxAge != null && !maxAge.isZero() && !maxAge.isNegative();
+    /** True once "now" is past the TTL after the last activity (rather than only past the maximum age). */
+    public boolean isIdle(Instant now, Instant lastBeat, Instant createdAt) {
+        Instant last = lastActivity(lastBeat, createdAt);
+        return last != null && now.isAfter(last.plus(ttl));
     }
 
-    public static Instant createdAt(Deployment root) {
-        String ts = root == null || root.getMetadata() == null ? null : root.getMetadata().getCreationTimestamp();
-        return ts == null ? null : Instant.parse(ts);
+    private boolean hasMaxAge() {
+        return maxAge != null && !maxAge.isZero() && !maxAge.isNegative();
     }
 }

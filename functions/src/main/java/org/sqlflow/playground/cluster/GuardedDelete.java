@@ -4,6 +4,7 @@ import java.net.HttpURLConnection;
 import java.util.List;
 
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.StatusDetails;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
@@ -41,5 +42,19 @@ public final class GuardedDelete {
             }
             throw e;
         }
+    }
+
+    /**
+     * Deletes the object as it is now if it names this owner: without a garbage collector nothing else deletes a
+     * deleted root's dependents. Only the owner's own go: a namesake made since (by a newer create_db) stays, and
+     * counts as {@link Outcome#GONE} for this owner.
+     */
+    public static <T extends HasMetadata> Outcome ifOwnedBy(Resource<T> resource, String ownerUid) {
+        T object = resource.get();
+        if (object == null || object.getMetadata().getDeletionTimestamp() != null
+                || !DatabaseObjects.ownedBy(object, ownerUid)) {
+            return Outcome.GONE;
+        }
+        return ifUnchanged(resource, object.getMetadata().getResourceVersion());
     }
 }

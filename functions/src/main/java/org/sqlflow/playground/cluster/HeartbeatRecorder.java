@@ -73,9 +73,8 @@ public class HeartbeatRecorder {
             confirmed.put(user.key(), now);
         }
         // A root that claims a warm-pool database runs no pod: the pooled database's readiness is the user's.
-        DatabaseState state = DatabaseObjects.isReady(directory.serving(root)) ? DatabaseState.READY
-                : DatabaseState.STARTING;
-        return new Beat(user.userId(), state, expiry.expiresAt(stored, root));
+        DatabaseState state = directory.isServingReady(root) ? DatabaseState.READY : DatabaseState.STARTING;
+        return new Beat(user.userId(), state, expiry.expiresAt(stored, DatabaseRoot.of(root).createdAt()));
     }
 
     /** Called when this instance learns the database is gone, so the next beat checks again. */

@@ -52,13 +52,13 @@ public class KnownDatabases {
         Known k = known.get(user.key());
         Instant now = clock.instant();
         if (k != null && cached != null && k.rootUid().equals(cached.getMetadata().getUid())
-                && cached.getMetadata().getDeletionTimestamp() == null && !DatabaseRoots.isCondemned(cached)
-                && DatabaseObjects.isReady(directory.serving(cached)) && !k.confirmedAt().isAfter(now)
+                && !DatabaseRoot.of(cached).isDeleting() && !DatabaseRoot.of(cached).isCondemned()
+                && directory.isServingReady(cached) && !k.confirmedAt().isAfter(now)
                 && Duration.between(k.confirmedAt(), now).compareTo(trustFor) < 0) {
             DatabaseRoots.checkOwner(cached, user);
             Instant beat = ledger.beat(user);
-            return new DatabaseProvisioner.Provisioned(user.userId(), k.dataSource(), expiry.expiresAt(beat, cached),
-                    false);
+            return new DatabaseProvisioner.Provisioned(user.userId(), k.dataSource(),
+                    expiry.expiresAt(beat, DatabaseRoot.of(cached).createdAt()), false);
         }
         known.remove(user.key());
         String uidBefore = uid(cached);
@@ -71,6 +71,6 @@ public class KnownDatabases {
     }
 
     private static String uid(Deployment root) {
-        return root == null || root.getMetadata() == null ? null : root.getMetadata().getUid();
+        return root == null ? null : DatabaseRoot.of(root).uid();
     }
 }

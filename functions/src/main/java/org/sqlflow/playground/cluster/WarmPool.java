@@ -9,9 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -21,8 +19,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.DeploymentList;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -126,10 +122,6 @@ public class WarmPool implements AutoCloseable {
         return settings.size() > 0;
     }
 
-    public Settings settings() {
-        return settings;
-    }
-
     /** Ready, unclaimed pooled databases as the watch sees them, in random order (concurrent claimers spread out). */
     public List<Deployment> candidates() {
         if (!enabled()) {
@@ -137,8 +129,7 @@ public class WarmPool implements AutoCloseable {
         }
         List<Deployment> ready = new ArrayList<>();
         for (Deployment d : directory.all()) {
-            if (DatabaseObjects.isUnclaimed(d) && d.getMetadata().getDeletionTimestamp() == null
-                    && DatabaseObjects.isReady(d)) {
+            if (isClaimable(DatabaseRoot.of(d)) && DatabaseRoot.of(d).isReady()) {
                 ready.add(d);
             }
         }
@@ -162,7 +153,7 @@ public class WarmPool implements AutoCloseable {
         Deployment current = root;
         Set<String> tried = new HashSet<>();
         for (int attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
-            String name = DatabaseObjects.claimOf(current);
+            String name = DatabaseRoot.of(current).claims();
             if (name == null) {
                 return new Claim(current, null);
             }
@@ -171,9 +162,11 @@ public class WarmPool implements AutoCloseable {
                 if (DatabaseObjects.ownedBy(pooled, current.getMetadata().getUid())) {
                     return new Claim(current, pooled);
                 }
-                if (DatabaseObjects.isUnclaimed(pooled)) {
+                if (DatabaseRoot.of(pooled).isUnclaimed()) {
                     try {
-                        Deployment claimed = deployments().resource(claimed(pooled, current, user)).update();
+                        // update() sends the resourceVersion read: 409 if anyone else claimed (or touched) it since.
+                        Deployment claimed = deployments()
+                                .resource(DatabaseRoot.of(pooled).claimedBy(DatabaseRoot.of(current), user)).update();
                         claims.increment();
                         log.info("user key {} claimed pooled database {}", user.key(), name);
                         requestRefill();
@@ -193,15 +186,8 @@ public class WarmPool implements AutoCloseable {
             tried.add(name);
             Deployment next = candidates().stream().filter(d -> !tried.contains(d.getMetadata().getName()))
                     .findFirst().orElse(null);
-            Deployment changed = new DeploymentBuilder(current).build();
-            Map<String, String> annotations = new LinkedHashMap<>(changed.getMetadata().getAnnotations());
-            if (next == null) {
-                annotations.remove(PlaygroundLabels.CLAIMS);
-                changed.getSpec().setReplicas(1);
-            } else {
-                annotations.put(PlaygroundLabels.CLAIMS, next.getMetadata().getName());
-            }
-            changed.getMetadata().setAnnotations(annotations);
+            Deployment changed = next == null ? DatabaseRoot.of(current).ordinary()
+                    : DatabaseRoot.of(current).claiming(next.getMetadata().getName());
             try {
                 current = deployments().resource(changed).update();
                 if (next == null) {
@@ -259,20 +245,21 @@ public class WarmPool implements AutoCloseable {
             Instant now = clock.instant();
             List<Deployment> kept = new ArrayList<>();
             for (Deployment d : unclaimed) {
-                if (!DatabaseObjects.isReady(d) && now.isAfter(notReadySince(d).plus(settings.brokenAfter()))) {
+                DatabaseRoot pooled = DatabaseRoot.of(d);
+                if (!pooled.isReady() && now.isAfter(pooled.notReadySince().plus(settings.brokenAfter()))) {
                     if (delete(d)) {
                         brokenCount++;
                         replaced.increment();
-                        log.warn("replaced pooled database {}: not Ready since {}", d.getMetadata().getName(),
-                                notReadySince(d));
+                        log.warn("replaced pooled database {}: not Ready since {}", pooled.name(),
+                                pooled.notReadySince());
                     }
                 } else {
                     kept.add(d);
                 }
             }
             // Keep the Ready and the oldest; the not-Ready and the youngest go first.
-            kept.sort(Comparator.comparing((Deployment d) -> DatabaseObjects.isReady(d) ? 0 : 1)
-                    .thenComparing(d -> Instant.parse(d.getMetadata().getCreationTimestamp())));
+            kept.sort(Comparator.comparing((Deployment d) -> DatabaseRoot.of(d).isReady() ? 0 : 1)
+                    .thenComparing(d -> DatabaseRoot.of(d).createdAt()));
             while (kept.size() > settings.size()) {
                 if (delete(kept.remove(kept.size() - 1))) {
                     trimmed++;
@@ -280,7 +267,7 @@ public class WarmPool implements AutoCloseable {
             }
             unclaimed = kept;
         }
-        int ready = (int) unclaimed.stream().filter(DatabaseObjects::isReady).count();
+        int ready = (int) unclaimed.stream().filter(DatabaseRoot::isReady).count();
         int created = 0;
         if (enabled()) {
             Timer.Sample sample = Timer.start();
@@ -301,7 +288,7 @@ public class WarmPool implements AutoCloseable {
     /** The pool as it is, from an authoritative list; changes nothing (the reaper's dry run). */
     public Upkeep survey() {
         List<Deployment> unclaimed = listUnclaimed();
-        int ready = (int) unclaimed.stream().filter(DatabaseObjects::isReady).count();
+        int ready = (int) unclaimed.stream().filter(DatabaseRoot::isReady).count();
         return new Upkeep(settings.size(), ready, unclaimed.size() - ready, 0, 0, 0);
     }
 
@@ -313,7 +300,7 @@ public class WarmPool implements AutoCloseable {
     private List<Deployment> listUnclaimed() {
         List<Deployment> unclaimed = new ArrayList<>();
         for (Deployment d : deployments().withLabels(PlaygroundLabels.unclaimedPool()).list().getItems()) {
-            if (DatabaseObjects.isUnclaimed(d) && d.getMetadata().getDeletionTimestamp() == null) {
+            if (isClaimable(DatabaseRoot.of(d))) {
                 unclaimed.add(d);
             }
         }
@@ -352,47 +339,21 @@ public class WarmPool implements AutoCloseable {
 
     private static <T extends HasMetadata> void deleteOwned(Resource<T> resource, Deployment owner) {
         try {
-            T object = resource.get();
-            if (object != null && DatabaseObjects.ownedBy(object, owner.getMetadata().getUid())) {
-                GuardedDelete.ifUnchanged(resource, object.getMetadata().getResourceVersion());
-            }
+            GuardedDelete.ifOwnedBy(resource, owner.getMetadata().getUid());
         } catch (KubernetesClientException e) {
             log.debug("left {} to the garbage collector: {}", owner.getMetadata().getName(), e.getMessage());
         }
     }
 
-    private Deployment claimed(Deployment pooled, Deployment root, UserKey user) {
-        Deployment claimed = new DeploymentBuilder(pooled).build();
-        Map<String, String> labels = new LinkedHashMap<>(claimed.getMetadata().getLabels());
-        labels.put(PlaygroundLabels.POOL_STATE, PlaygroundLabels.POOL_CLAIMED);
-        Map<String, String> annotations = claimed.getMetadata().getAnnotations() == null ? new LinkedHashMap<>()
-                : new LinkedHashMap<>(claimed.getMetadata().getAnnotations());
-        annotations.put(PlaygroundLabels.USER_ID, user.userId());
-        claimed.getMetadata().setLabels(labels);
-        claimed.getMetadata().setAnnotations(annotations);
-        claimed.getMetadata().setOwnerReferences(List.of(DatabaseObjects.ownerReference(root)));
-        // update() sends the resourceVersion read: 409 if anyone else claimed (or touched) it since.
-        return claimed;
-    }
-
-    /** Since when an unclaimed database has not been Ready: the Available condition's last flip, else its birth. */
-    static Instant notReadySince(Deployment d) {
-        if (d.getStatus() != null && d.getStatus().getConditions() != null) {
-            for (DeploymentCondition c : d.getStatus().getConditions()) {
-                if ("Available".equals(c.getType()) && "False".equals(c.getStatus())
-                        && c.getLastTransitionTime() != null) {
-                    return Instant.parse(c.getLastTransitionTime());
-                }
-            }
-        }
-        return Instant.parse(d.getMetadata().getCreationTimestamp());
+    /** An unclaimed warm-pool database not being deleted: one a root may claim once it is Ready. */
+    private static boolean isClaimable(DatabaseRoot d) {
+        return d.isUnclaimed() && !d.isDeleting();
     }
 
     private double cachedCount(boolean ready) {
         int n = 0;
         for (Deployment d : directory.all()) {
-            if (DatabaseObjects.isUnclaimed(d) && d.getMetadata().getDeletionTimestamp() == null
-                    && DatabaseObjects.isReady(d) == ready) {
+            if (isClaimable(DatabaseRoot.of(d)) && DatabaseRoot.of(d).isReady() == ready) {
                 n++;
             }
         }

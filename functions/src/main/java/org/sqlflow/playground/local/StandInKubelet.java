@@ -13,7 +13,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sqlflow.playground.cluster.DatabaseObjects;
+import org.sqlflow.playground.cluster.DatabaseRoot;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 
 /**
@@ -63,8 +63,8 @@ public class StandInKubelet implements AutoCloseable {
     }
 
     private void schedule(Deployment d) {
-        if (DatabaseObjects.isReady(d) || d.getMetadata().getDeletionTimestamp() != null
-                || !DatabaseObjects.runsPod(d)) {
+        DatabaseRoot database = DatabaseRoot.of(d);
+        if (database.isReady() || database.isDeleting() || !database.runsPod()) {
             return;
         }
         String name = d.getMetadata().getName();

@@ -37,7 +37,7 @@ import org.springframework.core.env.Environment;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.sqlflow.playground.cluster.DatabaseObjects;
+import org.sqlflow.playground.cluster.DatabaseRoot;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.testing.NodeTierCalls;
@@ -225,13 +225,13 @@ class RealNodeEndToEndTest {
     void aClaimedWarmPoolDatabaseAnswersQueries() throws SQLException {
         calls.await("two Ready pooled databases on the node", () -> admin().apps().deployments().inNamespace(ns())
                 .withLabels(PlaygroundLabels.unclaimedPool()).list().getItems().stream()
-                .filter(DatabaseObjects::isReady).count() >= 2 ? true : null);
+                .filter(DatabaseRoot::isReady).count() >= 2 ? true : null);
 
         SqlflowDataSource ds = calls.createDb("carol");
 
         Deployment root = admin().apps().deployments().inNamespace(ns())
                 .withName(UserKey.of("carol").resourceName()).get();
-        String pooled = DatabaseObjects.claimOf(root);
+        String pooled = DatabaseRoot.of(root).claims();
         assertThat(pooled).as("carol's root claims a pooled database").isNotNull();
         assertThat(root.getSpec().getReplicas()).isZero();
         Pod pod = podOf(ds);

@@ -25,7 +25,7 @@ class MockProvisioningTest extends ProvisioningScenarios {
         KnownDatabases known = new KnownDatabases(p.provisioner, p.directory, p.ledger, p.expiry, clock);
         UserKey alice = UserKey.of("alice");
         String dataSource = known.createOrGet(alice).dataSource();
-        eventually(() -> DatabaseObjects.isReady(p.directory.cached(alice)), "the cache shows the ready root");
+        eventually(() -> DatabaseRoot.isReady(p.directory.cached(alice)), "the cache shows the ready root");
         assertThat(known.createOrGet(alice).dataSource()).isEqualTo(dataSource);
 
         MockTestCluster mock = (MockTestCluster) cluster;
@@ -42,12 +42,12 @@ class MockProvisioningTest extends ProvisioningScenarios {
             d.getMetadata().setAnnotations(a);
             return d;
         });
-        eventually(() -> DatabaseRoots.isCondemned(p.directory.cached(alice)), "the cache shows the condemnation");
+        eventually(() -> DatabaseRoot.of(p.directory.cached(alice)).isCondemned(), "the cache shows the condemnation");
         assertThat(known.createOrGet(alice).dataSource()).isEqualTo(dataSource);
-        assertThat(DatabaseRoots.isCondemned(p.roots.get(alice))).as("condemnation taken back").isFalse();
+        assertThat(DatabaseRoot.of(p.roots.get(alice)).isCondemned()).as("condemnation taken back").isFalse();
 
         // Half a TTL after the last full call, the full path runs again.
-        eventually(() -> !DatabaseRoots.isCondemned(p.directory.cached(alice)), "the cache shows the rescue");
+        eventually(() -> !DatabaseRoot.of(p.directory.cached(alice)).isCondemned(), "the cache shows the rescue");
         known.createOrGet(alice);
         clock.advance(p.expiry.ttl().dividedBy(2));
         before = mock.requestCount();

@@ -178,7 +178,7 @@ public abstract class ProvisioningScenarios {
         kubeletFor("u1", "u2");
         p.provisioner.createOrGet(UserKey.of("u1"));
         p.provisioner.createOrGet(UserKey.of("u2"));
-        eventually(() -> p.directory.count() == 2, "the directory sees both databases");
+        eventually(() -> p.directory.databaseCount() == 2, "the directory sees both databases");
         assertThatThrownBy(() -> p.provisioner.createOrGet(UserKey.of("u3")))
                 .isInstanceOfSatisfying(PlaygroundException.class, e -> {
                     assertThat(e.status()).isEqualTo(503);
@@ -216,7 +216,7 @@ public abstract class ProvisioningScenarios {
                 });
         String uid = p.roots.get(user).getMetadata().getUid();
         cluster.markDatabaseReady(user.resourceName());
-        eventually(() -> DatabaseObjects.isReady(p.roots.get(user)), "the database reports ready");
+        eventually(() -> DatabaseRoot.isReady(p.roots.get(user)), "the database reports ready");
         DatabaseProvisioner.Provisioned resumed = p.provisioner.createOrGet(user);
         assertThat(resumed.created()).isFalse();
         assertThat(p.roots.get(user).getMetadata().getUid()).isEqualTo(uid);

@@ -82,7 +82,7 @@ public abstract class WarmPoolScenarios {
         DatabaseProvisioner.Provisioned alice = p.provisioner.createOrGet(UserKey.of("alice"));
 
         Deployment root = root("alice");
-        String pooled = DatabaseObjects.claimOf(root);
+        String pooled = DatabaseRoot.of(root).claims();
         assertThat(pooled).as("the root names the pooled database it claimed").startsWith("pool-");
         assertThat(root.getSpec().getReplicas()).as("a claiming root runs no pod of its own").isZero();
         Deployment claimed = deployment(pooled);
@@ -98,7 +98,7 @@ public abstract class WarmPoolScenarios {
         assertThat(service.getSpec().getSelector()).containsEntry(PlaygroundLabels.POOL, pooled);
         assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
         await(() -> p.directory.cached(pooled) != null
-                && DatabaseObjects.claimOf(p.directory.cached(root.getMetadata().getName())) != null ? true : null,
+                && DatabaseRoot.of(p.directory.cached(root.getMetadata().getName())).claims() != null ? true : null,
                 "the watch to see the claim");
         assertThat(p.recorder.beat(UserKey.of("alice")).database())
                 .as("the heartbeat reports the pooled database's readiness").isEqualTo(HeartbeatRecorder.DatabaseState.READY);
@@ -117,7 +117,7 @@ public abstract class WarmPoolScenarios {
         // What a crash right after creating the root leaves: a root naming a pooled database it has not claimed.
         cluster.client().apps().deployments().inNamespace(cluster.namespace())
                 .resource(p.objects.claimingRoot(UserKey.of("gina"), pooled)).create();
-        assertThat(DatabaseObjects.isUnclaimed(deployment(pooled))).isTrue();
+        assertThat(DatabaseRoot.of(deployment(pooled)).isUnclaimed()).isTrue();
 
         DatabaseProvisioner.Provisioned gina = p.provisioner.createOrGet(UserKey.of("gina"));
 
@@ -145,12 +145,12 @@ public abstract class WarmPoolScenarios {
         for (String u : users) {
             Deployment root = root(u);
             assertThat(root).as("every user has a root").isNotNull();
-            if (only.equals(DatabaseObjects.claimOf(root))) {
+            if (only.equals(DatabaseRoot.of(root).claims())) {
                 assertThat(owner).as("one root names the pooled database").isNull();
                 owner = root;
                 assertThat(outcomes.get(u)).isInstanceOf(DatabaseProvisioner.Provisioned.class);
             } else {
-                assertThat(DatabaseObjects.claimOf(root)).as("the others became ordinary roots").isNull();
+                assertThat(DatabaseRoot.of(root).claims()).as("the others became ordinary roots").isNull();
                 assertThat(root.getSpec().getReplicas()).isEqualTo(1);
                 assertThat(outcomes.get(u)).as("their own database is starting").isEqualTo("database_starting");
             }
@@ -174,7 +174,7 @@ public abstract class WarmPoolScenarios {
 
         assertThat(new HashSet<>(outcomes.values())).as("one data source, one password").hasSize(1);
         Deployment root = root("bob");
-        assertThat(claimedBy(root)).as("one pooled database for bob").containsExactly(DatabaseObjects.claimOf(root));
+        assertThat(claimedBy(root)).as("one pooled database for bob").containsExactly(DatabaseRoot.of(root).claims());
         assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
     }
 
@@ -211,8 +211,8 @@ public abstract class WarmPoolScenarios {
             Deployment root = root(u);
             assertThat(claimedBy(root)).as("at most one pooled database for %s", u)
                     .hasSizeLessThanOrEqualTo(1);
-            if (DatabaseObjects.claimOf(root) != null) {
-                assertThat(claimedBy(root)).containsExactly(DatabaseObjects.claimOf(root));
+            if (DatabaseRoot.of(root).claims() != null) {
+                assertThat(claimedBy(root)).containsExactly(DatabaseRoot.of(root).claims());
             }
         }
         // Two instances may overshoot between them; the reaper's upkeep trims the pool back to its size.
@@ -263,7 +263,7 @@ public abstract class WarmPoolScenarios {
 
         for (String u : users) {
             Deployment root = root(u);
-            String pooled = DatabaseObjects.claimOf(root);
+            String pooled = DatabaseRoot.of(root).claims();
             assertThat(pooled).as("%s claimed a pooled database", u).isNotNull();
             Deployment claimed = deployment(pooled);
             assertThat(claimed.getMetadata().getDeletionTimestamp()).as("%s's database is not deleted", u).isNull();
@@ -306,7 +306,7 @@ public abstract class WarmPoolScenarios {
         ReapReport report = reaper(p).sweep(false);
 
         Deployment root = root("erin");
-        assertThat(DatabaseObjects.claimOf(root)).isNull();
+        assertThat(DatabaseRoot.of(root).claims()).isNull();
         assertThat(root.getSpec().getReplicas()).isEqualTo(1);
         assertThat(pooledDeployments()).isEmpty();
         assertThat(report.pool().size()).isZero();
@@ -394,7 +394,7 @@ public abstract class WarmPoolScenarios {
     private List<String> markAllPooledReady() {
         List<String> names = new ArrayList<>();
         for (Deployment d : unclaimed()) {
-            if (!DatabaseObjects.isReady(d)) {
+            if (!DatabaseRoot.isReady(d)) {
                 cluster.markDatabaseReady(d.getMetadata().getName());
             }
             names.add(d.getMetadata().getName());
@@ -439,7 +439,7 @@ public abstract class WarmPoolScenarios {
     }
 
     private List<Deployment> unclaimed() {
-        return pooledDeployments().stream().filter(DatabaseObjects::isUnclaimed).toList();
+        return pooledDeployments().stream().filter(d -> DatabaseRoot.of(d).isUnclaimed()).toList();
     }
 
     /** The pooled databases this root owns. */

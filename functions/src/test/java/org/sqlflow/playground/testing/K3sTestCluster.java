@@ -9,7 +9,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import org.sqlflow.playground.cluster.DatabaseObjects;
+import org.sqlflow.playground.cluster.DatabaseRoot;
 import org.sqlflow.playground.config.PlaygroundProperties;
 import org.testcontainers.containers.Container;
 import org.testcontainers.k3s.K3sContainer;
@@ -133,7 +133,7 @@ public final class K3sTestCluster implements TestCluster {
     public void markDatabaseReady(String deploymentName) {
         PlaygroundServiceAccount.await(() -> {
             Deployment d = admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get();
-            return DatabaseObjects.isReady(d) ? d : null;
+            return DatabaseRoot.isReady(d) ? d : null;
         }, READY_WAIT, "MySQL of Deployment " + namespace + "/" + deploymentName + " to pass its readiness probe");
     }
 

@@ -25,7 +25,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import org.sqlflow.playground.cluster.DatabaseObjects;
+import org.sqlflow.playground.cluster.DatabaseRoot;
 
 /**
  * A scenario's cluster in the real-API tier: a real kube-apiserver with RBAC, a real controller manager
@@ -145,7 +145,7 @@ public final class RealApiTestCluster implements TestCluster {
         }, KUBELET_WAIT, "the stand-in kubelet's status write for pod " + pod.getMetadata().getName());
         PlaygroundServiceAccount.await(() -> {
             Deployment d = admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get();
-            return DatabaseObjects.isReady(d) ? d : null;
+            return DatabaseRoot.isReady(d) ? d : null;
         }, KUBELET_WAIT, "the controllers to report Deployment " + namespace + "/" + deploymentName + " ready");
     }
 
