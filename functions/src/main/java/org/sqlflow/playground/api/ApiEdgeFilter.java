@@ -1,17 +1,10 @@
 package org.sqlflow.playground.api;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
+import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -21,64 +14,46 @@ import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.sqlflow.playground.PlaygroundException;
-import org.sqlflow.playground.cluster.UserKey;
-import org.sqlflow.playground.identity.CallerIdentity;
-import org.sqlflow.playground.identity.IdentityResolver;
-import tools.jackson.core.JacksonException;
-import tools.jackson.core.StreamReadFeature;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The API port's front door. It answers every request that is not exactly one of our endpoints with a JSON
- * 404 or 405, reads the body the way the real SQLFlow client sends it (JSON under a form content type),
- * validates the user id, checks the caller's certificate allows acting for that user, and only then hands a
- * canonical JSON request to spring-cloud-function-web. Errors from the functions come back here as JSON.
- *
- * <p>heart_beat, the one hot path (every open notebook, every few minutes, each on a new connection), is
- * answered here by calling the same heart_beat function directly: going through spring-cloud-function-web
- * cost an async dispatch, a function-catalog lookup and message conversion per beat, more CPU than the beat's
- * own work (measured by bench/). create_db is answered here too, inside a slot of {@link InFlightLimits}, so
- * that the slot is held exactly as long as the function runs on this request thread; its reply carries
- * {@code Cache-Control: no-store} (it holds the database password). reap_stale still goes through
- * spring-cloud-function-web.
+ * The API port's front door, in front of spring-cloud-function-web, which serves all three functions. It answers
+ * every request that is not exactly one of our endpoints with a JSON 404 or 405, has {@link ApiInput} read the
+ * request and check its caller, and hands the framework a {@link CanonicalRequest}. create_db runs inside a slot
+ * of {@link InFlightLimits}: the framework calls the function on this thread before the chain returns, so the
+ * slot is held exactly as long as the function runs. Every answer carries {@code Cache-Control: no-store}
+ * (create_db's holds the database password; a cached heart_beat would be a beat not stored). Errors, from here
+ * or from the functions, leave as JSON.
  */
 public class ApiEdgeFilter extends OncePerRequestFilter {
 
-    private static final Set<String> BODY_TYPES = Set.of("application/x-www-form-urlencoded", "application/json",
-            "text/plain");
-    private static final JsonMapper JSON = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-
-    private final Set<String> servedFunctions;
-    private final int maxBodyBytes;
-    private final IdentityResolver identities;
-    private final boolean reaperTrigger;
+    private final Set<Endpoint> served = EnumSet.noneOf(Endpoint.class);
+    private final ApiInput input;
+    private final InFlightLimits limits;
     private final Duration retryAfter;
     private final MeterRegistry meters;
-    private final Function<UserRequest, HeartBeatReply> heartBeat;
-    private final Function<UserRequest, CreateDbReply> createDb;
-    private final InFlightLimits limits;
 
     /**
-     * @param heartBeat the heart_beat function, answered directly; null to leave it to the chain
-     * @param createDb the create_db function, answered directly within {@code limits}; null to leave it to the chain
+     * @param servedFunctions the endpoints this instance answers; each must be a function the framework can find
+     *     by its alias, or the application does not start
      */
-    public ApiEdgeFilter(Set<String> servedFunctions, int maxBodyBytes, IdentityResolver identities,
-            boolean reaperTrigger, Duration retryAfter, MeterRegistry meters,
-            Function<UserRequest, HeartBeatReply> heartBeat, Function<UserRequest, CreateDbReply> createDb,
-            InFlightLimits limits) {
-        this.servedFunctions = servedFunctions;
-        this.maxBodyBytes = maxBodyBytes;
-        this.identities = identities;
-        this.reaperTrigger = reaperTrigger;
+    public ApiEdgeFilter(Set<String> servedFunctions, FunctionCatalog functions, ApiInput input,
+            InFlightLimits limits, Duration retryAfter, MeterRegistry meters) {
+        for (Endpoint e : Endpoint.values()) {
+            if (servedFunctions.contains(e.function())) {
+                if (functions.lookup(e.function()) == null) {
+                    throw new IllegalStateException("playground.api.functions names " + e.function()
+                            + ", but spring-cloud-function finds no function bean of that name");
+                }
+                served.add(e);
+            }
+        }
+        this.input = input;
+        this.limits = limits;
         this.retryAfter = retryAfter;
         this.meters = meters;
-        this.heartBeat = heartBeat;
-        this.createDb = createDb;
-        this.limits = limits;
     }
 
     @Override
@@ -100,48 +75,30 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
         }
         Timer.Sample sample = Timer.start(meters);
         String endpointTag = "none";
-        HttpServletResponse guarded = new HeaderAllowlistResponse(response);
         try {
             Endpoint endpoint = route(request);
             endpointTag = endpoint.function();
-            if (endpoint == Endpoint.HEART_BEAT && heartBeat != null) {
-                String userId = userIdFromQuery(request.getQueryString());
-                authorize(request, userId);
-                writeJson(guarded, JSON.writeValueAsBytes(heartBeat.apply(new UserRequest(userId))));
-                return;
-            }
-            if (endpoint == Endpoint.CREATE_DB && createDb != null) {
-                String userId = userIdFromBody(request);
-                CallerIdentity caller = authorize(request, userId);
-                byte[] reply;
-                InFlightLimits.Permit permit = limits.acquire(userId, caller);
+            ApiInput.Checked checked = input.check(endpoint, request);
+            HttpServletRequest canonical = new CanonicalRequest(request, checked.json());
+            response.setHeader("Cache-Control", "no-store");
+            if (endpoint == Endpoint.CREATE_DB) {
+                InFlightLimits.Permit permit = limits.acquire(checked.userId(), checked.caller());
                 try {
-                    reply = JSON.writeValueAsBytes(createDb.apply(new UserRequest(userId)));
+                    chain.doFilter(canonical, response);
                 } finally {
                     permit.close();
                 }
-                // The reply holds the database password: no cache along the way may keep it.
-                guarded.setHeader("Cache-Control", "no-store");
-                writeJson(guarded, reply);
-                return;
+            } else {
+                chain.doFilter(canonical, response);
             }
-            byte[] canonical = canonicalBody(endpoint, request);
-            chain.doFilter(new CanonicalRequest(request, canonical), guarded);
         } catch (PlaygroundException e) {
-            fail(guarded, e, endpointTag);
+            fail(response, e, endpointTag);
         } catch (ServletException | RuntimeException e) {
-            fail(guarded, ApiErrors.classify(e, retryAfter), endpointTag);
+            fail(response, ApiErrors.classify(e, retryAfter), endpointTag);
         } finally {
             sample.stop(meters.timer("playground.api.requests", "endpoint", endpointTag,
                     "status", Integer.toString(response.getStatus())));
         }
-    }
-
-    private static void writeJson(HttpServletResponse response, byte[] body) throws IOException {
-        response.setStatus(HttpServletResponse.SC_OK);
-        response.setContentType("application/json");
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
     }
 
     private void fail(HttpServletResponse response, PlaygroundException e, String endpoint) throws IOException {
@@ -150,8 +107,7 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
     }
 
     private Endpoint route(HttpServletRequest request) {
-        Optional<Endpoint> found = Endpoint.forPath(request.getRequestURI())
-                .filter(e -> servedFunctions.contains(e.function()));
+        Optional<Endpoint> found = Endpoint.forPath(request.getRequestURI()).filter(served::contains);
         if (found.isEmpty()) {
             throw new PlaygroundException(404, "not_found", "No such endpoint. This server answers POST "
                     + "/api/create_db and GET /api/heart_beat?user_id=ID.");
@@ -162,169 +118,5 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
                     endpoint.path() + " takes " + endpoint.method() + " only.");
         }
         return endpoint;
-    }
-
-    private byte[] canonicalBody(Endpoint endpoint, HttpServletRequest request) throws IOException {
-        switch (endpoint) {
-            case CREATE_DB -> {
-                String userId = userIdFromBody(request);
-                authorize(request, userId);
-                return JSON.writeValueAsBytes(Map.of("user_id", userId));
-            }
-            case HEART_BEAT -> {
-                String userId = userIdFromQuery(request.getQueryString());
-                authorize(request, userId);
-                return JSON.writeValueAsBytes(Map.of("user_id", userId));
-            }
-            case REAP_STALE -> {
-                boolean detail = authorizeReaper(request);
-                byte[] body = readBody(request);
-                boolean dryRun = false;
-                if (body.length > 0) {
-                    JsonNode node = parseObject(body);
-                    JsonNode flag = node.get("dry_run");
-                    if (flag != null && !flag.isBoolean()) {
-                        throw PlaygroundException.badRequest("invalid_dry_run", "dry_run must be true or false.");
-                    }
-                    dryRun = flag != null && flag.booleanValue();
-                }
-                return JSON.writeValueAsBytes(Map.of("dry_run", dryRun, "detail", detail));
-            }
-            default -> throw new IllegalStateException("unrouted endpoint " + endpoint);
-        }
-    }
-
-    private String userIdFromBody(HttpServletRequest request) throws IOException {
-        String contentType = request.getContentType();
-        if (contentType != null) {
-            String base = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-            if (!base.isEmpty() && !BODY_TYPES.contains(base)) {
-                throw new PlaygroundException(415, "unsupported_media_type",
-                        "Send the body as JSON, e.g. {\"user_id\": \"alice\"}.");
-            }
-        }
-        byte[] body = readBody(request);
-        if (body.length == 0) {
-            throw PlaygroundException.badRequest("missing_body", "The body must be JSON like {\"user_id\": \"alice\"}.");
-        }
-        JsonNode node = parseObject(body);
-        JsonNode id = node.get("user_id");
-        if (id == null || id.isNull()) {
-            throw PlaygroundException.badRequest("missing_user_id", "The body must name user_id.");
-        }
-        if (!id.isString()) {
-            throw invalidUserId();
-        }
-        return validUserId(id.stringValue());
-    }
-
-    private static JsonNode parseObject(byte[] body) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(body);
-        } catch (JacksonException e) {
-            if (String.valueOf(e.getOriginalMessage()).startsWith("Duplicate")) {
-                throw PlaygroundException.badRequest("repeated_user_id", "The body names a field more than once.");
-            }
-            throw PlaygroundException.badRequest("invalid_json", "The body is not valid JSON.");
-        }
-        if (node == null || !node.isObject()) {
-            throw PlaygroundException.badRequest("body_not_object",
-                    "The body must be one JSON object like {\"user_id\": \"alice\"}.");
-        }
-        return node;
-    }
-
-    private byte[] readBody(HttpServletRequest request) throws IOException {
-        long declared = request.getContentLengthLong();
-        if (declared > maxBodyBytes) {
-            throw tooLarge();
-        }
-        try (InputStream in = request.getInputStream()) {
-            byte[] body = in.readNBytes(maxBodyBytes + 1);
-            if (body.length > maxBodyBytes) {
-                throw tooLarge();
-            }
-            return body;
-        }
-    }
-
-    private PlaygroundException tooLarge() {
-        return new PlaygroundException(413, "body_too_large", "The body is larger than " + maxBodyBytes + " bytes.");
-    }
-
-    static String userIdFromQuery(String query) {
-        List<String> ids = new ArrayList<>();
-        if (query != null && !query.isEmpty()) {
-            for (String pair : query.split("&")) {
-                String[] kv = pair.split("=", 2);
-                String key;
-                String value;
-                try {
-                    key = URLDecoder.decode(kv[0], StandardCharsets.UTF_8);
-                    value = kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "";
-                } catch (IllegalArgumentException e) {
-                    throw PlaygroundException.badRequest("invalid_query", "The query string is not well formed.");
-                }
-                if (key.equals("user_id")) {
-                    ids.add(value);
-                }
-            }
-        }
-        if (ids.isEmpty()) {
-            throw PlaygroundException.badRequest("missing_user_id", "Add ?user_id=YOUR_ID to the URL.");
-        }
-        if (ids.size() > 1) {
-            throw PlaygroundException.badRequest("repeated_user_id", "Give user_id exactly once.");
-        }
-        return validUserId(ids.get(0));
-    }
-
-    private static String validUserId(String id) {
-        if (!UserKey.isValidUserId(id)) {
-            throw invalidUserId();
-        }
-        return id;
-    }
-
-    private static PlaygroundException invalidUserId() {
-        return PlaygroundException.badRequest("invalid_user_id",
-                "user_id must be 1 to 63 characters of letters, digits, '.', '_' or '-'.");
-    }
-
-    private CallerIdentity authorize(HttpServletRequest request, String userId) {
-        CallerIdentity caller = identities.resolve(request).orElseThrow(this::unauthenticated);
-        if (!caller.mayActFor(userId)) {
-            throw new PlaygroundException(403, "forbidden_user",
-                    "Your certificate does not allow acting for this user id.");
-        }
-        return caller;
-    }
-
-    /**
-     * Who may sweep, and whether the reply may name users: the reaper's CronJob (the reaper instance's own proof,
-     * no identity) gets counts only, since the Job's log is readable more widely than the reaper's; an admin
-     * certificate gets the full report.
-     *
-     * @return whether the reply carries per-user detail
-     */
-    private boolean authorizeReaper(HttpServletRequest request) {
-        if (reaperTrigger) {
-            if (!identities.provenByGateway(request)) {
-                throw unauthenticated();
-            }
-            return false;
-        }
-        CallerIdentity caller = identities.resolve(request).orElseThrow(this::unauthenticated);
-        if (!caller.admin()) {
-            throw new PlaygroundException(403, "admin_only", "Only an admin certificate may start a sweep.");
-        }
-        return true;
-    }
-
-    private PlaygroundException unauthenticated() {
-        return new PlaygroundException(401, "unauthenticated", identities.gatewayMode()
-                ? "This request did not come through the playground's gateway with a client certificate."
-                : "No client certificate naming a user came with this request.");
     }
 }

@@ -1,12 +1,10 @@
 package org.sqlflow.playground.api;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import jakarta.servlet.ReadListener;
@@ -15,17 +13,21 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 
 /**
- * What spring-cloud-function-web sees of a request that passed the edge: a POST with a validated JSON object
- * and no other headers, parameters or query. Its defaults (form bodies as maps, query parameters as message
- * headers, request headers copied into the response, arrays fanned out per element) then never come into play.
+ * What spring-cloud-function-web sees of a request that passed the edge: a POST of one validated JSON object, with
+ * no query, no parameters and none of the caller's headers. So its defaults never come into play: a form body
+ * read as a map, query parameters and request headers turned into message headers, which it then copies into the
+ * response. It reads a request only through the methods below.
  */
 final class CanonicalRequest extends HttpServletRequestWrapper {
 
     private final byte[] body;
+    private final Map<String, String> headers;
 
     CanonicalRequest(HttpServletRequest request, byte[] json) {
         super(request);
         this.body = json;
+        this.headers = Map.of("content-type", "application/json", "accept", "application/json",
+                "content-length", Integer.toString(json.length));
     }
 
     @Override
@@ -36,11 +38,6 @@ final class CanonicalRequest extends HttpServletRequestWrapper {
     @Override
     public String getContentType() {
         return "application/json";
-    }
-
-    @Override
-    public String getCharacterEncoding() {
-        return StandardCharsets.UTF_8.name();
     }
 
     @Override
@@ -80,11 +77,7 @@ final class CanonicalRequest extends HttpServletRequestWrapper {
 
     @Override
     public String getHeader(String name) {
-        return switch (name.toLowerCase()) {
-            case "content-type", "accept" -> "application/json";
-            case "content-length" -> Integer.toString(body.length);
-            default -> null;
-        };
+        return headers.get(name.toLowerCase(Locale.ROOT));
     }
 
     @Override
@@ -95,17 +88,7 @@ final class CanonicalRequest extends HttpServletRequestWrapper {
 
     @Override
     public Enumeration<String> getHeaderNames() {
-        return Collections.enumeration(List.of("content-type", "content-length", "accept"));
-    }
-
-    @Override
-    public long getDateHeader(String name) {
-        return -1;
-    }
-
-    @Override
-    public int getIntHeader(String name) {
-        return "content-length".equalsIgnoreCase(name) ? body.length : -1;
+        return Collections.enumeration(headers.keySet());
     }
 
     @Override
@@ -137,10 +120,5 @@ final class CanonicalRequest extends HttpServletRequestWrapper {
                 return in.read(b, off, len);
             }
         };
-    }
-
-    @Override
-    public BufferedReader getReader() {
-        return new BufferedReader(new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
     }
 }

@@ -1,34 +1,39 @@
 package org.sqlflow.playground.api;
 
+import java.util.Locale;
 import java.util.Optional;
 
-/** The only paths the API port answers; everything else spring-cloud-function-web could serve is a 404. */
+/**
+ * The only requests the API port answers; everything else spring-cloud-function-web could serve (bean names,
+ * compositions, path arguments, the routing function) is a 404. The path is spring.cloud.function.web.path
+ * followed by the function's bean alias, which the framework resolves.
+ */
 public enum Endpoint {
-    CREATE_DB("/api/create_db", "POST", "create_db"),
-    HEART_BEAT("/api/heart_beat", "GET", "heart_beat"),
-    REAP_STALE("/api/reap_stale", "POST", "reap_stale");
+    CREATE_DB("POST"),
+    HEART_BEAT("GET"),
+    REAP_STALE("POST");
 
-    private final String path;
     private final String method;
     private final String function;
+    private final String path;
 
-    Endpoint(String path, String method, String function) {
-        this.path = path;
+    Endpoint(String method) {
         this.method = method;
-        this.function = function;
-    }
-
-    public String path() {
-        return path;
+        this.function = name().toLowerCase(Locale.ROOT);
+        this.path = "/api/" + function;
     }
 
     public String method() {
         return method;
     }
 
-    /** The bean alias spring-cloud-function-web resolves from the path. */
+    /** The bean alias, e.g. create_db. */
     public String function() {
         return function;
+    }
+
+    public String path() {
+        return path;
     }
 
     public static Optional<Endpoint> forPath(String path) {

@@ -1,0 +1,205 @@
+package org.sqlflow.playground.api;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.servlet.http.HttpServletRequest;
+import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.cluster.UserKey;
+import org.sqlflow.playground.identity.CallerIdentity;
+import org.sqlflow.playground.identity.IdentityResolver;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What a request asks for, read the way the real SQLFlow client sends it (create_db: JSON under a form content
+ * type; heart_beat: the id pasted unencoded after {@code user_id=}), strictly (one JSON object, no repeated field,
+ * a bounded body) and with a stable error code for each way it can be wrong; and whether its caller's identity
+ * may ask it. The answer is the function's input as canonical JSON.
+ */
+public final class ApiInput {
+
+    /** A request that may go on: the function's input as JSON, and for whom and by whom (create_db, heart_beat). */
+    public record Checked(byte[] json, String userId, CallerIdentity caller) {
+    }
+
+    private static final Set<String> BODY_TYPES = Set.of("application/x-www-form-urlencoded", "application/json",
+            "text/plain");
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+    private final int maxBodyBytes;
+    private final IdentityResolver identities;
+    private final boolean reaperTrigger;
+
+    public ApiInput(int maxBodyBytes, IdentityResolver identities, boolean reaperTrigger) {
+        this.maxBodyBytes = maxBodyBytes;
+        this.identities = identities;
+        this.reaperTrigger = reaperTrigger;
+    }
+
+    public Checked check(Endpoint endpoint, HttpServletRequest request) throws IOException {
+        if (endpoint == Endpoint.REAP_STALE) {
+            boolean detail = authorizeReaper(request);
+            return new Checked(JSON.writeValueAsBytes(Map.of("dry_run", dryRun(request), "detail", detail)), null,
+                    null);
+        }
+        String userId = endpoint == Endpoint.CREATE_DB ? userIdFromBody(request)
+                : userIdFromQuery(request.getQueryString());
+        CallerIdentity caller = authorize(request, userId);
+        return new Checked(JSON.writeValueAsBytes(Map.of("user_id", userId)), userId, caller);
+    }
+
+    private boolean dryRun(HttpServletRequest request) throws IOException {
+        byte[] body = readBody(request);
+        if (body.length == 0) {
+            return false;
+        }
+        JsonNode flag = parseObject(body).get("dry_run");
+        if (flag != null && !flag.isBoolean()) {
+            throw PlaygroundException.badRequest("invalid_dry_run", "dry_run must be true or false.");
+        }
+        return flag != null && flag.booleanValue();
+    }
+
+    private String userIdFromBody(HttpServletRequest request) throws IOException {
+        String contentType = request.getContentType();
+        if (contentType != null) {
+            String base = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+            if (!base.isEmpty() && !BODY_TYPES.contains(base)) {
+                throw new PlaygroundException(415, "unsupported_media_type",
+                        "Send the body as JSON, e.g. {\"user_id\": \"alice\"}.");
+            }
+        }
+        byte[] body = readBody(request);
+        if (body.length == 0) {
+            throw PlaygroundException.badRequest("missing_body", "The body must be JSON like {\"user_id\": \"alice\"}.");
+        }
+        JsonNode id = parseObject(body).get("user_id");
+        if (id == null || id.isNull()) {
+            throw PlaygroundException.badRequest("missing_user_id", "The body must name user_id.");
+        }
+        if (!id.isString()) {
+            throw invalidUserId();
+        }
+        return validUserId(id.stringValue());
+    }
+
+    private static JsonNode parseObject(byte[] body) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(body);
+        } catch (JacksonException e) {
+            if (String.valueOf(e.getOriginalMessage()).startsWith("Duplicate")) {
+                throw PlaygroundException.badRequest("repeated_user_id", "The body names a field more than once.");
+            }
+            throw PlaygroundException.badRequest("invalid_json", "The body is not valid JSON.");
+        }
+        if (node == null || !node.isObject()) {
+            throw PlaygroundException.badRequest("body_not_object",
+                    "The body must be one JSON object like {\"user_id\": \"alice\"}.");
+        }
+        return node;
+    }
+
+    private byte[] readBody(HttpServletRequest request) throws IOException {
+        if (request.getContentLengthLong() > maxBodyBytes) {
+            throw tooLarge();
+        }
+        try (InputStream in = request.getInputStream()) {
+            byte[] body = in.readNBytes(maxBodyBytes + 1);
+            if (body.length > maxBodyBytes) {
+                throw tooLarge();
+            }
+            return body;
+        }
+    }
+
+    private PlaygroundException tooLarge() {
+        return new PlaygroundException(413, "body_too_large", "The body is larger than " + maxBodyBytes + " bytes.");
+    }
+
+    static String userIdFromQuery(String query) {
+        List<String> ids = new ArrayList<>();
+        if (query != null && !query.isEmpty()) {
+            for (String pair : query.split("&")) {
+                String[] kv = pair.split("=", 2);
+                String key;
+                String value;
+                try {
+                    key = URLDecoder.decode(kv[0], StandardCharsets.UTF_8);
+                    value = kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "";
+                } catch (IllegalArgumentException e) {
+                    throw PlaygroundException.badRequest("invalid_query", "The query string is not well formed.");
+                }
+                if (key.equals("user_id")) {
+                    ids.add(value);
+                }
+            }
+        }
+        if (ids.isEmpty()) {
+            throw PlaygroundException.badRequest("missing_user_id", "Add ?user_id=YOUR_ID to the URL.");
+        }
+        if (ids.size() > 1) {
+            throw PlaygroundException.badRequest("repeated_user_id", "Give user_id exactly once.");
+        }
+        return validUserId(ids.get(0));
+    }
+
+    private static String validUserId(String id) {
+        if (!UserKey.isValidUserId(id)) {
+            throw invalidUserId();
+        }
+        return id;
+    }
+
+    private static PlaygroundException invalidUserId() {
+        return PlaygroundException.badRequest("invalid_user_id",
+                "user_id must be 1 to 63 characters of letters, digits, '.', '_' or '-'.");
+    }
+
+    private CallerIdentity authorize(HttpServletRequest request, String userId) {
+        CallerIdentity caller = identities.resolve(request).orElseThrow(this::unauthenticated);
+        if (!caller.mayActFor(userId)) {
+            throw new PlaygroundException(403, "forbidden_user",
+                    "Your certificate does not allow acting for this user id.");
+        }
+        return caller;
+    }
+
+    /**
+     * Who may sweep, and whether the reply may name users: the reaper's CronJob (the reaper instance's own proof,
+     * no identity) gets counts only, since the Job's log is readable more widely than the reaper's; an admin
+     * certificate gets the full report.
+     *
+     * @return whether the reply carries per-user detail
+     */
+    private boolean authorizeReaper(HttpServletRequest request) {
+        if (reaperTrigger) {
+            if (!identities.provenByGateway(request)) {
+                throw unauthenticated();
+            }
+            return false;
+        }
+        CallerIdentity caller = identities.resolve(request).orElseThrow(this::unauthenticated);
+        if (!caller.admin()) {
+            throw new PlaygroundException(403, "admin_only", "Only an admin certificate may start a sweep.");
+        }
+        return true;
+    }
+
+    private PlaygroundException unauthenticated() {
+        return new PlaygroundException(401, "unauthenticated", identities.gatewayMode()
+                ? "This request did not come through the playground's gateway with a client certificate."
+                : "No client certificate naming a user came with this request.");
+    }
+}
