@@ -29,7 +29,7 @@ import tools.jackson.databind.json.JsonMapper;
 public final class ApiInput {
 
     /** A request that may go on: the function's input as JSON, and for whom and by whom (create_db, heart_beat). */
-    public record Checked(byte[] json, String userId, CallerIdentity caller) {
+    record Checked(String json, String userId, CallerIdentity caller) {
     }
 
     private static final Set<String> BODY_TYPES = Set.of("application/x-www-form-urlencoded", "application/json",
@@ -47,16 +47,16 @@ public final class ApiInput {
         this.reaperTrigger = reaperTrigger;
     }
 
-    public Checked check(Endpoint endpoint, HttpServletRequest request) throws IOException {
+    Checked check(Endpoint endpoint, HttpServletRequest request) throws IOException {
         if (endpoint == Endpoint.REAP_STALE) {
             boolean detail = authorizeReaper(request);
-            return new Checked(JSON.writeValueAsBytes(Map.of("dry_run", dryRun(request), "detail", detail)), null,
+            return new Checked(JSON.writeValueAsString(Map.of("dry_run", dryRun(request), "detail", detail)), null,
                     null);
         }
         String userId = endpoint == Endpoint.CREATE_DB ? userIdFromBody(request)
                 : userIdFromQuery(request.getQueryString());
         CallerIdentity caller = authorize(request, userId);
-        return new Checked(JSON.writeValueAsBytes(Map.of("user_id", userId)), userId, caller);
+        return new Checked(JSON.writeValueAsString(Map.of("user_id", userId)), userId, caller);
     }
 
     private boolean dryRun(HttpServletRequest request) throws IOException {

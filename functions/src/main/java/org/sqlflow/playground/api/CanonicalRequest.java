@@ -1,53 +1,37 @@
 package org.sqlflow.playground.api;
 
-import java.io.ByteArrayInputStream;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
-import jakarta.servlet.ReadListener;
-import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
+import org.springframework.cloud.function.web.constants.WebRequestConstants;
 
 /**
- * What spring-cloud-function-web sees of a request that passed the edge: a POST of one validated JSON object, with
- * no query, no parameters and none of the caller's headers. So its defaults never come into play: a form body
- * read as a map, query parameters and request headers turned into message headers, which it then copies into the
- * response. It reads a request only through the methods below.
+ * What spring-cloud-function-web sees of a request that passed the edge: a GET whose function input is the
+ * validated JSON, with no body, no query, no parameters and none of the caller's headers. The framework hands a
+ * GET's function the request attribute {@link WebRequestConstants#ARGUMENT} (otherwise the rest of the path
+ * after the function's name, which the edge never lets through) as its input; the edge puts the JSON there. So
+ * its defaults never come into play: a form body read as a map, query parameters and request headers turned
+ * into message headers, which it then copies into the response.
  */
 final class CanonicalRequest extends HttpServletRequestWrapper {
 
-    private final byte[] body;
-    private final Map<String, String> headers;
-
-    CanonicalRequest(HttpServletRequest request, byte[] json) {
+    CanonicalRequest(HttpServletRequest request, String json) {
         super(request);
-        this.body = json;
-        this.headers = Map.of("content-type", "application/json", "accept", "application/json",
-                "content-length", Integer.toString(json.length));
+        setAttribute(WebRequestConstants.ARGUMENT, json);
     }
 
     @Override
     public String getMethod() {
-        return "POST";
+        return "GET";
     }
 
     @Override
     public String getContentType() {
-        return "application/json";
-    }
-
-    @Override
-    public int getContentLength() {
-        return body.length;
-    }
-
-    @Override
-    public long getContentLengthLong() {
-        return body.length;
+        return null;
     }
 
     @Override
@@ -75,9 +59,10 @@ final class CanonicalRequest extends HttpServletRequestWrapper {
         return null;
     }
 
+    /** Only Accept, so that Spring MVC picks the framework's JSON handler and not its event stream. */
     @Override
     public String getHeader(String name) {
-        return headers.get(name.toLowerCase(Locale.ROOT));
+        return "accept".equalsIgnoreCase(name) ? "application/json" : null;
     }
 
     @Override
@@ -88,37 +73,6 @@ final class CanonicalRequest extends HttpServletRequestWrapper {
 
     @Override
     public Enumeration<String> getHeaderNames() {
-        return Collections.enumeration(headers.keySet());
-    }
-
-    @Override
-    public ServletInputStream getInputStream() {
-        ByteArrayInputStream in = new ByteArrayInputStream(body);
-        return new ServletInputStream() {
-            @Override
-            public boolean isFinished() {
-                return in.available() == 0;
-            }
-
-            @Override
-            public boolean isReady() {
-                return true;
-            }
-
-            @Override
-            public void setReadListener(ReadListener listener) {
-                throw new UnsupportedOperationException("the canonical body is read synchronously");
-            }
-
-            @Override
-            public int read() {
-                return in.read();
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) {
-                return in.read(b, off, len);
-            }
-        };
+        return Collections.enumeration(List.of("accept"));
     }
 }

@@ -152,7 +152,6 @@ public class PlaygroundConfiguration {
         FilterRegistrationBean<ApiEdgeFilter> registration = new FilterRegistrationBean<>(filter);
         registration.addUrlPatterns("/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
-        registration.setDispatcherTypes(jakarta.servlet.DispatcherType.REQUEST, jakarta.servlet.DispatcherType.ERROR);
         return registration;
     }
 
