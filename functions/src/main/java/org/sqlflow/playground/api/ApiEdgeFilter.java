@@ -11,7 +11,9 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
 import org.springframework.cloud.function.context.FunctionCatalog;
+import org.springframework.cloud.function.context.catalog.SimpleFunctionRegistry.FunctionInvocationWrapper;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.sqlflow.playground.PlaygroundException;
 
@@ -36,7 +38,9 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
             InFlightLimits limits, Duration retryAfter, MeterRegistry meters) {
         for (Endpoint e : Endpoint.values()) {
             if (servedFunctions.contains(e.function)) {
-                if (functions.lookup(e.function) == null) {
+                // Looked up by name, as the framework will; a catalog of one function answers any name with it.
+                FunctionInvocationWrapper found = functions.lookup(e.function);
+                if (found == null || !e.function.equals(found.getFunctionDefinition())) {
                     throw new IllegalStateException("playground.api.functions names " + e.function
                             + ", but spring-cloud-function finds no function of that name");
                 }
@@ -62,7 +66,13 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
             InFlightLimits.Permit permit = endpoint == Endpoint.CREATE_DB
                     ? limits.acquire(checked.userId(), checked.caller()) : null;
             try {
-                chain.doFilter(new CanonicalRequest(request, checked.json()), response);
+                chain.doFilter(new CanonicalRequest(request, checked.json()), new HttpServletResponseWrapper(response) {
+                    @Override
+                    public void flushBuffer() {
+                        // Spring MVC flushes after writing, which sent the answer chunked, in two TLS records. Left
+                        // alone, Tomcat sends it in one, with its Content-Length, when the request ends.
+                    }
+                });
             } finally {
                 if (permit != null) {
                     permit.close();

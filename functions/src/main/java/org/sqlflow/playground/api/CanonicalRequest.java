@@ -15,7 +15,7 @@ import org.springframework.cloud.function.web.constants.WebRequestConstants;
  * GET's function the request attribute {@link WebRequestConstants#ARGUMENT} (otherwise the rest of the path
  * after the function's name, which the edge never lets through) as its input; the edge puts the JSON there. So
  * its defaults never come into play: a form body read as a map, query parameters and request headers turned
- * into message headers, which it then copies into the response.
+ * into message headers, which it then copies into the response. It reads parameters only as a map or by name.
  */
 final class CanonicalRequest extends HttpServletRequestWrapper {
 
@@ -40,18 +40,8 @@ final class CanonicalRequest extends HttpServletRequestWrapper {
     }
 
     @Override
-    public String getParameter(String name) {
-        return null;
-    }
-
-    @Override
     public Map<String, String[]> getParameterMap() {
         return Map.of();
-    }
-
-    @Override
-    public Enumeration<String> getParameterNames() {
-        return Collections.emptyEnumeration();
     }
 
     @Override
