@@ -1,65 +1,41 @@
 package org.sqlflow.playground.api;
 
-import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
 
-import jakarta.servlet.ReadListener;
-import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
+import org.springframework.cloud.function.web.constants.WebRequestConstants;
 
 /**
- * What spring-cloud-function-web sees of a request that passed the edge: a POST with a validated JSON object
- * and no other headers, parameters or query. Its defaults (form bodies as maps, query parameters as message
- * headers, request headers copied into the response, arrays fanned out per element) then never come into play.
+ * What spring-cloud-function-web sees of a request that passed the edge: a GET whose function input is the
+ * validated JSON, with no body, no query, no parameters and none of the caller's headers. The framework hands a
+ * GET's function the request attribute {@link WebRequestConstants#ARGUMENT} (otherwise the rest of the path
+ * after the function's name, which the edge never lets through) as its input; the edge puts the JSON there. So
+ * its defaults never come into play: a form body read as a map, query parameters and request headers turned
+ * into message headers, which it then copies into the response. It reads parameters only as a map or by name.
  */
 final class CanonicalRequest extends HttpServletRequestWrapper {
 
-    private final byte[] body;
-
-    CanonicalRequest(HttpServletRequest request, byte[] json) {
+    CanonicalRequest(HttpServletRequest request, String json) {
         super(request);
-        this.body = json;
+        setAttribute(WebRequestConstants.ARGUMENT, json);
     }
 
     @Override
     public String getMethod() {
-        return "POST";
+        return "GET";
     }
 
     @Override
     public String getContentType() {
-        return "application/json";
-    }
-
-    @Override
-    public String getCharacterEncoding() {
-        return StandardCharsets.UTF_8.name();
-    }
-
-    @Override
-    public int getContentLength() {
-        return body.length;
-    }
-
-    @Override
-    public long getContentLengthLong() {
-        return body.length;
-    }
-
-    @Override
-    public String getQueryString() {
         return null;
     }
 
     @Override
-    public String getParameter(String name) {
+    public String getQueryString() {
         return null;
     }
 
@@ -69,22 +45,14 @@ final class CanonicalRequest extends HttpServletRequestWrapper {
     }
 
     @Override
-    public Enumeration<String> getParameterNames() {
-        return Collections.emptyEnumeration();
-    }
-
-    @Override
     public String[] getParameterValues(String name) {
         return null;
     }
 
+    /** Only Accept, so that Spring MVC picks the framework's JSON handler and not its event stream. */
     @Override
     public String getHeader(String name) {
-        return switch (name.toLowerCase()) {
-            case "content-type", "accept" -> "application/json";
-            case "content-length" -> Integer.toString(body.length);
-            default -> null;
-        };
+        return "accept".equalsIgnoreCase(name) ? "application/json" : null;
     }
 
     @Override
@@ -95,52 +63,6 @@ final class CanonicalRequest extends HttpServletRequestWrapper {
 
     @Override
     public Enumeration<String> getHeaderNames() {
-        return Collections.enumeration(List.of("content-type", "content-length", "accept"));
-    }
-
-    @Override
-    public long getDateHeader(String name) {
-        return -1;
-    }
-
-    @Override
-    public int getIntHeader(String name) {
-        return "content-length".equalsIgnoreCase(name) ? body.length : -1;
-    }
-
-    @Override
-    public ServletInputStream getInputStream() {
-        ByteArrayInputStream in = new ByteArrayInputStream(body);
-        return new ServletInputStream() {
-            @Override
-            public boolean isFinished() {
-                return in.available() == 0;
-            }
-
-            @Override
-            public boolean isReady() {
-                return true;
-            }
-
-            @Override
-            public void setReadListener(ReadListener listener) {
-                throw new UnsupportedOperationException("the canonical body is read synchronously");
-            }
-
-            @Override
-            public int read() {
-                return in.read();
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) {
-                return in.read(b, off, len);
-            }
-        };
-    }
-
-    @Override
-    public BufferedReader getReader() {
-        return new BufferedReader(new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
+        return Collections.enumeration(List.of("accept"));
     }
 }

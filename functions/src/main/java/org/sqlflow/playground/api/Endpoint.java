@@ -1,42 +1,22 @@
 package org.sqlflow.playground.api;
 
-import java.util.Optional;
+import java.util.Locale;
 
-/** The only paths the API port answers; everything else spring-cloud-function-web could serve is a 404. */
-public enum Endpoint {
-    CREATE_DB("/api/create_db", "POST", "create_db"),
-    HEART_BEAT("/api/heart_beat", "GET", "heart_beat"),
-    REAP_STALE("/api/reap_stale", "POST", "reap_stale");
+/**
+ * The only requests the API port answers; everything else spring-cloud-function-web could serve (bean names,
+ * compositions, path arguments, the routing function) is a 404. The path is spring.cloud.function.web.path
+ * followed by the function's bean alias, from which the framework resolves the function.
+ */
+enum Endpoint {
+    CREATE_DB("POST"),
+    HEART_BEAT("GET"),
+    REAP_STALE("POST");
 
-    private final String path;
-    private final String method;
-    private final String function;
+    final String method;
+    final String function = name().toLowerCase(Locale.ROOT);
+    final String path = "/api/" + function;
 
-    Endpoint(String path, String method, String function) {
-        this.path = path;
+    Endpoint(String method) {
         this.method = method;
-        this.function = function;
-    }
-
-    public String path() {
-        return path;
-    }
-
-    public String method() {
-        return method;
-    }
-
-    /** The bean alias spring-cloud-function-web resolves from the path. */
-    public String function() {
-        return function;
-    }
-
-    public static Optional<Endpoint> forPath(String path) {
-        for (Endpoint e : values()) {
-            if (e.path.equals(path)) {
-                return Optional.of(e);
-            }
-        }
-        return Optional.empty();
     }
 }

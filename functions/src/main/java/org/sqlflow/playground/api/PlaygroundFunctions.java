@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.function.Function;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.sqlflow.playground.cluster.DatabaseProvisioner;
@@ -56,6 +57,11 @@ public class PlaygroundFunctions {
             ReapReport report = reaper.sweep(request != null && request.dryRun());
             return request != null && request.detail() ? report : report.withoutDetail();
         };
+    }
+
+    @Bean
+    static BeanPostProcessor completedAnswers() {
+        return new CompletedAnswers();
     }
 
     private static String format(Instant instant) {

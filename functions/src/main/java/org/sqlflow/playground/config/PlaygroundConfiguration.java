@@ -1,22 +1,20 @@
 package org.sqlflow.playground.config;
 
 import java.time.Clock;
-import java.util.function.Function;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 import org.sqlflow.playground.api.ApiEdgeFilter;
-import org.sqlflow.playground.api.CreateDbReply;
-import org.sqlflow.playground.api.HeartBeatReply;
+import org.sqlflow.playground.api.ApiInput;
 import org.sqlflow.playground.api.InFlightLimits;
-import org.sqlflow.playground.api.UserRequest;
 import org.sqlflow.playground.assembly.Playground;
 import org.sqlflow.playground.certs.ClientCertificateTrustManager;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
@@ -93,15 +91,14 @@ public class PlaygroundConfiguration {
 
     @Bean
     FilterRegistrationBean<ApiEdgeFilter> apiEdgeFilter(PlaygroundProperties props, IdentityResolver identities,
-            MeterRegistry meters, ObjectProvider<Function<UserRequest, HeartBeatReply>> heartBeat,
-            ObjectProvider<Function<UserRequest, CreateDbReply>> createDb, InFlightLimits limits) {
-        ApiEdgeFilter filter = new ApiEdgeFilter(props.api().functions(), props.api().maxBodyBytes(), identities,
-                props.api().reaperTrigger(), props.database().retryAfter(), meters, heartBeat.getIfUnique(),
-                createDb.getIfUnique(), limits);
+            FunctionCatalog functions, InFlightLimits limits, MeterRegistry meters) {
+        PlaygroundProperties.Api api = props.api();
+        ApiEdgeFilter filter = new ApiEdgeFilter(api.functions(), functions,
+                new ApiInput(api.maxBodyBytes(), identities, api.reaperTrigger()), limits,
+                props.database().retryAfter(), meters);
         FilterRegistrationBean<ApiEdgeFilter> registration = new FilterRegistrationBean<>(filter);
         registration.addUrlPatterns("/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
-        registration.setDispatcherTypes(jakarta.servlet.DispatcherType.REQUEST, jakarta.servlet.DispatcherType.ERROR);
         return registration;
     }
 

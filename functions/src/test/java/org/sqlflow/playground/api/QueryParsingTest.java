@@ -11,7 +11,7 @@ class QueryParsingTest {
 
     private static String code(String query) {
         try {
-            ApiEdgeFilter.userIdFromQuery(query);
+            ApiInput.userIdFromQuery(query);
             return "ok";
         } catch (PlaygroundException e) {
             return e.code();
@@ -20,10 +20,10 @@ class QueryParsingTest {
 
     @Test
     void takesTheIdAsTheClientSendsIt() {
-        assertThat(ApiEdgeFilter.userIdFromQuery("user_id=alice")).isEqualTo("alice");
-        assertThat(ApiEdgeFilter.userIdFromQuery("user_id=a.b_c-d")).isEqualTo("a.b_c-d");
-        assertThat(ApiEdgeFilter.userIdFromQuery("x=1&user_id=alice")).isEqualTo("alice");
-        assertThat(ApiEdgeFilter.userIdFromQuery("user_id=%61lice")).isEqualTo("alice");
+        assertThat(ApiInput.userIdFromQuery("user_id=alice")).isEqualTo("alice");
+        assertThat(ApiInput.userIdFromQuery("user_id=a.b_c-d")).isEqualTo("a.b_c-d");
+        assertThat(ApiInput.userIdFromQuery("x=1&user_id=alice")).isEqualTo("alice");
+        assertThat(ApiInput.userIdFromQuery("user_id=%61lice")).isEqualTo("alice");
     }
 
     @Test
@@ -35,7 +35,7 @@ class QueryParsingTest {
         assertThat(code("user_id=%zz")).isEqualTo("invalid_query");
         assertThat(code("user_id=")).isEqualTo("invalid_user_id");
         assertThat(code("user_id=a+b")).isEqualTo("invalid_user_id");
-        assertThatThrownBy(() -> ApiEdgeFilter.userIdFromQuery("user_id=" + "x".repeat(64)))
-                .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.status()).isEqualTo(400));
+        assertThatThrownBy(() -> ApiInput.userIdFromQuery("user_id=" + "x".repeat(64)))
+                .isInstanceOf(PlaygroundException.class).extracting("status").isEqualTo(400);
     }
 }
