@@ -10,13 +10,13 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Marks a test class of the real-API tier: before anything else in the class runs, {@link RealApi#require()}
- * skips it when no real API server answers, or fails it under {@code CI=true}.
+ * Marks a test class of the real-API tier: before anything else in the class runs, the class is skipped with the
+ * reason when no real API server answers, or failed under {@code CI=true}; see {@link Tier#REAL_API}.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @Tag("real-api")
-@ExtendWith(RealApiExtension.class)
+@ExtendWith(TierCondition.class)
 public @interface RealApiTier {
 }
