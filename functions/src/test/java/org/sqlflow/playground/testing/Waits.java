@@ -20,7 +20,8 @@ public final class Waits {
 
     /**
      * Awaits {@code what} for up to {@link #CLUSTER}: checked at once, then every 50 ms, and described by
-     * {@code what} when it times out.
+     * {@code what} when it times out. An exception the condition throws fails the wait; one that another thread
+     * leaves uncaught (a background refill, a watch) does not, as the code under test handles its own.
      */
     public static ConditionFactory await(String what) {
         return await(what, CLUSTER);
@@ -28,6 +29,7 @@ public final class Waits {
 
     /** As {@link #await(String)}, with a bound of the caller's. */
     public static ConditionFactory await(String what, Duration atMost) {
-        return Awaitility.await(what).atMost(atMost).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50));
+        return Awaitility.await(what).atMost(atMost).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+                .dontCatchUncaughtExceptions();
     }
 }
