@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -310,8 +311,9 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
     }
 
     /**
-     * With persistent storage, the reaper's upkeep makes each pooled database's volume claim too: the reaper's
-     * own Role must allow it (the least-privilege check sees this scenario's requests).
+     * With persistent storage, each pooled database gets its volume claim, whichever instance makes it: create_db's
+     * as it starts, the reaper's when it replaces a broken one. The reaper's own Role must allow that (the
+     * least-privilege check sees this scenario's requests).
      */
     @Test
     void aPersistentPoolGetsAVolumeClaimPerPooledDatabase() {
@@ -321,20 +323,43 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
                 ephemeral.readyWait(), ephemeral.retryAfter(), ephemeral.runAsUser(), ephemeral.maxDatabases(),
                 ephemeral.resources(),
                 new PlaygroundProperties.Storage(PlaygroundProperties.StorageKind.PERSISTENT_VOLUME_CLAIM, "1Gi", ""));
-        PlaygroundParts p = playground(persistent, Duration.ZERO, new WarmPool.Settings(1, BROKEN_AFTER));
-        p.pool.upkeep(false);
-        List<Deployment> pooled = pooledDeployments();
-        assertThat(pooled).hasSize(1);
-        String claim = p.objects.pooledVolumeClaim(pooled.get(0)).getMetadata().getName();
-        assertThat(cluster.admin().persistentVolumeClaims().inNamespace(cluster.namespace()).withName(claim).get())
-                .as("the pooled database's volume claim").isNotNull();
+        PlaygroundParts p = started(playground(persistent, Duration.ZERO, new WarmPool.Settings(1, BROKEN_AFTER)), 1);
+        Deployment first = unclaimed().get(0);
+        await("the claim of the pooled database create_db made").until(() -> volumeClaimOf(p, first) != null);
+
+        // Never Ready: past brokenAfter the reaper replaces it, making the new pooled database and its claim.
+        clock.advance(BROKEN_AFTER.plus(Duration.ofMinutes(1)));
+        assertThat(reaper(p).sweep(false).pool().replaced()).isEqualTo(1);
+        Deployment second = pooledDeployments().stream()
+                .filter(d -> !d.getMetadata().getName().equals(first.getMetadata().getName())).findFirst()
+                .orElseThrow();
+        assertThat(volumeClaimOf(p, second)).as("the claim of the pooled database the reaper made").isNotNull();
+    }
+
+    private PersistentVolumeClaim volumeClaimOf(PlaygroundParts p, Deployment pooled) {
+        return cluster.admin().persistentVolumeClaims().inNamespace(cluster.namespace())
+                .withName(p.objects.pooledVolumeClaim(pooled).getMetadata().getName()).get();
     }
 
     // ---------------------------------------------------------------- helpers
 
     private PlaygroundParts playground(int size, int maxDatabases) {
-        return playground(cluster.database(Duration.ZERO, maxDatabases), Duration.ZERO,
-                new WarmPool.Settings(size, BROKEN_AFTER));
+        return started(playground(cluster.database(Duration.ZERO, maxDatabases), Duration.ZERO,
+                new WarmPool.Settings(size, BROKEN_AFTER)), size);
+    }
+
+    /**
+     * create_db's instance fills the pool as it starts, as in the cluster. A scenario begins once that fill is
+     * done and the reaper's watch shows it: an upkeep of the scenario's racing it from another instance could
+     * overshoot the pool's size, and the scenario would start from a pool it did not expect.
+     */
+    private PlaygroundParts started(PlaygroundParts p, int size) {
+        if (size > 0) {
+            await("create_db's fill of the pool at its start").until(() -> unclaimed().size() >= size
+                    && unclaimed().stream().allMatch(d -> secretOrNull(d.getMetadata().getName()) != null));
+            awaitCached(p, size);
+        }
+        return p;
     }
 
     private WarmPool pool(PlaygroundParts p, int size, int maxDatabases) {
