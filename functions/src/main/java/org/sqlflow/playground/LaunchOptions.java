@@ -15,7 +15,7 @@ import org.sqlflow.playground.certs.DevCertificates;
  * {@code ./playground-dev-certs}, whose empty CRL it always passes, listening on 127.0.0.1 only unless an
  * address is given.
  */
-public record LaunchOptions(boolean local, Path devCertificates, List<String> springArguments0) {
+public record LaunchOptions(Path devCertificates, List<String> springArguments0) {
 
     public static final String DEV_CERTS_DIR = "playground-dev-certs";
 
@@ -80,7 +80,7 @@ public record LaunchOptions(boolean local, Path devCertificates, List<String> sp
             out.add("--server.ssl.client-auth=need");
             out.add("--server.ssl.enabled-protocols=TLSv1.3,TLSv1.2");
         }
-        return new LaunchOptions(local, dev, List.copyOf(out));
+        return new LaunchOptions(dev, List.copyOf(out));
     }
 
     /** Whether the command line sets this Spring property ({@code --name=value}). */

@@ -83,10 +83,6 @@ public final class CertsCommand {
         this.err = err;
     }
 
-    public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
-    }
-
     /** Runs one command; {@code args} start after "certs". Returns the exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         Args parsed;
@@ -124,6 +120,7 @@ public final class CertsCommand {
 
     private int dispatch(Args args) throws IOException, CertsException, UsageException {
         CertsDirectory dir = new CertsDirectory(Path.of(args.single("--dir", DEFAULT_DIR)));
+        // Args.check() admitted only the commands of OPTIONS, each of which has its case here.
         switch (args.command) {
             case "init-ca" -> initCa(dir, args);
             case "server" -> server(dir, args);
@@ -133,7 +130,6 @@ public final class CertsCommand {
             case "crl" -> crl(dir, args);
             case "gateway-secret" -> gatewaySecret(dir, args);
             case "list" -> list(dir, args);
-            default -> throw new UsageException("unknown command \"" + args.command + "\"");
         }
         return 0;
     }

@@ -48,7 +48,6 @@ public final class ClientCertificateTrustManager extends X509ExtendedTrustManage
     private final Set<TrustAnchor> anchors;
     private final X509Certificate[] acceptedIssuers;
     private final Path crlFile;
-    private final Runnable onReload;
     private volatile State state;
 
     /**
@@ -72,14 +71,12 @@ public final class ClientCertificateTrustManager extends X509ExtendedTrustManage
     /**
      * @param caCertificates the CA(s) whose certificates are accepted
      * @param crlFile a PEM or DER CRL, or null for no revocation checking
-     * @param onReload run after a changed CRL took effect (e.g. to drop cached TLS sessions), may be null
      */
-    public ClientCertificateTrustManager(List<X509Certificate> caCertificates, Path crlFile, Runnable onReload)
+    public ClientCertificateTrustManager(List<X509Certificate> caCertificates, Path crlFile)
             throws IOException, GeneralSecurityException {
         this.anchors = caCertificates.stream().map(c -> new TrustAnchor(c, null)).collect(Collectors.toSet());
         this.acceptedIssuers = caCertificates.toArray(X509Certificate[]::new);
         this.crlFile = crlFile;
-        this.onReload = onReload;
         if (crlFile == null) {
             this.state = new State(null, delegate(null));
         } else {
@@ -88,9 +85,9 @@ public final class ClientCertificateTrustManager extends X509ExtendedTrustManage
         }
     }
 
-    public static ClientCertificateTrustManager of(Path caCertificates, Path crlFile, Runnable onReload)
+    public static ClientCertificateTrustManager of(Path caCertificates, Path crlFile)
             throws IOException, GeneralSecurityException {
-        return new ClientCertificateTrustManager(Pem.readCertificates(caCertificates), crlFile, onReload);
+        return new ClientCertificateTrustManager(Pem.readCertificates(caCertificates), crlFile);
     }
 
     @Override
@@ -184,9 +181,6 @@ public final class ClientCertificateTrustManager extends X509ExtendedTrustManage
             X509ExtendedTrustManager delegate = delegate(readVerified(crlFile));
             state = new State(stamp, delegate);
             LOG.log(Level.INFO, "loaded the changed CRL " + crlFile);
-            if (onReload != null) {
-                onReload.run();
-            }
             return delegate;
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             LOG.log(Level.WARNING, "ignoring the changed CRL " + crlFile + ", keeping the previous one: " + e);

@@ -9,9 +9,4 @@ public record CallerIdentity(String userId, boolean admin) {
     public boolean mayActFor(String requestedUserId) {
         return admin || userId.equals(requestedUserId);
     }
-
-    /** The reaper's CronJob inside the mesh, admitted by the mesh's AuthorizationPolicy rather than a certificate. */
-    public static CallerIdentity meshTrigger() {
-        return new CallerIdentity("", true);
-    }
 }

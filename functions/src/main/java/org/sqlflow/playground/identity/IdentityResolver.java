@@ -82,17 +82,7 @@ public class IdentityResolver {
         return Optional.empty();
     }
 
-    /** The header that must never be taken from a client in standalone mode; hidden from the functions. */
-    public String header() {
-        return config.header();
-    }
-
     public boolean gatewayMode() {
         return config.source() == IdentitySource.GATEWAY;
-    }
-
-    /** The proof's header: never echoed, never logged. */
-    public String proofHeader() {
-        return config.proofHeader();
     }
 }

@@ -29,7 +29,7 @@ public class StandaloneTlsConfiguration {
     ClientCertificateTrustManager clientCertificateTrustManager(Environment env, PlaygroundProperties props)
             throws IOException, GeneralSecurityException {
         Path ca = Path.of(stripFilePrefix(env.getRequiredProperty("server.ssl.trust-certificate")));
-        ClientCertificateTrustManager trust = ClientCertificateTrustManager.of(ca, props.tls().crl(), null);
+        ClientCertificateTrustManager trust = ClientCertificateTrustManager.of(ca, props.tls().crl());
         TomcatTrustManager.install(trust);
         return trust;
     }

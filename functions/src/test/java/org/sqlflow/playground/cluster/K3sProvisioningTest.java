@@ -1,6 +1,7 @@
 package org.sqlflow.playground.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.sqlflow.playground.testing.Waits.await;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -8,80 +9,34 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Objects;
 
 import io.fabric8.kubernetes.client.LocalPortForward;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.sqlflow.playground.PlaygroundException;
-import org.sqlflow.playground.testing.K3sTestCluster;
+import org.sqlflow.playground.testing.K3sTier;
 import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.SqlflowDataSource;
-import org.sqlflow.playground.testing.TestCluster;
 
 /**
  * The provisioning scenarios on k3s (Testcontainers), where a kubelet runs real MySQL pods, ending with a real
- * MySQL connection through the data source create_db returns. Skips, saying why, wherever the k3s container
+ * MySQL connection through the data source create_db returns. Skipped, saying why, wherever the k3s container
  * cannot start (no container engine, or rancher/k3s or the MySQL image cannot be pulled).
  */
-@Tag("k3s")
+@K3sTier
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class K3sProvisioningTest extends ProvisioningScenarios {
-
-    private static K3sTestCluster.Server k3s;
-    private static String unavailable;
-
-    /**
-     * A k3s that cannot start is a skip, never a failure (under CI too: only the real-API tier is required).
-     * The skip is raised per test, in {@link #newCluster()}, so that each is reported as skipped with the reason;
-     * aborting here would hide both the count and the reason from the build's report.
-     */
-    @BeforeAll
-    static void startK3s() {
-        try {
-            k3s = K3sTestCluster.Server.start();
-        } catch (K3sTestCluster.Unavailable e) {
-            unavailable = e.getMessage();
-            System.err.println("[WARNING] k3s tier skipped: " + unavailable);
-        }
-    }
-
-    @AfterAll
-    static void stopK3s() {
-        if (k3s != null) {
-            k3s.close();
-        }
-    }
-
-    @Override
-    protected TestCluster newCluster() {
-        if (k3s == null) {
-            Assumptions.abort("k3s tier skipped: " + unavailable);
-        }
-        return new K3sTestCluster(k3s);
-    }
 
     @Test
     @Order(Integer.MAX_VALUE)
     void endToEndTheReturnedDataSourceConnectsToARealMysql() throws SQLException, java.io.IOException {
         PlaygroundParts p = playground(cluster.database(Duration.ofSeconds(15), 10));
         UserKey user = UserKey.of("Notebook.User_1");
-        DatabaseProvisioner.Provisioned answer = null;
-        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-        while (answer == null) {
-            try {
-                answer = p.provisioner.createOrGet(user);
-            } catch (PlaygroundException e) {
-                // What the notebook user does on a 503: re-run the cell.
-                assertThat(e.code()).isEqualTo("database_starting");
-                assertThat(System.nanoTime()).as("MySQL ready within 5 minutes").isLessThan(deadline);
-            }
-        }
+        DatabaseProvisioner.Provisioned answer = await("MySQL to be ready", Duration.ofMinutes(5))
+                .until(() -> createOrStarting(p, user), Objects::nonNull);
         SqlflowDataSource ds = SqlflowDataSource.parse(answer.dataSource());
         assertThat(ds.host()).isEqualTo(user.resourceName() + "." + cluster.namespace() + ".svc.cluster.local");
 
@@ -102,5 +57,15 @@ class K3sProvisioningTest extends ProvisioningScenarios {
         }
         assertThat(p.provisioner.createOrGet(user).dataSource()).as("the same data source again")
                 .isEqualTo(answer.dataSource());
+    }
+
+    /** create_db as the notebook user runs it: on a 503 for a starting database, they re-run the cell. */
+    private static DatabaseProvisioner.Provisioned createOrStarting(PlaygroundParts p, UserKey user) {
+        try {
+            return p.provisioner.createOrGet(user);
+        } catch (PlaygroundException e) {
+            assertThat(e.code()).isEqualTo("database_starting");
+            return null;
+        }
     }
 }

@@ -1,6 +1,7 @@
 package org.sqlflow.playground.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.sqlflow.playground.testing.Waits.await;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -8,15 +9,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.testing.MockTestCluster;
 import org.sqlflow.playground.testing.PlaygroundParts;
-import org.sqlflow.playground.testing.TestCluster;
 
-/** The provisioning scenarios on fabric8's mock API server (fast tier). */
+/** The provisioning scenarios on fabric8's mock API server (fast tier), which counts the requests it answers. */
 class MockProvisioningTest extends ProvisioningScenarios {
-
-    @Override
-    protected TestCluster newCluster() {
-        return new MockTestCluster();
-    }
 
     @Test
     void createDbForAKnownDatabaseIsAnsweredFromTheCacheUntilItChangesOrHalfATtlPasses() {
@@ -25,7 +20,7 @@ class MockProvisioningTest extends ProvisioningScenarios {
         KnownDatabases known = new KnownDatabases(p.provisioner, p.directory, p.ledger, p.expiry, clock);
         UserKey alice = UserKey.of("alice");
         String dataSource = known.createOrGet(alice).dataSource();
-        eventually(() -> DatabaseRoot.isReady(p.directory.cached(alice)), "the cache shows the ready root");
+        await("the cache shows the ready root").until(() -> DatabaseRoot.isReady(p.directory.cached(alice)));
         assertThat(known.createOrGet(alice).dataSource()).isEqualTo(dataSource);
 
         MockTestCluster mock = (MockTestCluster) cluster;
@@ -42,12 +37,13 @@ class MockProvisioningTest extends ProvisioningScenarios {
             d.getMetadata().setAnnotations(a);
             return d;
         });
-        eventually(() -> DatabaseRoot.of(p.directory.cached(alice)).isCondemned(), "the cache shows the condemnation");
+        await("the cache shows the condemnation")
+                .until(() -> DatabaseRoot.of(p.directory.cached(alice)).isCondemned());
         assertThat(known.createOrGet(alice).dataSource()).isEqualTo(dataSource);
         assertThat(DatabaseRoot.of(p.roots.get(alice)).isCondemned()).as("condemnation taken back").isFalse();
 
         // Half a TTL after the last full call, the full path runs again.
-        eventually(() -> !DatabaseRoot.of(p.directory.cached(alice)).isCondemned(), "the cache shows the rescue");
+        await("the cache shows the rescue").until(() -> !DatabaseRoot.of(p.directory.cached(alice)).isCondemned());
         known.createOrGet(alice);
         clock.advance(p.expiry.ttl().dividedBy(2));
         before = mock.requestCount();

@@ -3,6 +3,7 @@ package org.sqlflow.playground.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.sqlflow.playground.testing.Waits.await;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -16,26 +17,22 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.BooleanSupplier;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.PlaygroundException;
 import org.sqlflow.playground.config.PlaygroundProperties;
-import org.sqlflow.playground.testing.MutableClock;
+import org.sqlflow.playground.testing.ClusterScenarios;
 import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.SqlflowDataSource;
-import org.sqlflow.playground.testing.TestCluster;
 
 /**
  * Create-or-get and heartbeats against a Kubernetes API. The fast tier runs these on fabric8's mock server;
  * the real-API tier runs the very same scenarios on a real API server under the shipped Role.
  */
-public abstract class ProvisioningScenarios {
+public abstract class ProvisioningScenarios extends ClusterScenarios {
 
     /**
      * create_db's wait where a stand-in kubelet reports the database Ready: about the longest the configuration
@@ -44,74 +41,24 @@ public abstract class ProvisioningScenarios {
      * own short one.
      */
     static final Duration STARTS_WITHIN = Duration.ofSeconds(19);
-
-    protected TestCluster cluster;
-    protected MutableClock clock;
-    private final List<PlaygroundParts> parts = new ArrayList<>();
-
-    protected abstract TestCluster newCluster();
-
-    @BeforeEach
-    void startCluster() {
-        cluster = newCluster();
-        clock = new MutableClock(Instant.now());
-    }
-
-    @AfterEach
-    void stopCluster() {
-        parts.forEach(PlaygroundParts::close);
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+    /** How long the stand-in kubelet waits for a user's Deployment to appear. */
+    private static final Duration KUBELET_WAIT = Duration.ofSeconds(180);
 
     protected PlaygroundParts playground(Duration readyWait, int maxDatabases) {
         return playground(cluster.database(readyWait, maxDatabases));
     }
 
-    protected PlaygroundParts playground(PlaygroundProperties.Database db) {
-        PlaygroundParts p = new PlaygroundParts(cluster, clock, db, Duration.ZERO);
-        parts.add(p);
-        return p;
-    }
-
-    /** Stands in for the kubelet: once the user's Deployment exists, report it ready. */
-    protected Thread kubeletFor(String... users) {
-        Thread t = new Thread(() -> {
-            Set<String> pending = new HashSet<>(List.of(users));
-            long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-            while (!pending.isEmpty() && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
-                for (String u : List.copyOf(pending)) {
-                    String name = UserKey.of(u).resourceName();
-                    if (cluster.admin().apps().deployments().inNamespace(cluster.namespace()).withName(name).get() != null) {
-                        cluster.markDatabaseReady(name);
-                        pending.remove(u);
-                    }
-                }
-                pause();
-            }
-        }, "stand-in-kubelet");
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
-
-    protected static void eventually(BooleanSupplier condition, String what) {
-        // Bounded waits on real controllers, which a busy machine slows down; not a timing assertion.
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 120 s: " + what);
-            }
-            pause();
-        }
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(20);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** Stands in for the kubelet: once a user's Deployment exists, reports it ready. Stops when the test ends. */
+    protected void kubeletFor(String... users) {
+        ExecutorService kubelet = Executors.newFixedThreadPool(users.length);
+        closeAfterTest((AutoCloseable) kubelet::shutdownNow);
+        for (String user : users) {
+            String name = UserKey.of(user).resourceName();
+            kubelet.execute(() -> {
+                await("the Deployment " + name + " to appear", KUBELET_WAIT).until(() -> cluster.admin().apps()
+                        .deployments().inNamespace(cluster.namespace()).withName(name).get() != null);
+                cluster.markDatabaseReady(name);
+            });
         }
     }
 
@@ -178,7 +125,7 @@ public abstract class ProvisioningScenarios {
         kubeletFor("u1", "u2");
         p.provisioner.createOrGet(UserKey.of("u1"));
         p.provisioner.createOrGet(UserKey.of("u2"));
-        eventually(() -> p.directory.databaseCount() == 2, "the directory sees both databases");
+        await("the directory sees both databases").until(() -> p.directory.databaseCount() == 2);
         assertThatThrownBy(() -> p.provisioner.createOrGet(UserKey.of("u3")))
                 .isInstanceOfSatisfying(PlaygroundException.class, e -> {
                     assertThat(e.status()).isEqualTo(503);
@@ -216,7 +163,7 @@ public abstract class ProvisioningScenarios {
                 });
         String uid = p.roots.get(user).getMetadata().getUid();
         cluster.markDatabaseReady(user.resourceName());
-        eventually(() -> DatabaseRoot.isReady(p.roots.get(user)), "the database reports ready");
+        await("the database reports ready").until(() -> DatabaseRoot.isReady(p.roots.get(user)));
         DatabaseProvisioner.Provisioned resumed = p.provisioner.createOrGet(user);
         assertThat(resumed.created()).isFalse();
         assertThat(p.roots.get(user).getMetadata().getUid()).isEqualTo(uid);
@@ -232,7 +179,7 @@ public abstract class ProvisioningScenarios {
         assertThatThrownBy(() -> p.provisioner.createOrGet(alice))
                 .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
         // heart_beat answers from the watch-fed cache, which sees the forged root a moment after its creation.
-        eventually(() -> p.directory.cached(alice) != null, "the cache shows the forged root");
+        await("the cache shows the forged root").until(() -> p.directory.cached(alice) != null);
         assertThatThrownBy(() -> p.recorder.beat(alice))
                 .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
         assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "alice")).isEmpty();
@@ -332,9 +279,9 @@ public abstract class ProvisioningScenarios {
         p.provisioner.createOrGet(UserKey.of("gc"));
         cluster.admin().apps().deployments().inNamespace(cluster.namespace()).withName(UserKey.of("gc").resourceName())
                 .delete();
-        eventually(() -> owned(io.fabric8.kubernetes.api.model.Secret.class, "gc").isEmpty()
-                && owned(io.fabric8.kubernetes.api.model.Service.class, "gc").isEmpty(),
-                "the garbage collector removed the Secret and Service");
+        await("the garbage collector removed the Secret and Service")
+                .until(() -> owned(io.fabric8.kubernetes.api.model.Secret.class, "gc").isEmpty()
+                        && owned(io.fabric8.kubernetes.api.model.Service.class, "gc").isEmpty());
     }
 
     @Test
@@ -369,14 +316,5 @@ public abstract class ProvisioningScenarios {
         assertThat(seen).containsEntry(user.key(), Instant.EPOCH);
         assertThat(p.ledger.removeIfUnchanged(shard, new HashMap<>(Map.of(user.key(), Instant.EPOCH)))).isEqualTo(1);
         assertThat(p.ledger.read(shard)).doesNotContainKey(user.key());
-    }
-
-    /** For tiers that want to show the names the code derives are accepted by their API server. */
-    protected Map<String, String> derivedNames(List<String> ids) {
-        Map<String, String> out = new HashMap<>();
-        for (String id : ids) {
-            out.put(id, UserKey.of(id).resourceName());
-        }
-        return out;
     }
 }

@@ -17,12 +17,10 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.sqlflow.playground.testing.MutableClock;
+import org.sqlflow.playground.testing.ClusterScenarios;
 import org.sqlflow.playground.testing.PlaygroundParts;
-import org.sqlflow.playground.testing.RealApiTestCluster;
 import org.sqlflow.playground.testing.RealApiTier;
 
 /**
@@ -31,21 +29,13 @@ import org.sqlflow.playground.testing.RealApiTier;
  * ServiceAccount exactly as the code creates them.
  */
 @RealApiTier
-class RealApiNamesTest {
+class RealApiNamesTest extends ClusterScenarios {
 
-    private RealApiTestCluster cluster;
     private PlaygroundParts parts;
 
     @BeforeEach
-    void start() {
-        cluster = new RealApiTestCluster(RealApiNamesTest.class);
-        parts = new PlaygroundParts(cluster, new MutableClock(Instant.now()), Duration.ofSeconds(1), 1000, Duration.ZERO);
-    }
-
-    @AfterEach
-    void stop() {
-        parts.close();
-        cluster.close();
+    void assemble() {
+        parts = playground(cluster.database(Duration.ofSeconds(1), 1000));
     }
 
     @Test

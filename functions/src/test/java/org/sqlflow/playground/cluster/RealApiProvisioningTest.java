@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.testing.PlaygroundServiceAccount;
-import org.sqlflow.playground.testing.RealApiTestCluster;
 import org.sqlflow.playground.testing.RealApiTier;
-import org.sqlflow.playground.testing.TestCluster;
 
 /**
  * The provisioning scenarios on a real API server (real-API tier): RBAC on, the playground authenticated as the
@@ -14,11 +12,6 @@ import org.sqlflow.playground.testing.TestCluster;
  */
 @RealApiTier
 class RealApiProvisioningTest extends ProvisioningScenarios {
-
-    @Override
-    protected TestCluster newCluster() {
-        return new RealApiTestCluster(RealApiProvisioningTest.class);
-    }
 
     @Test
     void thePlaygroundActsAsItsServiceAccountNotAsAdmin() {

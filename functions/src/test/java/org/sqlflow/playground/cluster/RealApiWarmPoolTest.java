@@ -1,8 +1,6 @@
 package org.sqlflow.playground.cluster;
 
-import org.sqlflow.playground.testing.RealApiTestCluster;
 import org.sqlflow.playground.testing.RealApiTier;
-import org.sqlflow.playground.testing.TestCluster;
 
 /**
  * The warm pool's scenarios on a real API server (real-API tier): the playground under its Role, real
@@ -11,9 +9,4 @@ import org.sqlflow.playground.testing.TestCluster;
  */
 @RealApiTier
 class RealApiWarmPoolTest extends WarmPoolScenarios {
-
-    @Override
-    protected TestCluster newCluster() {
-        return new RealApiTestCluster(RealApiWarmPoolTest.class);
-    }
 }

@@ -1,6 +1,7 @@
 package org.sqlflow.playground.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.sqlflow.playground.testing.Waits.await;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -11,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
-import org.sqlflow.playground.testing.PlaygroundServiceAccount;
 
 /** A user's concurrent create_db calls share one wait (one watch) for their database; outcomes, no timings. */
 class SharedWaitsTest {
@@ -32,8 +32,7 @@ class SharedWaitsTest {
                     return ready;
                 }, LONG));
             }
-            PlaygroundServiceAccount.await(() -> waits.waiters("db-alice") == 5 ? Boolean.TRUE : null,
-                    Duration.ofSeconds(30), "five waiters on one wait");
+            await("five waiters on one wait", Duration.ofSeconds(30)).until(() -> waits.waiters("db-alice") == 5);
             ready.complete(null);
             for (Future<?> call : calls) {
                 assertThat(call.get(30, TimeUnit.SECONDS)).isEqualTo(Boolean.TRUE);

@@ -2,11 +2,10 @@ package org.sqlflow.playground.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.sqlflow.playground.testing.Waits.await;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -19,24 +18,21 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.PlaygroundException;
 import org.sqlflow.playground.config.PlaygroundProperties;
 import org.sqlflow.playground.reaper.ReapReport;
 import org.sqlflow.playground.reaper.Reaper;
-import org.sqlflow.playground.testing.MutableClock;
+import org.sqlflow.playground.testing.ClusterScenarios;
 import org.sqlflow.playground.testing.PlaygroundParts;
-import org.sqlflow.playground.testing.PlaygroundServiceAccount;
 import org.sqlflow.playground.testing.SqlflowDataSource;
-import org.sqlflow.playground.testing.TestCluster;
+import org.sqlflow.playground.testing.Waits;
 
 /**
  * The warm pool against a Kubernetes API: claims racing claims, refills and the reaper; a pool of 0; a full
@@ -44,32 +40,10 @@ import org.sqlflow.playground.testing.TestCluster;
  * honoured), the real-API tier on a real API server under the shipped Role, with real controllers and garbage
  * collector. Here nothing runs pods: a test plays the kubelet for the pooled databases it wants Ready.
  */
-public abstract class WarmPoolScenarios {
+public abstract class WarmPoolScenarios extends ClusterScenarios {
 
     private static final Duration TTL = Duration.ofMinutes(30);
     private static final Duration BROKEN_AFTER = Duration.ofMinutes(10);
-    private static final Duration WAIT = Duration.ofSeconds(120);
-
-    protected TestCluster cluster;
-    protected MutableClock clock;
-    private final List<AutoCloseable> closeLater = new ArrayList<>();
-
-    protected abstract TestCluster newCluster();
-
-    @BeforeEach
-    void startCluster() {
-        cluster = newCluster();
-        // Whole seconds: the API server stamps creation times in whole seconds.
-        clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS).plus(Duration.ofMinutes(1)));
-    }
-
-    @AfterEach
-    void stopCluster() throws Exception {
-        for (AutoCloseable c : closeLater) {
-            c.close();
-        }
-        cluster.close();
-    }
 
     // ---------------------------------------------------------------- claims
 
@@ -97,14 +71,13 @@ public abstract class WarmPoolScenarios {
                 .withName(UserKey.of("alice").resourceName()).get();
         assertThat(service.getSpec().getSelector()).containsEntry(PlaygroundLabels.POOL, pooled);
         assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
-        await(() -> p.directory.cached(pooled) != null
-                && DatabaseRoot.of(p.directory.cached(root.getMetadata().getName())).claims() != null ? true : null,
-                "the watch to see the claim");
+        await("the watch to see the claim").until(() -> p.directory.cached(pooled) != null
+                && DatabaseRoot.of(p.directory.cached(root.getMetadata().getName())).claims() != null);
         assertThat(p.recorder.beat(UserKey.of("alice")).database())
                 .as("the heartbeat reports the pooled database's readiness").isEqualTo(HeartbeatRecorder.DatabaseState.READY);
 
         // The claim asked for a refill: the pool is back to its size, and the user keeps the same database.
-        await(() -> unclaimed().size() == 2 ? true : null, "the background refill");
+        await("the background refill").until(() -> unclaimed().size() == 2);
         assertThat(p.provisioner.createOrGet(UserKey.of("alice")).dataSource()).isEqualTo(alice.dataSource());
         assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
         assertThat(claimedBy(root)).containsExactly(pooled);
@@ -228,7 +201,7 @@ public abstract class WarmPoolScenarios {
         PlaygroundParts p = playground(1, 100);
         String pooled = fill(p).get(0);
         p.provisioner.createOrGet(UserKey.of("carol"));
-        await(() -> unclaimed().size() == 1 ? true : null, "the background refill");
+        await("the background refill").until(() -> unclaimed().size() == 1);
         String spare = unclaimed().get(0).getMetadata().getName();
         cluster.markDatabaseReady(spare);
 
@@ -238,8 +211,8 @@ public abstract class WarmPoolScenarios {
         assertThat(report.reaped()).extracting(ReapReport.UserOutcome::userId).containsExactly("carol");
         assertThat(report.counts().examined()).as("pooled databases are no user's").isEqualTo(1);
         assertThat(report.pool().ready()).isEqualTo(1);
-        await(() -> deploymentOrNull(pooled) == null ? true : null, "carol's pooled database to go with her");
-        await(() -> secretOrNull(pooled) == null ? true : null, "its Secret to go with it");
+        await("carol's pooled database to go with her").until(() -> deploymentOrNull(pooled) == null);
+        await("its Secret to go with it").until(() -> secretOrNull(pooled) == null);
         assertThat(deploymentOrNull(spare)).as("the unclaimed one stays, however old").isNotNull();
     }
 
@@ -287,7 +260,7 @@ public abstract class WarmPoolScenarios {
 
         assertThat(late.pool().replaced()).isEqualTo(1);
         assertThat(late.pool().created()).isEqualTo(1);
-        await(() -> deploymentOrNull(broken) == null ? true : null, "the broken pooled database to go");
+        await("the broken pooled database to go").until(() -> deploymentOrNull(broken) == null);
         assertThat(unclaimed()).singleElement()
                 .satisfies(d -> assertThat(d.getMetadata().getName()).isNotEqualTo(broken));
         assertThat(p.meters.counter("playground.pool.replaced").count()).isEqualTo(1.0);
@@ -320,7 +293,7 @@ public abstract class WarmPoolScenarios {
         fill(p);
 
         p.provisioner.createOrGet(UserKey.of("f1"));
-        await(() -> pooledDeployments().size() == 3 ? true : null, "the refill to the playground's maximum");
+        await("the refill to the playground's maximum").until(() -> pooledDeployments().size() == 3);
         markAllPooledReady();
         p.provisioner.createOrGet(UserKey.of("f2"));
         // At the maximum: the claim's refill makes nothing, and a third new user finds the playground full.
@@ -338,8 +311,9 @@ public abstract class WarmPoolScenarios {
     }
 
     /**
-     * With persistent storage, the reaper's upkeep makes each pooled database's volume claim too: the reaper's
-     * own Role must allow it (the least-privilege check sees this scenario's requests).
+     * With persistent storage, each pooled database gets its volume claim, whichever instance makes it: create_db's
+     * as it starts, the reaper's when it replaces a broken one. The reaper's own Role must allow that (the
+     * least-privilege check sees this scenario's requests).
      */
     @Test
     void aPersistentPoolGetsAVolumeClaimPerPooledDatabase() {
@@ -349,38 +323,53 @@ public abstract class WarmPoolScenarios {
                 ephemeral.readyWait(), ephemeral.retryAfter(), ephemeral.runAsUser(), ephemeral.maxDatabases(),
                 ephemeral.resources(),
                 new PlaygroundProperties.Storage(PlaygroundProperties.StorageKind.PERSISTENT_VOLUME_CLAIM, "1Gi", ""));
-        PlaygroundParts p = new PlaygroundParts(cluster, clock, persistent, Duration.ZERO,
-                new WarmPool.Settings(1, BROKEN_AFTER));
-        closeLater.add(p);
-        p.pool.upkeep(false);
-        List<Deployment> pooled = pooledDeployments();
-        assertThat(pooled).hasSize(1);
-        String claim = p.objects.pooledVolumeClaim(pooled.get(0)).getMetadata().getName();
-        assertThat(cluster.admin().persistentVolumeClaims().inNamespace(cluster.namespace()).withName(claim).get())
-                .as("the pooled database's volume claim").isNotNull();
+        PlaygroundParts p = started(playground(persistent, Duration.ZERO, new WarmPool.Settings(1, BROKEN_AFTER)), 1);
+        Deployment first = unclaimed().get(0);
+        await("the claim of the pooled database create_db made").until(() -> volumeClaimOf(p, first) != null);
+
+        // Never Ready: past brokenAfter the reaper replaces it, making the new pooled database and its claim.
+        clock.advance(BROKEN_AFTER.plus(Duration.ofMinutes(1)));
+        assertThat(reaper(p).sweep(false).pool().replaced()).isEqualTo(1);
+        Deployment second = pooledDeployments().stream()
+                .filter(d -> !d.getMetadata().getName().equals(first.getMetadata().getName())).findFirst()
+                .orElseThrow();
+        assertThat(volumeClaimOf(p, second)).as("the claim of the pooled database the reaper made").isNotNull();
+    }
+
+    private PersistentVolumeClaim volumeClaimOf(PlaygroundParts p, Deployment pooled) {
+        return cluster.admin().persistentVolumeClaims().inNamespace(cluster.namespace())
+                .withName(p.objects.pooledVolumeClaim(pooled).getMetadata().getName()).get();
     }
 
     // ---------------------------------------------------------------- helpers
 
     private PlaygroundParts playground(int size, int maxDatabases) {
-        PlaygroundParts p = new PlaygroundParts(cluster, clock, cluster.database(Duration.ZERO, maxDatabases),
-                Duration.ZERO, new WarmPool.Settings(size, BROKEN_AFTER));
-        closeLater.add(p);
+        return started(playground(cluster.database(Duration.ZERO, maxDatabases), Duration.ZERO,
+                new WarmPool.Settings(size, BROKEN_AFTER)), size);
+    }
+
+    /**
+     * create_db's instance fills the pool as it starts, as in the cluster. A scenario begins once that fill is
+     * done and the reaper's watch shows it: an upkeep of the scenario's racing it from another instance could
+     * overshoot the pool's size, and the scenario would start from a pool it did not expect.
+     */
+    private PlaygroundParts started(PlaygroundParts p, int size) {
+        if (size > 0) {
+            await("create_db's fill of the pool at its start").until(() -> unclaimed().size() >= size
+                    && unclaimed().stream().allMatch(d -> secretOrNull(d.getMetadata().getName()) != null));
+            awaitCached(p, size);
+        }
         return p;
     }
 
     private WarmPool pool(PlaygroundParts p, int size, int maxDatabases) {
-        WarmPool pool = new WarmPool(cluster.client(), cluster.namespace(), p.objects, p.directory, clock,
-                new WarmPool.Settings(size, BROKEN_AFTER), maxDatabases, new SimpleMeterRegistry());
-        closeLater.add(pool);
-        return pool;
+        return closeAfterTest(new WarmPool(cluster.client(), cluster.namespace(), p.objects, p.directory, clock,
+                new WarmPool.Settings(size, BROKEN_AFTER), maxDatabases, new SimpleMeterRegistry()));
     }
 
     private Reaper reaper(PlaygroundParts p) {
-        Reaper reaper = new Reaper(cluster.client("reap_stale"), p.roots, p.ledger, p.expiry, p.pool, clock,
-                new Reaper.Settings(false, 4, 500, Duration.ofSeconds(15), cluster.hasGarbageCollector()), p.meters);
-        closeLater.add(reaper);
-        return reaper;
+        return closeAfterTest(new Reaper(cluster.client("reap_stale"), p.roots, p.ledger, p.expiry, p.pool, clock,
+                new Reaper.Settings(false, 4, 500, Duration.ofSeconds(15), cluster.hasGarbageCollector()), p.meters));
     }
 
     /** Fills the pool, plays the kubelet for it, and waits until the server's watch offers every one as Ready. */
@@ -403,11 +392,11 @@ public abstract class WarmPoolScenarios {
     }
 
     private void awaitCandidates(PlaygroundParts p, int n) {
-        await(() -> p.pool.candidates().size() >= n ? true : null, n + " Ready pooled databases in the watch");
+        await(n + " Ready pooled databases in the watch").until(() -> p.pool.candidates().size() >= n);
     }
 
     private void awaitCached(PlaygroundParts p, int n) {
-        await(() -> p.directory.all().size() >= n ? true : null, n + " database Deployments in the watch");
+        await(n + " database Deployments in the watch").until(() -> p.directory.all().size() >= n);
     }
 
     private Map<String, Object> race(List<Callable<Object>> work, List<String> names) throws Exception {
@@ -424,7 +413,7 @@ public abstract class WarmPoolScenarios {
             start.countDown();
             Map<String, Object> out = new java.util.LinkedHashMap<>();
             for (int i = 0; i < futures.size(); i++) {
-                out.put(names.get(i), futures.get(i).get(WAIT.toSeconds(), TimeUnit.SECONDS));
+                out.put(names.get(i), futures.get(i).get(Waits.CLUSTER.toSeconds(), TimeUnit.SECONDS));
             }
             return out;
         } finally {
@@ -480,10 +469,5 @@ public abstract class WarmPoolScenarios {
         String encoded = s.getData() == null ? null : s.getData().get(DatabaseObjects.PASSWORD_KEY);
         return encoded != null ? new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8)
                 : s.getStringData().get(DatabaseObjects.PASSWORD_KEY);
-    }
-
-    /** Waits for what the API server or the watch does on its own (controllers, garbage collector, informer). */
-    private static <T> T await(Supplier<T> probe, String what) {
-        return PlaygroundServiceAccount.await(probe, WAIT, what);
     }
 }

@@ -21,8 +21,11 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.core.env.Environment;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -38,6 +41,7 @@ import org.sqlflow.playground.testing.TestGatewayProof;
  * Standalone mutual TLS with real handshakes and certificates made by the certs tool's code: who gets in,
  * and for which user. The server runs in local mode with the seed's flags translated as the jar does.
  */
+@ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "playground.local.enabled=true",
         "playground.local.database-start-delay=0s",
@@ -129,6 +133,50 @@ class StandaloneTlsTest {
         // The kept-alive connection (or a resumed session) never handshakes again: the per-request re-check stops it.
         Reply again = beat(kept, "dave", Map.of());
         assertThat(again.status()).isEqualTo(401);
+    }
+
+    /**
+     * A CRL file replaced by something the server cannot take (not a CRL, or one another CA signed) leaves the
+     * previous CRL in force: a revoked certificate stays out, and everyone else stays in.
+     */
+    @Test
+    void aBrokenCrlReplacementKeepsThePreviousCrlInForce(CapturedOutput log) {
+        try {
+            CERTS.replaceCrl("not a CRL");
+            assertThatThrownBy(() -> beat(as("revoked"), "eve", Map.of())).isInstanceOf(UncheckedIOException.class);
+            assertThat(beat(as("alice"), "alice", Map.of()).status()).isEqualTo(200);
+
+            CERTS.replaceCrl(Pem.encode(CertificateAuthority.create("another CA", Duration.ofDays(1))
+                    .crl(Map.of(), Instant.now().minusSeconds(60), Instant.now().plus(Duration.ofDays(1)),
+                            BigInteger.ONE)));
+            assertThatThrownBy(() -> beat(as("revoked"), "eve", Map.of())).isInstanceOf(UncheckedIOException.class);
+            assertThat(beat(as("alice"), "alice", Map.of()).status()).isEqualTo(200);
+            assertThat(log.getAll().split("ignoring the changed CRL", -1)).as("both replacements read and refused")
+                    .hasSizeGreaterThanOrEqualTo(3);
+        } finally {
+            writeCrl();
+        }
+    }
+
+    /** The SQLFlow magic's own ssl setup (sqlflow 0.15.0): Python's ssl module over a real connection. */
+    @Test
+    void pythonSslAsTheSqlflowMagicConfiguresItGetsIn() throws Exception {
+        String script = String.join("\n",
+                "import ssl, sys, http.client",
+                "ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)",
+                "ctx.load_cert_chain(sys.argv[2], sys.argv[3])",
+                "ctx.load_verify_locations(sys.argv[1])",
+                "ctx.check_hostname = False",
+                "c = http.client.HTTPSConnection('127.0.0.1', int(sys.argv[4]), context=ctx, timeout=20)",
+                "c.request('GET', '/api/heart_beat?user_id=alice')",
+                "r = c.getresponse()",
+                "print(r.status, r.read().decode(), end='')");
+        Process python = new ProcessBuilder("python3", "-c", script, CERTS.file("ca.crt").toString(),
+                CERTS.file("alice/client.crt").toString(), CERTS.file("alice/client.key").toString(),
+                env.getProperty("local.server.port")).redirectErrorStream(true).start();
+        String out = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(python.waitFor()).as(out).isZero();
+        assertThat(out).startsWith("200 ").contains("\"user_id\":\"alice\"");
     }
 
     @Test
@@ -235,6 +283,9 @@ class StandaloneTlsTest {
         assertThat(curl(List.of("--cert", CERTS.file("alice/client.crt").toString(),
                 "--key", CERTS.file("alice/client.key").toString(), url))).contains("\"user_id\":\"alice\"");
         assertThat(curl(List.of(url))).isEqualTo("curl failed");
+        assertThat(curl(List.of("--cert", CERTS.file("revoked/client.crt").toString(),
+                "--key", CERTS.file("revoked/client.key").toString(), base() + "/api/heart_beat?user_id=eve")))
+                .as("a revoked certificate").isEqualTo("curl failed");
     }
 
     private static String curl(List<String> args) throws Exception {

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.sqlflow.playground.testing.RealApi;
+import org.sqlflow.playground.testing.Tier;
 
 /**
  * The kustomize that `kubectl apply -k` runs: `kubectl kustomize` of the first kubectl on the PATH,
@@ -41,7 +42,7 @@ final class Kustomize {
       if (command(System.getenv("PATH"), Path.of(".")).isPresent()) {
         return ConditionEvaluationResult.enabled("kustomize found");
       }
-      if (RealApi.underCi()) {
+      if (Tier.underCi()) {
         throw unavailable(NOT_FOUND, true);
       }
       return ConditionEvaluationResult.disabled("manifest tests skipped: " + NOT_FOUND);
@@ -52,7 +53,7 @@ final class Kustomize {
 
   /** Returns when kustomize can run here; otherwise skips the test, or fails it under CI. */
   static List<String> require(Path dir) {
-    return command(System.getenv("PATH"), dir).orElseThrow(() -> unavailable(NOT_FOUND, RealApi.underCi()));
+    return command(System.getenv("PATH"), dir).orElseThrow(() -> unavailable(NOT_FOUND, Tier.underCi()));
   }
 
   /** What `kubectl apply -k dir` would apply, as YAML. */

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The API server's audit log (JSON lines, Metadata level: who, what, where, and the answer's status; never a
@@ -20,7 +20,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 public final class AuditLog {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** One request. {@code resource} is null for non-resource URLs (discovery, /version), {@code namespace} for cluster-scoped ones. */
     public record Entry(String auditId, String username, String verb, String apiGroup, String resource,
@@ -62,17 +62,17 @@ public final class AuditLog {
         try {
             JsonNode e = JSON.readTree(line);
             JsonNode ref = e.path("objectRef");
-            return new Entry(e.path("auditID").asText(), e.path("user").path("username").asText(),
-                    e.path("verb").asText(), text(ref, "apiGroup"), text(ref, "resource"), text(ref, "subresource"),
-                    text(ref, "namespace"), text(ref, "name"), e.path("requestURI").asText(),
+            return new Entry(e.path("auditID").asString(), e.path("user").path("username").asString(),
+                    e.path("verb").asString(), text(ref, "apiGroup"), text(ref, "resource"), text(ref, "subresource"),
+                    text(ref, "namespace"), text(ref, "name"), e.path("requestURI").asString(),
                     e.path("responseStatus").path("code").asInt(0));
-        } catch (JsonProcessingException ex) {
+        } catch (JacksonException ex) {
             throw new IllegalArgumentException("not an audit event: " + line, ex);
         }
     }
 
     private static String text(JsonNode node, String field) {
         JsonNode v = node.get(field);
-        return v == null || v.isNull() ? null : v.asText();
+        return v == null || v.isNull() ? null : v.asString();
     }
 }

@@ -5,11 +5,11 @@ import java.time.Duration;
 import java.util.Map;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.sqlflow.playground.cluster.DatabaseRoot;
+import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.config.PlaygroundProperties;
 import org.testcontainers.containers.Container;
 import org.testcontainers.k3s.K3sContainer;
@@ -88,6 +88,27 @@ public final class K3sTestCluster implements TestCluster {
         }
     }
 
+    private static Server shared;
+    private static String unavailable;
+    private static boolean tried;
+
+    /**
+     * Why k3s cannot run here, or null when it can. The first call starts the run's one k3s, which every scenario
+     * of the tier shares (each in a namespace of its own) and which stops when the JVM ends.
+     */
+    public static synchronized String unavailableReason() {
+        if (!tried) {
+            tried = true;
+            try {
+                shared = Server.start();
+                Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "k3s-stop"));
+            } catch (Unavailable e) {
+                unavailable = e.getMessage();
+            }
+        }
+        return unavailable;
+    }
+
     /** Why k3s cannot run here; tests skip with this message. */
     public static final class Unavailable extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -100,6 +121,16 @@ public final class K3sTestCluster implements TestCluster {
     private final KubernetesClient admin;
     private final Map<String, KubernetesClient> clients;
     private final String namespace;
+
+    /** A fresh namespace on the run's k3s; only where the tier runs (see {@link Tier#K3S}). */
+    public K3sTestCluster() {
+        this(sharedServer());
+    }
+
+    private static synchronized Server sharedServer() {
+        Tier.K3S.require();
+        return shared;
+    }
 
     public K3sTestCluster(Server server) {
         this.namespace = "pg-k3s-" + Integer.toString(RANDOM.nextInt(Integer.MAX_VALUE), 36);
@@ -131,10 +162,9 @@ public final class K3sTestCluster implements TestCluster {
     /** The kubelet is real here: this only waits until the database's own readiness probe passes. */
     @Override
     public void markDatabaseReady(String deploymentName) {
-        PlaygroundServiceAccount.await(() -> {
-            Deployment d = admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get();
-            return DatabaseRoot.isReady(d) ? d : null;
-        }, READY_WAIT, "MySQL of Deployment " + namespace + "/" + deploymentName + " to pass its readiness probe");
+        Waits.await("MySQL of Deployment " + namespace + "/" + deploymentName + " to pass its readiness probe",
+                READY_WAIT).until(() -> DatabaseRoot.isReady(
+                        admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get()));
     }
 
     /** A real MySQL whose own entrypoint sets the root password; more CPU than production so it starts quickly. */

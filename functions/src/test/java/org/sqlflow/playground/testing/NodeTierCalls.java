@@ -129,8 +129,9 @@ public final class NodeTierCalls {
         return DriverManager.getConnection("jdbc:mariadb://" + address.getIp() + ":" + ds.port() + "/", p);
     }
 
+    /** Waits up to this class's bound until {@code check} returns something, and returns that. */
     public <T> T await(String what, Supplier<T> check) {
-        return PlaygroundServiceAccount.await(check, wait, what);
+        return Waits.await(what, wait).until(check::get, Objects::nonNull);
     }
 
     public static void update(Connection c, String sql) throws SQLException {

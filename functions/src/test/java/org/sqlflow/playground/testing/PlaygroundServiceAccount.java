@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 
@@ -91,8 +92,8 @@ public final class PlaygroundServiceAccount {
         apply(admin, namespace);
         // Pods are admitted only once the namespace's "default" ServiceAccount exists (ServiceAccount admission):
         // without it the ReplicaSet controller's first pod creations fail and back off.
-        await(() -> admin.serviceAccounts().inNamespace(namespace).withName("default").get(), TOKEN_WAIT,
-                "the ServiceAccount controller to make " + namespace + "/default");
+        Waits.await("the ServiceAccount controller to make " + namespace + "/default", TOKEN_WAIT)
+                .until(() -> admin.serviceAccounts().inNamespace(namespace).withName("default").get() != null);
         Map<String, KubernetesClient> clients = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, String> f : new java.util.TreeMap<>(FOR_FUNCTION).entrySet()) {
             clients.put(f.getKey(), logIn(admin, namespace, f.getValue()));
@@ -127,12 +128,13 @@ public final class PlaygroundServiceAccount {
         admin.secrets().inNamespace(namespace).resource(new SecretBuilder().withNewMetadata().withName(tokenSecret)
                 .withAnnotations(Map.of("kubernetes.io/service-account.name", account)).endMetadata()
                 .withType("kubernetes.io/service-account-token").build()).create();
-        String token = await(() -> {
+        String token = Waits.await("the token controller to fill the token of ServiceAccount " + namespace + "/"
+                + account, TOKEN_WAIT).until(() -> {
             Secret s = admin.secrets().inNamespace(namespace).withName(tokenSecret).get();
             String encoded = s == null || s.getData() == null ? null : s.getData().get("token");
             return encoded == null ? null : new String(java.util.Base64.getDecoder().decode(encoded),
                     java.nio.charset.StandardCharsets.UTF_8);
-        }, TOKEN_WAIT, "the token controller to fill the token of ServiceAccount " + namespace + "/" + account);
+        }, Objects::nonNull);
         Config admins = admin.getConfiguration();
         Config base = new ConfigBuilder(Config.empty())
                 .withMasterUrl(admins.getMasterUrl())
@@ -170,22 +172,18 @@ public final class PlaygroundServiceAccount {
                 .bindOrCreate("playground", PlaygroundProperties.class);
     }
 
+    /**
+     * Waits up to {@code timeout} until {@code probe} returns something, and returns that; a zero timeout checks
+     * once.
+     */
     public static <T> T await(Supplier<T> probe, Duration timeout, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
+        if (timeout.isZero() || timeout.isNegative()) {
             T value = probe.get();
-            if (value != null) {
-                return value;
+            if (value == null) {
+                throw new AssertionError("not so at once: " + what);
             }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("timed out after " + timeout + " waiting for " + what);
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted waiting for " + what, e);
-            }
+            return value;
         }
+        return Waits.await(what, timeout).until(probe::get, Objects::nonNull);
     }
 }

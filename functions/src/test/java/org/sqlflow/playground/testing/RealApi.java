@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.VersionInfo;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Where the real-API tier's Kubernetes API server is, and whether it answers. {@code .ci/test-cluster.sh start}
@@ -23,7 +22,8 @@ import org.junit.jupiter.api.Assumptions;
  * <p>Nothing else is trusted as "the test cluster": a developer's own {@code KUBECONFIG} alone is never used,
  * and the kubeconfig's server must be the {@code PLAYGROUND_K8S_API_URL} the script wrote.
  *
- * <p>Outside CI a missing or dead API server skips the tier with the reason; under {@code CI=true} it fails it.
+ * <p>Outside CI a missing or dead API server skips the tier with the reason; under {@code CI=true} it fails it
+ * ({@link Tier}).
  */
 public final class RealApi {
 
@@ -42,11 +42,6 @@ public final class RealApi {
     private RealApi() {
     }
 
-    /** True when a real API server is configured and answers. Probed once per JVM. */
-    public static boolean available() {
-        return unavailableReason() == null;
-    }
-
     /** Why the tier cannot run, or null when it can. */
     public static synchronized String unavailableReason() {
         if (!probed) {
@@ -62,27 +57,7 @@ public final class RealApi {
         return unavailable;
     }
 
-    /** Under CI the real-API tier is required; elsewhere it is optional. */
-    public static boolean underCi() {
-        return "true".equalsIgnoreCase(System.getenv("CI"));
-    }
-
-    /**
-     * For the tier's {@code @BeforeAll}: returns when the API server answers; otherwise skips the class with the
-     * reason, or, under {@code CI=true}, fails it.
-     */
-    public static void require() {
-        String reason = unavailableReason();
-        if (reason == null) {
-            return;
-        }
-        if (underCi()) {
-            throw new IllegalStateException("CI=true and the real-API tier cannot run: " + reason);
-        }
-        Assumptions.abort("real-API tier skipped: " + reason);
-    }
-
-    /** The settings of the answering API server; only after {@link #require()} returned. */
+    /** The settings of the answering API server; only where the tier runs (see {@link Tier#REAL_API}). */
     public static synchronized Settings settings() {
         if (unavailableReason() != null) {
             throw new IllegalStateException("no real API server: " + unavailable);

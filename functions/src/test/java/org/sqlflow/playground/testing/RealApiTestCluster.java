@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -26,6 +27,7 @@ import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import org.sqlflow.playground.cluster.DatabaseRoot;
+import org.sqlflow.playground.cluster.DatabaseObjects;
 
 /**
  * A scenario's cluster in the real-API tier: a real kube-apiserver with RBAC, a real controller manager
@@ -48,7 +50,7 @@ public final class RealApiTestCluster implements TestCluster {
 
     /** @param owner the test class, recorded so the least-privilege check knows which classes contributed */
     public RealApiTestCluster(Class<?> owner) {
-        RealApi.require();
+        Tier.REAL_API.require();
         this.namespace = RUN_PREFIX + randomSuffix(6);
         this.admin = RealApi.newAdminClient();
         Map<String, KubernetesClient> sa = null;
@@ -118,35 +120,39 @@ public final class RealApiTestCluster implements TestCluster {
      */
     @Override
     public void markDatabaseReady(String deploymentName) {
-        Pod pod = PlaygroundServiceAccount.await(() -> podOf(deploymentName), KUBELET_WAIT,
-                "the ReplicaSet controller to create the pod of Deployment " + namespace + "/" + deploymentName);
+        Pod pod = Waits.await("the ReplicaSet controller to create the pod of Deployment " + namespace + "/"
+                + deploymentName, KUBELET_WAIT).until(() -> podOf(deploymentName), Objects::nonNull);
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         // Where the node tier runs, the scheduler writes an Unschedulable condition into this (tainted-away) pod's
         // status at any moment: like a kubelet, read again and retry on a conflict.
-        PlaygroundServiceAccount.await(() -> {
-            try {
-                return admin.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).editStatus(p -> {
-                    p.setStatus(new PodStatusBuilder(p.getStatus())
-                            .withPhase("Running")
-                            .withStartTime(now.toString())
-                            .withConditions(condition("PodScheduled", now), condition("Initialized", now),
-                                    condition("ContainersReady", now), condition("Ready", now))
-                            .withContainerStatuses(p.getSpec().getContainers().stream().map(c -> running(c.getName(),
-                                    c.getImage(), now)).toList())
-                            .build());
-                    return p;
-                });
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-                    throw e;
-                }
-                return null;
+        Waits.await("the stand-in kubelet's status write for pod " + pod.getMetadata().getName(), KUBELET_WAIT)
+                .until(() -> reportReady(pod.getMetadata().getName(), now));
+        Waits.await("the controllers to report Deployment " + namespace + "/" + deploymentName + " ready",
+                KUBELET_WAIT).until(() -> DatabaseRoot.isReady(
+                        admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get()));
+    }
+
+    /** Writes a running, Ready status into the pod, as its kubelet would; false when another writer came first. */
+    private boolean reportReady(String podName, Instant now) {
+        try {
+            admin.pods().inNamespace(namespace).withName(podName).editStatus(p -> {
+                p.setStatus(new PodStatusBuilder(p.getStatus())
+                        .withPhase("Running")
+                        .withStartTime(now.toString())
+                        .withConditions(condition("PodScheduled", now), condition("Initialized", now),
+                                condition("ContainersReady", now), condition("Ready", now))
+                        .withContainerStatuses(p.getSpec().getContainers().stream().map(c -> running(c.getName(),
+                                c.getImage(), now)).toList())
+                        .build());
+                return p;
+            });
+            return true;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                throw e;
             }
-        }, KUBELET_WAIT, "the stand-in kubelet's status write for pod " + pod.getMetadata().getName());
-        PlaygroundServiceAccount.await(() -> {
-            Deployment d = admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get();
-            return DatabaseRoot.isReady(d) ? d : null;
-        }, KUBELET_WAIT, "the controllers to report Deployment " + namespace + "/" + deploymentName + " ready");
+            return false;
+        }
     }
 
     private Pod podOf(String deploymentName) {

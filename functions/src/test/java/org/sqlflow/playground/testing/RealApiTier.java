@@ -10,14 +10,14 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Marks a test class of the real-API tier: before anything else in the class runs, {@link RealApi#require()}
- * skips it when no real API server answers, or fails it under {@code CI=true}; after it, {@link LeastPrivilegeAudit}
- * judges the requests its functions' ServiceAccounts made.
+ * Marks a test class of the real-API tier: before anything else in the class runs, the class is skipped with the
+ * reason when no real API server answers, or failed under {@code CI=true} (see {@link Tier#REAL_API}); after it,
+ * {@link LeastPrivilegeAudit} judges the requests its functions' ServiceAccounts made.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @Tag("real-api")
-@ExtendWith({RealApiExtension.class, LeastPrivilegeAudit.class})
+@ExtendWith({TierCondition.class, LeastPrivilegeAudit.class})
 public @interface RealApiTier {
 }

@@ -7,7 +7,6 @@ import java.util.Objects;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * The node tier: the real-API tier plus a real node ({@code PLAYGROUND_K8S_NODE=true .ci/test-cluster.sh start}):
@@ -83,18 +82,6 @@ public final class RealNode {
             throw new IllegalStateException("no node: " + unavailable);
         }
         return settings;
-    }
-
-    /** For a {@code @BeforeAll}: returns when the node is Ready; otherwise skips, or under CI=true fails. */
-    public static void require() {
-        String reason = unavailableReason();
-        if (reason == null) {
-            return;
-        }
-        if (RealApi.underCi()) {
-            throw new IllegalStateException("CI=true and the node tier cannot run: " + reason);
-        }
-        Assumptions.abort("node tier skipped: " + reason);
     }
 
     static Settings discover(Map<String, String> env) {

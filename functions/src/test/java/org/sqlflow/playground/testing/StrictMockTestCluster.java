@@ -16,10 +16,6 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
@@ -34,6 +30,10 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import org.sqlflow.playground.local.CountingDispatcher;
 import org.sqlflow.playground.local.EmbeddedKubernetes;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The fast tier's cluster for the reaper: fabric8's mock server in CRUD mode, made to honour two parts of the
@@ -110,7 +110,7 @@ public final class StrictMockTestCluster extends MockTestCluster {
 
     private static final class StrictDispatcher extends CountingDispatcher {
 
-        private static final ObjectMapper JSON = new ObjectMapper();
+        private static final JsonMapper JSON = JsonMapper.builder().build();
 
         final AtomicInteger pagedLists = new AtomicInteger();
         final AtomicInteger refusedDeletes = new AtomicInteger();
@@ -200,7 +200,7 @@ public final class StrictMockTestCluster extends MockTestCluster {
                 if (!JSON.readTree(found.getValue()).path("metadata").path("finalizers").isEmpty()) {
                     return super.handleDelete(path);
                 }
-            } catch (JsonProcessingException e) {
+            } catch (JacksonException e) {
                 throw new IllegalStateException("unreadable JSON in the mock server", e);
             }
             processEvent(path, query, found.getKey(), null, null);
@@ -234,18 +234,18 @@ public final class StrictMockTestCluster extends MockTestCluster {
                     return null; // the stock handler answers 404
                 }
                 JsonNode meta = JSON.readTree(current.getBody().readUtf8()).path("metadata");
-                String wantVersion = preconditions.path("resourceVersion").asText(null);
-                String wantUid = preconditions.path("uid").asText(null);
-                if (wantVersion != null && !wantVersion.equals(meta.path("resourceVersion").asText())) {
+                String wantVersion = preconditions.path("resourceVersion").asString(null);
+                String wantUid = preconditions.path("uid").asString(null);
+                if (wantVersion != null && !wantVersion.equals(meta.path("resourceVersion").asString())) {
                     return conflict("Precondition failed: ResourceVersion in precondition: " + wantVersion
-                            + ", ResourceVersion in object meta: " + meta.path("resourceVersion").asText());
+                            + ", ResourceVersion in object meta: " + meta.path("resourceVersion").asString());
                 }
-                if (wantUid != null && !wantUid.equals(meta.path("uid").asText())) {
+                if (wantUid != null && !wantUid.equals(meta.path("uid").asString())) {
                     return conflict("Precondition failed: UID in precondition: " + wantUid + ", UID in object meta: "
-                            + meta.path("uid").asText());
+                            + meta.path("uid").asString());
                 }
                 return null;
-            } catch (JsonProcessingException e) {
+            } catch (JacksonException e) {
                 throw new IllegalStateException("unreadable JSON in the mock server", e);
             }
         }
@@ -283,7 +283,7 @@ public final class StrictMockTestCluster extends MockTestCluster {
                     meta.put("remainingItemCount", remaining);
                 }
                 return new MockResponse().setResponseCode(200).setBody(JSON.writeValueAsString(list));
-            } catch (JsonProcessingException e) {
+            } catch (JacksonException e) {
                 throw new IllegalStateException("unreadable JSON in the mock server", e);
             }
         }
@@ -307,7 +307,7 @@ public final class StrictMockTestCluster extends MockTestCluster {
             status.put("code", 409);
             try {
                 return new MockResponse().setResponseCode(409).setBody(JSON.writeValueAsString(status));
-            } catch (JsonProcessingException e) {
+            } catch (JacksonException e) {
                 throw new IllegalStateException(e);
             }
         }

@@ -61,9 +61,14 @@ public final class TestCertificates {
     }
 
     /** Replaces the CRL at once (a server watching the file never reads half of it). */
-    public synchronized void writeCrl(Map<BigInteger, Instant> revoked, BigInteger number) {
-        write("crl.pem.tmp", Pem.encode(ca.crl(revoked, Instant.now().minusSeconds(60),
-                Instant.now().plus(Duration.ofDays(1)), number)));
+    public void writeCrl(Map<BigInteger, Instant> revoked, BigInteger number) {
+        replaceCrl(Pem.encode(ca.crl(revoked, Instant.now().minusSeconds(60), Instant.now().plus(Duration.ofDays(1)),
+                number)));
+    }
+
+    /** Replaces the CRL file at once with {@code content}, a CRL or not. */
+    public synchronized void replaceCrl(String content) {
+        write("crl.pem.tmp", content);
         try {
             Files.move(file("crl.pem.tmp"), file("crl.pem"), StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
