@@ -3,15 +3,18 @@ package org.sqlflow.playground.bench;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 
 import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 
 import org.sqlflow.playground.certs.CertsDirectory;
 import org.sqlflow.playground.certs.ClientCertificateTrustManager;
-import org.sqlflow.playground.certs.MutualTls;
+import org.sqlflow.playground.certs.Pem;
 
 /**
  * One identity (a client certificate) against one port, with the playground's own PEM reading and trust check.
@@ -38,8 +41,21 @@ final class TlsClient {
 
     static TlsClient of(Path caCertificates, Path clientCertificate, Path clientKey, int port, Server server)
             throws IOException, GeneralSecurityException {
-        return new TlsClient(MutualTls.keyManagers(clientCertificate, clientKey),
-                new TrustManager[] {ClientCertificateTrustManager.of(caCertificates, null, null)}, port, server);
+        return new TlsClient(keyManagers(clientCertificate, clientKey),
+                new TrustManager[] {ClientCertificateTrustManager.of(caCertificates, null)}, port, server);
+    }
+
+    /** The client's key and chain; the server trusts their issuer, so the JDK's key manager presents them. */
+    private static KeyManager[] keyManagers(Path certificateChain, Path privateKey)
+            throws IOException, GeneralSecurityException {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        char[] none = new char[0];
+        store.setKeyEntry("client", Pem.readPrivateKey(privateKey), none,
+                Pem.readCertificates(certificateChain).toArray(X509Certificate[]::new));
+        KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        factory.init(store, none);
+        return factory.getKeyManagers();
     }
 
     /** A certs bundle directory as the certs tool writes one: ca.crt, client.crt, client.key. */
