@@ -51,10 +51,6 @@ final class ApiErrors {
         write(response, e.status(), e.code(), e.getMessage(), e.retryAfter(configuredRetryAfter));
     }
 
-    static void write(HttpServletResponse response, PlaygroundError error) throws IOException {
-        write(response, error.status(), error.code(), error.message(), null);
-    }
-
     private static void write(HttpServletResponse response, int status, String code, String message, Duration retryAfter)
             throws IOException {
         if (response.isCommitted()) {
