@@ -905,14 +905,19 @@ abstract class ReaperScenarios {
         return outcomes.stream().map(ReapReport.UserOutcome::userId).toList();
     }
 
-    /** Every object the reaper could touch, by kind and name, with its resourceVersion (any write changes it). */
+    /**
+     * Every object the reaper could touch (of the Events, only the playground's), by kind and name, with its
+     * resourceVersion (any write changes it).
+     */
     Map<String, String> snapshot() {
         Map<String, String> out = new TreeMap<>();
         put(out, "Deployment", admin.apps().deployments().inNamespace(ns).list().getItems());
         put(out, "Secret", admin.secrets().inNamespace(ns).list().getItems());
         put(out, "Service", admin.services().inNamespace(ns).list().getItems());
         put(out, "PersistentVolumeClaim", admin.persistentVolumeClaims().inNamespace(ns).list().getItems());
-        put(out, "Event", admin.v1().events().inNamespace(ns).list().getItems());
+        // The scheduler, controllers and kubelet keep writing Events of their own on the node tier.
+        put(out, "Event", admin.v1().events().inNamespace(ns).list().getItems().stream()
+                .filter(e -> Reaper.COMPONENT.equals(e.getReportingComponent())).toList());
         List<ConfigMap> configMaps = admin.configMaps().inNamespace(ns).list().getItems();
         put(out, "ConfigMap", configMaps);
         configMaps.forEach(cm -> out.put("ConfigMap/" + cm.getMetadata().getName() + "/data",
