@@ -15,8 +15,8 @@ import jakarta.servlet.http.HttpServletResponseWrapper;
 import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.cloud.function.context.catalog.SimpleFunctionRegistry.FunctionInvocationWrapper;
 import org.springframework.web.filter.OncePerRequestFilter;
-import org.sqlflow.playground.PlaygroundError;
-import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.error.PlaygroundError;
+import org.sqlflow.playground.error.PlaygroundException;
 
 /**
  * The API port's front door; spring-cloud-function-web behind it serves the three functions. It answers every

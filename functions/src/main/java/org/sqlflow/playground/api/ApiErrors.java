@@ -9,8 +9,8 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sqlflow.playground.PlaygroundError;
-import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.error.PlaygroundError;
+import org.sqlflow.playground.error.PlaygroundException;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Every error leaves as {"error": code, "message": sentence}: no stack trace, no secret, never a bare 500. */

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.Set;
 
 import jakarta.servlet.http.HttpServletRequest;
-import org.sqlflow.playground.PlaygroundError;
-import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.error.PlaygroundError;
+import org.sqlflow.playground.error.PlaygroundException;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.identity.CallerIdentity;
 import org.sqlflow.playground.identity.IdentityResolver;

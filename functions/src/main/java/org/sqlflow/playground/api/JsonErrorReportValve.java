@@ -8,7 +8,7 @@ import java.util.Map;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
-import org.sqlflow.playground.PlaygroundError;
+import org.sqlflow.playground.error.PlaygroundError;
 import tools.jackson.databind.json.JsonMapper;
 
 /**

@@ -16,7 +16,7 @@ import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.cluster.WarmPool;
-import org.sqlflow.playground.config.PlaygroundProperties;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.sqlflow.playground.reaper.Reaper;
 import org.sqlflow.playground.reaper.SweepThrottle;
 

@@ -29,8 +29,8 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import org.sqlflow.playground.config.PlaygroundProperties;
-import org.sqlflow.playground.config.PlaygroundProperties.StorageKind;
+import org.sqlflow.playground.settings.PlaygroundProperties;
+import org.sqlflow.playground.settings.PlaygroundProperties.StorageKind;
 
 /**
  * Builds the objects of one user's database with fabric8's typed builders. The Deployment is the root: it is

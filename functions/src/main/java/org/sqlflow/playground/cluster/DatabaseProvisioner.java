@@ -15,7 +15,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sqlflow.playground.PlaygroundError;
+import org.sqlflow.playground.error.PlaygroundError;
 
 /**
  * Create-or-get of one user's database. Every step is idempotent and every object is created with a fixed

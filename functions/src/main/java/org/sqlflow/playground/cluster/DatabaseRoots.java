@@ -5,7 +5,7 @@ import java.net.HttpURLConnection;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import org.sqlflow.playground.PlaygroundError;
+import org.sqlflow.playground.error.PlaygroundError;
 
 /** Authoritative reads and guarded writes of database roots (the per-user Deployments). */
 public class DatabaseRoots {

@@ -28,7 +28,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import org.sqlflow.playground.PlaygroundError;
+import org.sqlflow.playground.error.PlaygroundError;
 
 /**
  * "User X was alive at T", kept as entries of sharded ConfigMaps ({@code heartbeats-NN}): key = the user's

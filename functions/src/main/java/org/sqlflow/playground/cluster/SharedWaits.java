@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
-import org.sqlflow.playground.PlaygroundError;
+import org.sqlflow.playground.error.PlaygroundError;
 
 /**
  * One wait per key shared by every caller waiting on it: the first caller starts it (a fabric8

@@ -17,6 +17,7 @@ import org.springframework.context.annotation.Configuration;
 import org.sqlflow.playground.local.CountingDispatcher;
 import org.sqlflow.playground.local.EmbeddedKubernetes;
 import org.sqlflow.playground.local.StandInKubelet;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /**
  * The Kubernetes API the playground talks to: the real cluster (in-cluster service account or kubeconfig),

@@ -25,6 +25,7 @@ import org.sqlflow.playground.identity.IdentityResolver;
 import org.sqlflow.playground.reaper.Reaper;
 import org.sqlflow.playground.reaper.ReaperSchedule;
 import org.sqlflow.playground.reaper.SweepThrottle;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /** Wires the playground's parts; the parts themselves know nothing of Spring. */
 @Configuration(proxyBeanMethods = false)

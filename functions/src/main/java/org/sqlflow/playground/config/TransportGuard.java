@@ -1,7 +1,8 @@
 package org.sqlflow.playground.config;
 
 import org.springframework.core.env.Environment;
-import org.sqlflow.playground.config.PlaygroundProperties.IdentitySource;
+import org.sqlflow.playground.settings.PlaygroundProperties;
+import org.sqlflow.playground.settings.PlaygroundProperties.IdentitySource;
 
 /**
  * Refuses to start a server that would answer without mutual TLS, or that mixes the two identity sources.

@@ -8,8 +8,8 @@ import java.util.Optional;
 
 import jakarta.servlet.http.HttpServletRequest;
 import org.sqlflow.playground.certs.ClientCertificateTrustManager;
-import org.sqlflow.playground.config.PlaygroundProperties;
-import org.sqlflow.playground.config.PlaygroundProperties.IdentitySource;
+import org.sqlflow.playground.settings.PlaygroundProperties;
+import org.sqlflow.playground.settings.PlaygroundProperties.IdentitySource;
 
 /**
  * Reads the caller's identity from the one source this deployment trusts. Standalone, that is the peer

@@ -12,7 +12,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.sqlflow.playground.certs.ClientCertificateTrustManager;
-import org.sqlflow.playground.config.PlaygroundProperties;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /**
  * Standalone mutual TLS: Spring Boot terminates TLS from the seed's PEM flags and requires a client

@@ -4,7 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 
-import org.sqlflow.playground.PlaygroundError;
+import org.sqlflow.playground.error.PlaygroundError;
 
 /**
  * Refuses a sweep asked for sooner than the minimum interval after the last one this instance admitted. A sweep

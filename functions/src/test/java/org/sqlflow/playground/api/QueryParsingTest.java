@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
-import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.error.PlaygroundException;
 
 /** The heartbeat query as the real client writes it: the id pasted unencoded after "user_id=". */
 class QueryParsingTest {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.sqlflow.playground.PlaygroundException;
+import org.sqlflow.playground.error.PlaygroundException;
 import org.sqlflow.playground.testing.K3sTier;
 import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.SqlflowDataSource;

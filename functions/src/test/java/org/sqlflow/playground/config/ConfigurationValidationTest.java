@@ -8,6 +8,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.context.annotation.Configuration;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /** Bad configuration stops the start with a message that names the property. */
 class ConfigurationValidationTest {

@@ -23,7 +23,7 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
-import org.sqlflow.playground.config.PlaygroundProperties;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /** The three Knative Services, and the names and namespaces that tie all files together. */
 @RendersManifests

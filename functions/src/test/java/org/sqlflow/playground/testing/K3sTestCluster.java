@@ -10,7 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.sqlflow.playground.cluster.DatabaseRoot;
 import org.sqlflow.playground.cluster.DatabaseObjects;
-import org.sqlflow.playground.config.PlaygroundProperties;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.testcontainers.containers.Container;
 import org.testcontainers.k3s.K3sContainer;
 import org.testcontainers.utility.DockerImageName;

@@ -18,7 +18,7 @@ import org.sqlflow.playground.cluster.ExpiryPolicy;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.WarmPool;
-import org.sqlflow.playground.config.PlaygroundProperties;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /**
  * The playground's cluster-side parts, assembled as the application assembles them, on a test cluster with a

@@ -25,7 +25,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.sqlflow.playground.config.KubernetesConfiguration;
-import org.sqlflow.playground.config.PlaygroundProperties;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /**
  * The playground's identities in a test namespace, made from the repository's {@code knative/rbac.yaml} itself

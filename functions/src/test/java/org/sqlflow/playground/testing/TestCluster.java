@@ -3,7 +3,7 @@ package org.sqlflow.playground.testing;
 import java.time.Duration;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import org.sqlflow.playground.config.PlaygroundProperties;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /**
  * A Kubernetes API for a scenario: fabric8's mock server in the fast tier, a real API server in the real-API

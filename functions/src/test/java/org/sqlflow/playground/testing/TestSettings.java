@@ -5,7 +5,7 @@ import java.util.Map;
 
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
-import org.sqlflow.playground.config.PlaygroundProperties;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /** The application's settings, bound from {@code playground.*} as Spring binds them: its defaults and a test's own. */
 public final class TestSettings {

@@ -1,4 +1,4 @@
-package org.sqlflow.playground.config;
+package org.sqlflow.playground.settings;
 
 import java.time.Duration;
 import java.util.List;

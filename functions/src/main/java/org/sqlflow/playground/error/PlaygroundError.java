@@ -1,4 +1,4 @@
-package org.sqlflow.playground;
+package org.sqlflow.playground.error;
 
 import java.time.Duration;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package org.sqlflow.playground;
+package org.sqlflow.playground.error;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
