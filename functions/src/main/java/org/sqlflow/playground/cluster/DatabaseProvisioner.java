@@ -6,16 +6,19 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlflow.playground.error.PlaygroundError;
+import org.sqlflow.playground.error.PlaygroundException;
 
 /**
  * Create-or-get of one user's database. Every step is idempotent and every object is created with a fixed
@@ -133,14 +136,35 @@ public class DatabaseProvisioner {
         io.fabric8.kubernetes.api.model.Service service = existing != null ? existing : createOrFetch(
                 () -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
                 () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
-        if (!DatabaseObjects.ownedBy(service, owner.getMetadata().getUid())
-                || !DatabaseObjects.serviceSelector(user, owner).equals(service.getSpec().getSelector())) {
-            // Left over from a reaped database (or made before the root's claim settled): replace that very object.
-            client.services().inNamespace(namespace).withName(user.resourceName())
-                    .lockResourceVersion(service.getMetadata().getResourceVersion()).delete();
-            createOrFetch(() -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
-                    () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
+        if (!DatabaseObjects.ownedBy(service, owner.getMetadata().getUid())) {
+            throw leftOver(service);
         }
+        Map<String, String> selector = DatabaseObjects.serviceSelector(user, owner);
+        if (!selector.equals(service.getSpec().getSelector())) {
+            // The root's claim moved after the Service was made (its pooled database went): point it at the pod that
+            // serves the user now. update() sends the resourceVersion read, so a concurrent fix answers 409.
+            try {
+                client.services().inNamespace(namespace).resource(new ServiceBuilder(service).editSpec()
+                        .withSelector(selector).endSpec().build()).update();
+                log.info("the Service {} now selects the pod that serves user key {}", user.resourceName(), user.key());
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                    throw e;
+                }
+                throw PlaygroundError.CONFLICT.exception(e);
+            }
+        }
+    }
+
+    /**
+     * An object of the user's name that a previous database left behind: its owner is gone, so the garbage collector
+     * (or, where none runs, the reaper's orphan sweep) removes it; the user's next call finds the name free. create_db
+     * never deletes: its Role grants no delete, so a replaced object can only be one the cluster removed itself.
+     */
+    private static PlaygroundException leftOver(HasMetadata object) {
+        log.info("the {} {} belongs to a removed database; waiting for it to go", object.getKind(),
+                object.getMetadata().getName());
+        return PlaygroundError.DATABASE_DELETING.exception();
     }
 
     /** The Secret of a claimed warm-pool database: the password it was started with is the user's now. */
@@ -159,10 +183,8 @@ public class DatabaseProvisioner {
             return existing;
         }
         if (existing != null) {
-            // Left over from a reaped database: its garbage collection would take the password from under the
-            // new one. Remove it (only that very object) and make a fresh one.
-            client.secrets().inNamespace(namespace).withName(user.resourceName())
-                    .lockResourceVersion(existing.getMetadata().getResourceVersion()).delete();
+            // Its password must not be handed out again, and its garbage collection would remove a reused Secret.
+            throw leftOver(existing);
         }
         // Concurrent callers each draw a password; the API server keeps exactly one, and the losers read it.
         return createOrFetch(() -> client.secrets().inNamespace(namespace)

@@ -37,6 +37,8 @@ class RealApiLeastPrivilegeTest {
                 assertThat(allowed(admin, PlaygroundServiceAccount.username(ns, "heart_beat"), ns, "",
                         "secrets", "get")).as("heart_beat reads no password").isFalse();
                 assertThat(allowed(admin, sa, ns, "", "secrets", "list")).as("never granted").isFalse();
+                assertThat(allowed(admin, sa, ns, "", "secrets", "delete")).as("create_db deletes nothing").isFalse();
+                assertThat(allowed(admin, sa, ns, "", "services", "delete")).as("create_db deletes nothing").isFalse();
                 assertThat(allowed(admin, sa, ns, "", "pods", "list")).as("never granted").isFalse();
                 assertThat(allowed(admin, sa, "default", "apps", "deployments", "create")).as("another namespace")
                         .isFalse();
