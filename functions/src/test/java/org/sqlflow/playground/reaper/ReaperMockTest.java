@@ -18,16 +18,11 @@ import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.testing.MockTestCluster;
+import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.StrictMockTestCluster;
-import org.sqlflow.playground.testing.TestCluster;
 
 /** The reaper's scenarios in the fast tier: a mock API server that honours delete preconditions and paging. */
 class ReaperMockTest extends ReaperScenarios {
-
-    @Override
-    protected TestCluster newCluster() {
-        return new StrictMockTestCluster();
-    }
 
     @Override
     protected OptionalInt requestCount() {
@@ -41,14 +36,14 @@ class ReaperMockTest extends ReaperScenarios {
 
     @Test
     void rootsAreListedPageByPage() {
-        Playground p = playground();
+        PlaygroundParts p = playground();
         for (int i = 0; i < 10; i++) {
-            p.createDb("page" + i);
+            createDb(p, "page" + i);
         }
         clock.advance(TTL.plus(SECOND));
-        int shards = admin.configMaps().inNamespace(ns).withLabels(PlaygroundLabels.heartbeats()).list().getItems().size();
+        int shards = admin().configMaps().inNamespace(ns()).withLabels(PlaygroundLabels.heartbeats()).list().getItems().size();
         int before = ((StrictMockTestCluster) cluster).pagedListCount();
-        ReapReport report = p.reaper(false, 3, Reaper.Interleaving.NONE).sweep(false);
+        ReapReport report = reaper(p, false, 3, Reaper.Interleaving.NONE).sweep(false);
         assertEquals(10, report.counts().reaped());
         // The heartbeat ConfigMaps in pages of 4; 10 roots in pages of 3: 4 pages; then one (empty) page each of
         // Services and volume claims (Secrets are never listed).
@@ -57,10 +52,10 @@ class ReaperMockTest extends ReaperScenarios {
 
     @Test
     void theRaceRuleRestsOnTheDeletePrecondition() {
-        Playground p = playground();
-        p.createDb("ivy");
+        PlaygroundParts p = playground();
+        createDb(p, "ivy");
         clock.advance(TTL.plus(Duration.ofMinutes(1)));
-        ReapReport report = p.reaper(false, 500, (step, user) -> {
+        ReapReport report = reaper(p, false, 500, (step, user) -> {
             if (step == Reaper.Step.RECHECKED) {
                 p.recorder.beat(user);
             }
@@ -71,11 +66,11 @@ class ReaperMockTest extends ReaperScenarios {
 
     @Test
     void theRootIsDeletedInTheBackgroundOnTheVersionItWasCondemnedIn() throws Exception {
-        Playground p = playground();
-        p.createDb("jude");
+        PlaygroundParts p = playground();
+        createDb(p, "jude");
         clock.advance(TTL.plus(SECOND));
         String condemnedVersion = Long.toString(Long.parseLong(root("jude").getMetadata().getResourceVersion()) + 1);
-        assertEquals(1, p.reaper().sweep(false).counts().reaped());
+        assertEquals(1, reaper(p).sweep(false).counts().reaped());
         List<String> bodies = ((StrictMockTestCluster) cluster).deleteBodies().stream()
                 .filter(e -> e.getKey().endsWith("/deployments/db-jude")).map(Map.Entry::getValue).toList();
         assertEquals(1, bodies.size());
@@ -95,7 +90,7 @@ class ReaperMockTest extends ReaperScenarios {
         try (MockTestCluster stock = new MockTestCluster()) {
             KubernetesClient c = stock.client();
             Deployment root = c.apps().deployments().inNamespace(stock.namespace())
-                    .resource(new DatabaseObjects(props.database()).root(UserKey.of("stale"))).create();
+                    .resource(new DatabaseObjects(DEFAULTS.database()).root(UserKey.of("stale"))).create();
             c.apps().deployments().inNamespace(stock.namespace()).withName("db-stale").edit(d -> {
                 d.getMetadata().getAnnotations().put("touched", "yes");
                 return d;

@@ -36,6 +36,8 @@ public final class PlaygroundParts implements AutoCloseable {
     public final HeartbeatLedger ledger;
     /** heart_beat's ledger: where a scenario writes a beat of its own. */
     public final HeartbeatLedger beatLedger;
+    /** heart_beat's watch-fed directory, from which it answers. */
+    public final DatabaseDirectory beatDirectory;
     public final ExpiryPolicy expiry;
     public final DatabaseProvisioner provisioner;
     public final HeartbeatRecorder recorder;
@@ -85,6 +87,7 @@ public final class PlaygroundParts implements AutoCloseable {
         this.ledger = reaper.ledger();
         this.pool = reaper.pool();
         this.beatLedger = beat.ledger();
+        this.beatDirectory = beat.directory();
         this.provisioner = create.provisioner();
         this.recorder = beat.recorder();
     }
