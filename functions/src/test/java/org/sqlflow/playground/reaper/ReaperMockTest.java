@@ -1,15 +1,12 @@
 package org.sqlflow.playground.reaper;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -20,6 +17,8 @@ import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.testing.MockTestCluster;
 import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.StrictMockTestCluster;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /** The reaper's scenarios in the fast tier: a mock API server that honours delete preconditions and paging. */
 class ReaperMockTest extends ReaperScenarios {
@@ -41,13 +40,14 @@ class ReaperMockTest extends ReaperScenarios {
             createDb(p, "page" + i);
         }
         clock.advance(TTL.plus(SECOND));
-        int shards = admin().configMaps().inNamespace(ns()).withLabels(PlaygroundLabels.heartbeats()).list().getItems().size();
+        int shards = admin().configMaps().inNamespace(ns()).withLabels(PlaygroundLabels.heartbeats()).list().getItems()
+                .size();
         int before = ((StrictMockTestCluster) cluster).pagedListCount();
         ReapReport report = reaper(p, false, 3, Reaper.Interleaving.NONE).sweep(false);
-        assertEquals(10, report.counts().reaped());
+        assertThat(report.counts().reaped()).isEqualTo(10);
         // The heartbeat ConfigMaps in pages of 4; 10 roots in pages of 3: 4 pages; then one (empty) page each of
         // Services and volume claims (Secrets are never listed).
-        assertEquals((shards + 3) / 4 + 4 + 2, ((StrictMockTestCluster) cluster).pagedListCount() - before);
+        assertThat(((StrictMockTestCluster) cluster).pagedListCount() - before).isEqualTo((shards + 3) / 4 + 4 + 2);
     }
 
     @Test
@@ -60,8 +60,9 @@ class ReaperMockTest extends ReaperScenarios {
                 p.recorder.beat(user);
             }
         }).sweep(false);
-        assertEquals(1, report.counts().kept());
-        assertEquals(1, ((StrictMockTestCluster) cluster).refusedDeleteCount(), "the server refused the delete");
+        assertThat(report.counts().kept()).isEqualTo(1);
+        assertThat(((StrictMockTestCluster) cluster).refusedDeleteCount()).as("the server refused the delete")
+                .isEqualTo(1);
     }
 
     @Test
@@ -70,14 +71,15 @@ class ReaperMockTest extends ReaperScenarios {
         createDb(p, "jude");
         clock.advance(TTL.plus(SECOND));
         String condemnedVersion = Long.toString(Long.parseLong(root("jude").getMetadata().getResourceVersion()) + 1);
-        assertEquals(1, reaper(p).sweep(false).counts().reaped());
+        assertThat(reaper(p).sweep(false).counts().reaped()).isEqualTo(1);
         List<String> bodies = ((StrictMockTestCluster) cluster).deleteBodies().stream()
                 .filter(e -> e.getKey().endsWith("/deployments/db-jude")).map(Map.Entry::getValue).toList();
-        assertEquals(1, bodies.size());
-        JsonNode options = new ObjectMapper().readTree(bodies.get(0));
-        assertEquals("Background", options.path("propagationPolicy").asText());
-        assertEquals(condemnedVersion, options.path("preconditions").path("resourceVersion").asText(),
-                "the version written by the condemning update (the mock numbers writes globally; it was the next one)");
+        assertThat(bodies).hasSize(1);
+        JsonNode options = JsonMapper.builder().build().readTree(bodies.get(0));
+        assertThat(options.path("propagationPolicy").asString()).isEqualTo("Background");
+        assertThat(options.path("preconditions").path("resourceVersion").asString())
+                .as("the version written by the condemning update (the mock numbers writes globally: the next one)")
+                .isEqualTo(condemnedVersion);
     }
 
     /**
@@ -97,8 +99,8 @@ class ReaperMockTest extends ReaperScenarios {
             });
             c.apps().deployments().inNamespace(stock.namespace()).withName("db-stale")
                     .lockResourceVersion(root.getMetadata().getResourceVersion()).delete();
-            assertNull(c.apps().deployments().inNamespace(stock.namespace()).withName("db-stale").get(),
-                    "deleted although the precondition named an outdated resourceVersion");
+            assertThat(c.apps().deployments().inNamespace(stock.namespace()).withName("db-stale").get())
+                    .as("deleted although the precondition named an outdated resourceVersion").isNull();
         }
     }
 }

@@ -1,12 +1,6 @@
 package org.sqlflow.playground.reaper;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.sqlflow.playground.testing.Waits.await;
 
 import java.lang.management.ManagementFactory;
@@ -155,7 +149,7 @@ abstract class ReaperScenarios extends ClusterScenarios {
         try {
             return p.provisioner.createOrGet(user);
         } catch (PlaygroundException e) {
-            assertEquals("database_starting", e.code());
+            assertThat(e.code()).isEqualTo("database_starting");
         }
         cluster.markDatabaseReady(user.resourceName());
         await("the Deployment " + user.resourceName() + " to be ready").until(() -> DatabaseRoot.isReady(
@@ -183,26 +177,26 @@ abstract class ReaperScenarios extends ClusterScenarios {
         clock.advance(Duration.ofMinutes(7));
         HeartbeatRecorder.Beat beat = beat(p, "alice");
         Instant stored = storedBeat(p, "alice");
-        assertEquals(stored.plus(TTL), beat.expiresAt(), "heart_beat tells when the database expires");
+        assertThat(beat.expiresAt()).as("heart_beat tells when the database expires").isEqualTo(stored.plus(TTL));
 
         clock.set(beat.expiresAt());
         ReapReport atBoundary = reaper.sweep(false);
-        assertEquals(1, atBoundary.counts().active(), "exactly at the TTL the database still belongs to the user");
-        assertEquals(0, atBoundary.counts().reaped());
-        assertNotNull(root("alice"));
+        assertThat(atBoundary.counts().active()).as("exactly at the TTL the database still belongs to the user")
+                .isEqualTo(1);
+        assertThat(atBoundary.counts().reaped()).isZero();
+        assertThat(root("alice")).isNotNull();
 
         clock.set(beat.expiresAt().plus(SECOND));
         ReapReport after = reaper.sweep(false);
-        assertEquals(List.of("alice"), users(after.reaped()));
-        assertTrue(after.reaped().get(0).reason().startsWith("idle"), after.reaped().get(0).reason());
-        assertEquals(stored.toString(), after.reaped().get(0).lastActivity());
+        assertThat(users(after.reaped())).containsExactly("alice");
+        assertThat(after.reaped().get(0).reason()).startsWith("idle");
+        assertThat(after.reaped().get(0).lastActivity()).isEqualTo(stored.toString());
         assertGone("alice");
-        assertNull(storedBeat(p, "alice"), "the heartbeat entry goes with the database");
+        assertThat(storedBeat(p, "alice")).as("the heartbeat entry goes with the database").isNull();
         Event event = reapedEvent("alice");
-        assertEquals("Normal", event.getType());
-        assertEquals("Deployment", event.getInvolvedObject().getKind());
-        assertTrue(event.getMessage().contains("alice") && event.getMessage().contains(stored.toString()),
-                event.getMessage());
+        assertThat(event.getType()).isEqualTo("Normal");
+        assertThat(event.getInvolvedObject().getKind()).isEqualTo("Deployment");
+        assertThat(event.getMessage()).contains("alice", stored.toString());
     }
 
     @Test
@@ -212,15 +206,15 @@ abstract class ReaperScenarios extends ClusterScenarios {
         DatabaseProvisioner.Provisioned first = createDb(p, "carol");
         String firstUid = root("carol").getMetadata().getUid();
         clock.advance(TTL.plus(SECOND));
-        assertEquals(List.of("carol"), users(reaper.sweep(false).reaped()));
+        assertThat(users(reaper.sweep(false).reaped())).containsExactly("carol");
         assertGone("carol");
 
         DatabaseProvisioner.Provisioned second = createDb(p, "carol");
-        assertNotEquals(firstUid, root("carol").getMetadata().getUid(), "a new root");
-        assertNotEquals(first.dataSource(), second.dataSource(), "a new password");
-        assertNotNull(admin().secrets().inNamespace(ns()).withName("db-carol").get());
-        assertEquals(storedBeat(p, "carol").plus(TTL), second.expiresAt());
-        assertEquals(1, reaper.sweep(false).counts().active(), "the fresh database is active");
+        assertThat(root("carol").getMetadata().getUid()).as("a new root").isNotEqualTo(firstUid);
+        assertThat(second.dataSource()).as("a new password").isNotEqualTo(first.dataSource());
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-carol").get()).isNotNull();
+        assertThat(second.expiresAt()).isEqualTo(storedBeat(p, "carol").plus(TTL));
+        assertThat(reaper.sweep(false).counts().active()).as("the fresh database is active").isEqualTo(1);
     }
 
     // ---------------------------------------------------------------- races
@@ -251,8 +245,9 @@ abstract class ReaperScenarios extends ClusterScenarios {
         clock.advance(TTL.plus(SECOND));
 
         ReapReport report = reaper.sweep(false);
-        assertEquals(2, writes.get(), () -> "a status write before the condemnation and one before the delete: " + report);
-        assertEquals(List.of("frank"), users(report.reaped()), report::toString);
+        assertThat(writes.get()).as(() -> "a status write before the condemnation and one before the delete: " + report)
+                .isEqualTo(2);
+        assertThat(users(report.reaped())).as(report::toString).containsExactly("frank");
         assertGone("frank");
     }
 
@@ -285,8 +280,9 @@ abstract class ReaperScenarios extends ClusterScenarios {
         clock.advance(TTL.plus(SECOND));
 
         ReapReport report = reaper.sweep(false);
-        assertEquals(2, writes.get(), () -> "an annotation before the condemnation and one before the delete: " + report);
-        assertEquals(List.of("grace"), users(report.reaped()), report::toString);
+        assertThat(writes.get()).as(() -> "an annotation before the condemnation and one before the delete: " + report)
+                .isEqualTo(2);
+        assertThat(users(report.reaped())).as(report::toString).containsExactly("grace");
         assertGone("grace");
     }
 
@@ -306,8 +302,8 @@ abstract class ReaperScenarios extends ClusterScenarios {
             clock.advance(TTL.plus(SECOND));
 
             ReapReport report = reaper.sweep(false);
-            assertEquals(controllerWrites, writes.get(), report::toString);
-            assertEquals(List.of("kim"), users(report.reaped()), report::toString);
+            assertThat(writes.get()).as(report::toString).isEqualTo(controllerWrites);
+            assertThat(users(report.reaped())).as(report::toString).containsExactly("kim");
             assertGone("kim");
         }
     }
@@ -348,26 +344,27 @@ abstract class ReaperScenarios extends ClusterScenarios {
         clock.advance(TTL.plus(Duration.ofMinutes(1)));
 
         ReapReport report = reaper.sweep(false);
-        assertNotNull(sawAnnotation.get(), "the beat arrived while the root was condemned");
+        assertThat(sawAnnotation.get()).as("the beat arrived while the root was condemned").isNotNull();
         HeartbeatRecorder.Beat beat = answered.get();
-        assertEquals(HeartbeatRecorder.DatabaseState.READY, beat.database(), "heart_beat answered with a database");
-        assertEquals(List.of("dave"), users(report.kept()));
-        assertEquals("heartbeat arrived", report.kept().get(0).reason());
-        assertEquals(List.of("erin"), users(report.reaped()), "the sweep went on with the others");
+        assertThat(beat.database()).as("heart_beat answered with a database")
+                .isEqualTo(HeartbeatRecorder.DatabaseState.READY);
+        assertThat(users(report.kept())).containsExactly("dave");
+        assertThat(report.kept().get(0).reason()).isEqualTo("heartbeat arrived");
+        assertThat(users(report.reaped())).as("the sweep went on with the others").containsExactly("erin");
 
         Deployment survivor = root("dave");
-        assertNotNull(survivor, "the race rule: a beat answered before the delete keeps the database");
-        assertFalse(survivor.getMetadata().getAnnotations().containsKey(PlaygroundLabels.REAPING));
-        assertNotNull(admin().secrets().inNamespace(ns()).withName("db-dave").get());
-        assertNotNull(admin().services().inNamespace(ns()).withName("db-dave").get());
-        assertEquals(clock.instant().truncatedTo(ChronoUnit.SECONDS), storedBeat(p, "dave"));
-        assertTrue(reapedEvents().stream().noneMatch(e -> e.getInvolvedObject().getName().equals("db-dave")));
+        assertThat(survivor).as("the race rule: a beat answered before the delete keeps the database").isNotNull();
+        assertThat(survivor.getMetadata().getAnnotations()).doesNotContainKey(PlaygroundLabels.REAPING);
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-dave").get()).isNotNull();
+        assertThat(admin().services().inNamespace(ns()).withName("db-dave").get()).isNotNull();
+        assertThat(storedBeat(p, "dave")).isEqualTo(clock.instant().truncatedTo(ChronoUnit.SECONDS));
+        assertThat(reapedEvents()).noneMatch(e -> e.getInvolvedObject().getName().equals("db-dave"));
 
         // ... until the last activity is again older than the TTL.
         clock.set(beat.expiresAt());
-        assertEquals(0, reaper.sweep(false).counts().reaped());
+        assertThat(reaper.sweep(false).counts().reaped()).isZero();
         clock.set(beat.expiresAt().plus(SECOND));
-        assertEquals(List.of("dave"), users(reaper.sweep(false).reaped()));
+        assertThat(users(reaper.sweep(false).reaped())).containsExactly("dave");
         assertGone("dave");
     }
 
@@ -377,10 +374,10 @@ abstract class ReaperScenarios extends ClusterScenarios {
         Reaper reaper = reaper(p);
         createDb(p, "fay");
         clock.advance(TTL.plus(SECOND));
-        assertEquals(List.of("fay"), users(reaper.sweep(false).reaped()));
+        assertThat(users(reaper.sweep(false).reaped())).containsExactly("fay");
         HeartbeatRecorder.Beat late = beat(p, "fay");
-        assertEquals(HeartbeatRecorder.DatabaseState.NONE, late.database());
-        assertNull(late.expiresAt());
+        assertThat(late.database()).isEqualTo(HeartbeatRecorder.DatabaseState.NONE);
+        assertThat(late.expiresAt()).isNull();
     }
 
     // ---------------------------------------------------------------- controls
@@ -401,33 +398,35 @@ abstract class ReaperScenarios extends ClusterScenarios {
         Map<String, String> before = snapshot();
 
         ReapReport dry = reaper(p).sweep(true);
-        assertTrue(dry.dryRun());
-        assertEquals(List.of("idle"), users(dry.reaped()), "what would be reaped");
-        assertEquals(List.of("demo"), users(dry.kept()));
-        assertEquals(1, dry.counts().active());
-        assertEquals(List.of(new ReapReport.Orphan(Reaper.KIND_HEARTBEAT_ENTRY, "ghost"),
-                new ReapReport.Orphan("Secret", "db-lost"), new ReapReport.Orphan("Service", "db-lost")), dry.orphans());
-        assertEquals(3, dry.counts().orphansRemoved(), "what would be removed");
-        assertEquals(before, snapshot(), "a dry run writes nothing");
+        assertThat(dry.dryRun()).isTrue();
+        assertThat(users(dry.reaped())).as("what would be reaped").containsExactly("idle");
+        assertThat(users(dry.kept())).containsExactly("demo");
+        assertThat(dry.counts().active()).isEqualTo(1);
+        assertThat(dry.orphans())
+                .containsExactly(new ReapReport.Orphan(Reaper.KIND_HEARTBEAT_ENTRY, "ghost"),
+                        new ReapReport.Orphan("Secret", "db-lost"), new ReapReport.Orphan("Service", "db-lost"));
+        assertThat(dry.counts().orphansRemoved()).as("what would be removed").isEqualTo(3);
+        assertThat(snapshot()).as("a dry run writes nothing").isEqualTo(before);
 
         ReapReport forced = reaper(p, true, 500, Reaper.Interleaving.NONE).sweep(false);
-        assertTrue(forced.dryRun(), "playground.reaper.dry-run forces a dry run");
-        assertEquals(List.of("idle"), users(forced.reaped()));
-        assertEquals(before, snapshot());
+        assertThat(forced.dryRun()).as("playground.reaper.dry-run forces a dry run").isTrue();
+        assertThat(users(forced.reaped())).containsExactly("idle");
+        assertThat(snapshot()).isEqualTo(before);
 
         ReapReport real = reaper(p).sweep(false);
-        assertFalse(real.dryRun());
-        assertEquals(List.of("idle"), users(real.reaped()));
-        assertEquals(3, real.counts().orphansRemoved());
+        assertThat(real.dryRun()).isFalse();
+        assertThat(users(real.reaped())).containsExactly("idle");
+        assertThat(real.counts().orphansRemoved()).isEqualTo(3);
         assertGone("idle");
-        assertNotNull(root("demo"));
-        assertNotNull(root("busy"));
-        assertEquals(1.0, p.meters.counter("playground.reaper.kept", "dry_run", "false").count(), "the kept demo");
-        assertEquals(1.0, p.meters.counter("playground.reaper.reaped", "dry_run", "false").count());
-        assertEquals(2.0, p.meters.counter("playground.reaper.reaped", "dry_run", "true").count());
-        assertEquals(3.0, p.meters.counter("playground.reaper.orphans", "dry_run", "false").count());
-        assertEquals(3, p.meters.timer("playground.reaper.sweep", "dry_run", "true").count()
-                + p.meters.timer("playground.reaper.sweep", "dry_run", "false").count());
+        assertThat(root("demo")).isNotNull();
+        assertThat(root("busy")).isNotNull();
+        assertThat(p.meters.counter("playground.reaper.kept", "dry_run", "false").count()).as("the kept demo")
+                .isEqualTo(1.0);
+        assertThat(p.meters.counter("playground.reaper.reaped", "dry_run", "false").count()).isEqualTo(1.0);
+        assertThat(p.meters.counter("playground.reaper.reaped", "dry_run", "true").count()).isEqualTo(2.0);
+        assertThat(p.meters.counter("playground.reaper.orphans", "dry_run", "false").count()).isEqualTo(3.0);
+        assertThat(p.meters.timer("playground.reaper.sweep", "dry_run", "true").count()
+                + p.meters.timer("playground.reaper.sweep", "dry_run", "false").count()).isEqualTo(3);
     }
 
     @Test
@@ -441,16 +440,16 @@ abstract class ReaperScenarios extends ClusterScenarios {
 
         clock.set(end.minus(Duration.ofMinutes(10)));
         HeartbeatRecorder.Beat beat = beat(aged, "grace");
-        assertEquals(end, beat.expiresAt(), "heart_beat tells the client about the maximum age");
+        assertThat(beat.expiresAt()).as("heart_beat tells the client about the maximum age").isEqualTo(end);
 
         clock.set(end);
-        assertEquals(1, reaper(aged).sweep(false).counts().active());
+        assertThat(reaper(aged).sweep(false).counts().active()).isEqualTo(1);
         clock.set(end.plus(SECOND));
         beat(aged, "grace");
-        assertEquals(1, reaper(unlimited).sweep(false).counts().active(), "without a maximum age: active");
+        assertThat(reaper(unlimited).sweep(false).counts().active()).as("without a maximum age: active").isEqualTo(1);
         ReapReport report = reaper(aged).sweep(false);
-        assertEquals(List.of("grace"), users(report.reaped()));
-        assertTrue(report.reaped().get(0).reason().startsWith("max age"), report.reaped().get(0).reason());
+        assertThat(users(report.reaped())).containsExactly("grace");
+        assertThat(report.reaped().get(0).reason()).startsWith("max age");
         assertGone("grace");
     }
 
@@ -468,25 +467,28 @@ abstract class ReaperScenarios extends ClusterScenarios {
 
         clock.set(oldest.plus(READY_WAIT));
         ReapReport young = reaper.sweep(false);
-        assertEquals(0, young.counts().orphansRemoved(), "create_db may still be making them");
-        assertNotNull(admin().secrets().inNamespace(ns()).withName("db-lost").get());
+        assertThat(young.counts().orphansRemoved()).as("create_db may still be making them").isZero();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-lost").get()).isNotNull();
 
         clock.set(newest.plus(READY_WAIT).plus(SECOND));
         ReapReport old = reaper.sweep(false);
-        assertEquals(List.of(new ReapReport.Orphan("Secret", "db-lost"), new ReapReport.Orphan("Service", "db-lost")),
-                old.orphans());
-        assertEquals(2, old.counts().orphansRemoved());
-        assertNull(admin().secrets().inNamespace(ns()).withName("db-lost").get());
-        assertNull(admin().services().inNamespace(ns()).withName("db-lost").get());
-        assertNotNull(admin().secrets().inNamespace(ns()).withName("db-owner").get(), "a root's objects are no orphans");
-        assertNotNull(admin().services().inNamespace(ns()).withName("db-owner").get());
+        assertThat(old.orphans())
+                .containsExactly(new ReapReport.Orphan("Secret", "db-lost"),
+                        new ReapReport.Orphan("Service", "db-lost"));
+        assertThat(old.counts().orphansRemoved()).isEqualTo(2);
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-lost").get()).isNull();
+        assertThat(admin().services().inNamespace(ns()).withName("db-lost").get()).isNull();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-owner").get()).as("a root's objects are no orphans")
+                .isNotNull();
+        assertThat(admin().services().inNamespace(ns()).withName("db-owner").get()).isNotNull();
     }
 
     @Test
     void aLeftOverVolumeClaimGoesWithTheSecretOfItsName() {
         PlaygroundParts p = playground();
         Reaper reaper = reaper(p);
-        HasMetadata claim = admin().persistentVolumeClaims().inNamespace(ns()).resource(new PersistentVolumeClaimBuilder()
+        HasMetadata claim = admin().persistentVolumeClaims().inNamespace(ns())
+                .resource(new PersistentVolumeClaimBuilder()
                 .withNewMetadata().withName("db-old-data").withLabels(PlaygroundLabels.database(UserKey.of("old-data")))
                 .endMetadata()
                 .withNewSpec().withAccessModes("ReadWriteOnce").withNewResources()
@@ -497,11 +499,12 @@ abstract class ReaperScenarios extends ClusterScenarios {
         clock.set((newest.isAfter(claimed) ? newest : claimed).plus(READY_WAIT).plus(SECOND));
 
         ReapReport report = reaper.sweep(false);
-        assertEquals(List.of(new ReapReport.Orphan("PersistentVolumeClaim", "db-old-data"),
-                new ReapReport.Orphan("Secret", "db-old-data")), report.orphans());
+        assertThat(report.orphans())
+                .containsExactly(new ReapReport.Orphan("PersistentVolumeClaim", "db-old-data"),
+                        new ReapReport.Orphan("Secret", "db-old-data"));
         PersistentVolumeClaim left = admin().persistentVolumeClaims().inNamespace(ns()).withName("db-old-data").get();
-        assertTrue(left == null || left.getMetadata().getDeletionTimestamp() != null, "deleted (or going)");
-        assertNull(admin().secrets().inNamespace(ns()).withName("db-old-data").get());
+        assertThat(left == null || left.getMetadata().getDeletionTimestamp() != null).as("deleted (or going)").isTrue();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-old-data").get()).isNull();
     }
 
     @Test
@@ -514,15 +517,15 @@ abstract class ReaperScenarios extends ClusterScenarios {
         p.beatLedger.beat(UserKey.of("newer-ghost"));
 
         clock.set(ghostBeat.plus(TTL));
-        assertEquals(0, reaper.sweep(false).counts().orphansRemoved());
-        assertNotNull(storedBeat(p, "ghost"));
+        assertThat(reaper.sweep(false).counts().orphansRemoved()).isZero();
+        assertThat(storedBeat(p, "ghost")).isNotNull();
 
         clock.set(ghostBeat.plus(TTL).plus(SECOND));
         ReapReport report = reaper.sweep(false);
-        assertEquals(List.of(new ReapReport.Orphan(Reaper.KIND_HEARTBEAT_ENTRY, "ghost")), report.orphans());
-        assertEquals(1, report.counts().orphansRemoved());
-        assertNull(storedBeat(p, "ghost"));
-        assertNotNull(storedBeat(p, "newer-ghost"), "younger than the TTL");
+        assertThat(report.orphans()).isEqualTo(List.of(new ReapReport.Orphan(Reaper.KIND_HEARTBEAT_ENTRY, "ghost")));
+        assertThat(report.counts().orphansRemoved()).isEqualTo(1);
+        assertThat(storedBeat(p, "ghost")).isNull();
+        assertThat(storedBeat(p, "newer-ghost")).as("younger than the TTL").isNotNull();
     }
 
     @Test
@@ -533,12 +536,13 @@ abstract class ReaperScenarios extends ClusterScenarios {
         admin().secrets().inNamespace(ns()).withName("db-half").delete();
         admin().services().inNamespace(ns()).withName("db-half").delete();
         clock.advance(Duration.ofMinutes(10));
-        assertEquals(1, reaper.sweep(false).counts().active());
-        assertNotNull(root("half"));
-        assertNull(admin().secrets().inNamespace(ns()).withName("db-half").get(), "the reaper does not repair");
+        assertThat(reaper.sweep(false).counts().active()).isEqualTo(1);
+        assertThat(root("half")).isNotNull();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-half").get()).as("the reaper does not repair")
+                .isNull();
 
         clock.advance(TTL);
-        assertEquals(List.of("half"), users(reaper.sweep(false).reaped()));
+        assertThat(users(reaper.sweep(false).reaped())).containsExactly("half");
         assertGone("half");
     }
 
@@ -548,10 +552,10 @@ abstract class ReaperScenarios extends ClusterScenarios {
     void beatsInTheShardsOfAnEarlierShardCountStillCount() {
         PlaygroundParts p = playground();
         // A user whose beats lived in a shard beyond today's count (playground.heartbeat.shards was 40 before).
-        HeartbeatLedger before = assembly(cluster.client("heart_beat"), p.meters, Map.of("heartbeat.shards", "40")).ledger();
+        Map<String, String> earlier = Map.of("heartbeat.shards", "40");
+        HeartbeatLedger before = assembly(cluster.client("heart_beat"), p.meters, earlier).ledger();
         // The same 40 shards as the reaper reads them (heart_beat only writes).
-        HeartbeatLedger beforeAsReaper = assembly(cluster.client("reap_stale"), p.meters, Map.of("heartbeat.shards", "40"))
-                .ledger();
+        HeartbeatLedger beforeAsReaper = assembly(cluster.client("reap_stale"), p.meters, earlier).ledger();
         String olga = IntStream.range(0, 100).mapToObj(i -> "olga" + i)
                 .filter(id -> UserKey.of(id).shard(40) >= DEFAULTS.heartbeat().shards())
                 .findFirst().orElseThrow();
@@ -559,17 +563,18 @@ abstract class ReaperScenarios extends ClusterScenarios {
         createDb(p, olga);
         clock.advance(Duration.ofMinutes(25));
         Instant beat = before.beat(UserKey.of(olga));
-        assertNotEquals(beat, storedBeat(p, olga), "stored only in the shard of the earlier count");
+        assertThat(storedBeat(p, olga)).as("stored only in the shard of the earlier count").isNotEqualTo(beat);
 
         clock.advance(Duration.ofMinutes(10));
         ReapReport report = reaper.sweep(false);
-        assertEquals(1, report.counts().active(), "35 minutes after creation, 10 after the beat: active");
-        assertNotNull(root(olga));
+        assertThat(report.counts().active()).as("35 minutes after creation, 10 after the beat: active").isEqualTo(1);
+        assertThat(root(olga)).isNotNull();
 
         clock.set(beat.plus(TTL).plus(SECOND));
-        assertEquals(List.of(olga), users(reaper.sweep(false).reaped()));
+        assertThat(users(reaper.sweep(false).reaped())).containsExactly(olga);
         assertGone(olga);
-        assertNull(beforeAsReaper.lastBeat(UserKey.of(olga)), "its entry in the earlier shard goes with the database");
+        assertThat(beforeAsReaper.lastBeat(UserKey.of(olga)))
+                .as("its entry in the earlier shard goes with the database").isNull();
     }
 
     @Test
@@ -584,14 +589,14 @@ abstract class ReaperScenarios extends ClusterScenarios {
             clock.advance(TTL.plus(SECOND));
 
             ReapReport first = reaper.sweep(false);
-            assertEquals(0, first.counts().reaped());
-            assertEquals(1, first.counts().failed());
-            assertTrue(first.failed().get(0).reason().contains("reading the heartbeat ledger failed"),
-                    first.failed().get(0).reason());
-            assertFalse(DatabaseRoot.of(root("omar")).isCondemned(), "without the ledger nothing is judged");
+            assertThat(first.counts().reaped()).isZero();
+            assertThat(first.counts().failed()).isEqualTo(1);
+            assertThat(first.failed().get(0).reason()).contains("reading the heartbeat ledger failed");
+            assertThat(DatabaseRoot.of(root("omar")).isCondemned()).as("without the ledger nothing is judged")
+                    .isFalse();
 
             failing.set(false);
-            assertEquals(List.of("omar"), users(reaper.sweep(false).reaped()));
+            assertThat(users(reaper.sweep(false).reaped())).containsExactly("omar");
             assertGone("omar");
         }
     }
@@ -608,13 +613,13 @@ abstract class ReaperScenarios extends ClusterScenarios {
             clock.advance(TTL.plus(SECOND));
 
             ReapReport first = reaper.sweep(false);
-            assertEquals(List.of("nina"), users(first.failed()));
-            assertTrue(first.failed().get(0).reason().contains("re-reading"), first.failed().get(0).reason());
-            assertTrue(DatabaseRoot.of(root("nina")).isCondemned(), "left condemned, not deleted");
+            assertThat(users(first.failed())).containsExactly("nina");
+            assertThat(first.failed().get(0).reason()).contains("re-reading");
+            assertThat(DatabaseRoot.of(root("nina")).isCondemned()).as("left condemned, not deleted").isTrue();
 
             failing.set(false);
             ReapReport second = reaper.sweep(false);
-            assertEquals(List.of("nina"), users(second.reaped()));
+            assertThat(users(second.reaped())).containsExactly("nina");
             assertGone("nina");
         }
     }
@@ -638,30 +643,33 @@ abstract class ReaperScenarios extends ClusterScenarios {
             clock.advance(TTL.plus(SECOND));
 
             ReapReport first = reaper.sweep(false);
-            assertEquals(gc ? List.of("ben", "cleo") : List.of("cleo"), users(first.reaped()),
-                    "one user's failure does not stop the sweep");
-            assertEquals(gc ? List.of("anna") : List.of("anna", "ben"), users(first.failed()));
-            assertTrue(first.failed().get(0).reason().contains("500"), first.failed().get(0).reason());
-            assertNotNull(root("anna"), "the delete failed");
-            assertNull(root("ben"));
+            assertThat(users(first.reaped())).as("one user's failure does not stop the sweep")
+                    .isEqualTo(gc ? List.of("ben", "cleo") : List.of("cleo"));
+            assertThat(users(first.failed())).isEqualTo(gc ? List.of("anna") : List.of("anna", "ben"));
+            assertThat(first.failed().get(0).reason()).contains("500");
+            assertThat(root("anna")).as("the delete failed").isNotNull();
+            assertThat(root("ben")).isNull();
             if (!gc) {
-                assertTrue(first.failed().get(1).reason().contains("Service"), first.failed().get(1).reason());
-                assertNotNull(admin().services().inNamespace(ns()).withName("db-ben").get(), "left half-way");
+                assertThat(first.failed().get(1).reason()).contains("Service");
+                assertThat(admin().services().inNamespace(ns()).withName("db-ben").get()).as("left half-way")
+                        .isNotNull();
             }
-            assertEquals(gc ? 1.0 : 2.0, p.meters.counter("playground.reaper.failed", "dry_run", "false").count());
+            assertThat(p.meters.counter("playground.reaper.failed", "dry_run", "false").count())
+                    .isEqualTo(gc ? 1.0 : 2.0);
 
             failing.set(false);
             clock.advance(SECOND);
             ReapReport second = reaper.sweep(false);
-            assertEquals(List.of("anna"), users(second.reaped()));
-            assertEquals(gc ? List.of() : List.of(new ReapReport.Orphan("Service", "db-ben")), second.orphans());
-            assertEquals(0, second.counts().failed());
+            assertThat(users(second.reaped())).containsExactly("anna");
+            assertThat(second.orphans())
+                    .isEqualTo(gc ? List.of() : List.of(new ReapReport.Orphan("Service", "db-ben")));
+            assertThat(second.counts().failed()).isZero();
 
             ReapReport third = reaper.sweep(false);
-            assertEquals(new ReapReport.Counts(0, 0, 0, 0, 0, 0), third.counts(), "nothing left to do");
+            assertThat(third.counts()).as("nothing left to do").isEqualTo(new ReapReport.Counts(0, 0, 0, 0, 0, 0));
             for (String user : List.of("anna", "ben", "cleo")) {
                 assertGone(user);
-                assertNull(storedBeat(p, user));
+                assertThat(storedBeat(p, user)).isNull();
             }
         }
     }
@@ -676,14 +684,15 @@ abstract class ReaperScenarios extends ClusterScenarios {
         clock.advance(TTL.plus(SECOND));
         String json = JsonMapper.builder().build().writeValueAsString(reaper(p).sweep(false));
         JsonNode tree = JsonMapper.builder().build().readTree(json);
-        assertFalse(tree.get("dry_run").booleanValue());
-        assertTrue(tree.has("started_at") && tree.has("finished_at"));
-        assertEquals(1, tree.get("counts").get("reaped").intValue());
-        assertEquals(0, tree.get("counts").get("orphans_removed").intValue());
-        assertEquals("hank", tree.get("reaped").get(0).get("user_id").stringValue());
-        assertTrue(tree.get("reaped").get(0).has("last_activity"));
-        assertFalse(password.isEmpty());
-        assertFalse(json.contains(password), "the report never carries a password");
+        assertThat(tree.get("dry_run").booleanValue()).isFalse();
+        assertThat(tree.has("started_at")).isTrue();
+        assertThat(tree.has("finished_at")).isTrue();
+        assertThat(tree.get("counts").get("reaped").intValue()).isEqualTo(1);
+        assertThat(tree.get("counts").get("orphans_removed").intValue()).isZero();
+        assertThat(tree.get("reaped").get(0).get("user_id").stringValue()).isEqualTo("hank");
+        assertThat(tree.get("reaped").get(0).has("last_activity")).isTrue();
+        assertThat(password).isNotEmpty();
+        assertThat(json).as("the report never carries a password").doesNotContain(password);
     }
 
     // ---------------------------------------------------------------- scale
@@ -728,26 +737,26 @@ abstract class ReaperScenarios extends ClusterScenarios {
         long sweepCpuMillis = (processCpuNanos() - c0) / 1_000_000;
         int requests = requestCount().orElse(0) - requestsBefore;
 
-        assertEquals(users, report.counts().examined());
-        assertEquals(users - expired, report.counts().active());
-        assertEquals(expired, report.counts().reaped());
-        assertEquals(0, report.counts().failed(), () -> report.failed().toString());
-        assertEquals(String.format("user%05d", 0), report.reaped().get(0).userId());
-        assertEquals(String.format("user%05d", expired - 1), report.reaped().get(expired - 1).userId());
-        assertEquals(users - expired, admin().apps().deployments().inNamespace(ns()).list().getItems().size());
+        assertThat(report.counts().examined()).isEqualTo(users);
+        assertThat(report.counts().active()).isEqualTo(users - expired);
+        assertThat(report.counts().reaped()).isEqualTo(expired);
+        assertThat(report.counts().failed()).as(() -> report.failed().toString()).isZero();
+        assertThat(report.reaped().get(0).userId()).isEqualTo(String.format("user%05d", 0));
+        assertThat(report.reaped().get(expired - 1).userId()).isEqualTo(String.format("user%05d", expired - 1));
+        assertThat(admin().apps().deployments().inNamespace(ns()).list().getItems()).hasSize(users - expired);
 
         long s1 = System.nanoTime();
         long c1 = processCpuNanos();
         ReapReport again = p.reaper().sweep(false);
         long secondMillis = (System.nanoTime() - s1) / 1_000_000;
         long secondCpuMillis = (processCpuNanos() - c1) / 1_000_000;
-        assertEquals(users - expired, again.counts().active());
-        assertEquals(0, again.counts().reaped());
-        System.out.printf("reaper scale: %,d roots set up in %,d ms (%,d ms CPU); the sweep of %,d users reaping %,d took %,d ms "
-                + "(%,d ms CPU, this JVM)%s; a second sweep with nothing to reap took %,d ms (%,d ms CPU); "
-                + "load average %.1f%n", users, setupMillis, setupCpuMillis, users, expired, sweepMillis, sweepCpuMillis,
-                requestCount().isPresent() ? String.format(" and %,d API requests", requests) : "", secondMillis,
-                secondCpuMillis, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        assertThat(again.counts().active()).isEqualTo(users - expired);
+        assertThat(again.counts().reaped()).isZero();
+        System.out.printf("reaper scale: %,d roots set up in %,d ms (%,d ms CPU); the sweep of %,d users reaping %,d "
+                + "took %,d ms (%,d ms CPU, this JVM)%s; a second sweep with nothing to reap took %,d ms (%,d ms CPU); "
+                + "load average %.1f%n", users, setupMillis, setupCpuMillis, users, expired, sweepMillis,
+                sweepCpuMillis, requestCount().isPresent() ? String.format(" and %,d API requests", requests) : "",
+                secondMillis, secondCpuMillis, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
     // ---------------------------------------------------------------- helpers
@@ -826,15 +835,18 @@ abstract class ReaperScenarios extends ClusterScenarios {
     void assertGone(String userId) {
         String name = UserKey.of(userId).resourceName();
         Predicate<HasMetadata> goneOrGoing = o -> o == null || o.getMetadata().getDeletionTimestamp() != null;
-        assertTrue(goneOrGoing.test(admin().apps().deployments().inNamespace(ns()).withName(name).get()), name);
-        BooleanSupplier dependentsGone = () -> goneOrGoing.test(admin().secrets().inNamespace(ns()).withName(name).get())
-                && goneOrGoing.test(admin().services().inNamespace(ns()).withName(name).get())
-                && goneOrGoing.test(admin().persistentVolumeClaims().inNamespace(ns()).withName(name).get());
+        assertThat(goneOrGoing.test(admin().apps().deployments().inNamespace(ns()).withName(name).get())).as(name)
+                .isTrue();
+        BooleanSupplier dependentsGone = () ->
+                goneOrGoing.test(admin().secrets().inNamespace(ns()).withName(name).get())
+                        && goneOrGoing.test(admin().services().inNamespace(ns()).withName(name).get())
+                        && goneOrGoing.test(admin().persistentVolumeClaims().inNamespace(ns()).withName(name).get());
         if (cluster.hasGarbageCollector()) {
             // The reaper leaves the root's dependents to the garbage collector: they go soon after.
             await("the Secret, Service and claim of " + name + " to go with it").until(dependentsGone::getAsBoolean);
         } else {
-            assertTrue(dependentsGone.getAsBoolean(), "the Secret, Service and claim of " + name + " went with it");
+            assertThat(dependentsGone.getAsBoolean()).as("the Secret, Service and claim of " + name + " went with it")
+                    .isTrue();
         }
     }
 
@@ -847,9 +859,7 @@ abstract class ReaperScenarios extends ClusterScenarios {
         String name = UserKey.of(userId).resourceName();
         List<Event> events = reapedEvents().stream().filter(e -> name.equals(e.getInvolvedObject().getName()))
                 .toList();
-        if (events.size() != 1) {
-            fail("expected one Reaped event for " + name + ", got " + events.size());
-        }
+        assertThat(events).as("the Reaped events of " + name).hasSize(1);
         return events.get(0);
     }
 
