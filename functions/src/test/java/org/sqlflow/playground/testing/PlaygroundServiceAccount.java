@@ -99,9 +99,9 @@ public final class PlaygroundServiceAccount {
     }
 
     /**
-     * The account of a standalone server, which serves all three functions in one process (the seed's way of
-     * running): a ServiceAccount of its own, bound to each function's Role of knative/rbac.yaml and to nothing
-     * else. It is not one of {@link #FOR_FUNCTION}, so the per-function least-privilege check does not count it.
+     * The account of a standalone server, which serves all three functions in one process (the original playground
+     * server's way of running): a ServiceAccount of its own, bound to each function's Role of knative/rbac.yaml and
+     * to nothing else. It is not one of {@link #FOR_FUNCTION}, so the per-function least-privilege check does not count it.
      */
     public static KubernetesClient logInStandalone(KubernetesClient admin, String namespace) {
         String account = STANDALONE;
