@@ -385,15 +385,9 @@ class ApiContractTest {
     }
 
     @Test
-    void aThousandUsersBeatsAreAllStoredAcrossTheShards() throws Exception {
+    void aThousandUsersBeatsAreAllStoredAcrossTheShards(@Autowired Playground playground) throws Exception {
         int users = 1000;
-        DatabaseObjects objects = new DatabaseObjects(
-                new org.sqlflow.playground.settings.PlaygroundProperties.Database("img",
-                        org.sqlflow.playground.settings.PlaygroundProperties.Entrypoint.IMAGE, 3306, "root",
-                        "svc.cluster.local", java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(5), null,
-                        5000, new org.sqlflow.playground.settings.PlaygroundProperties.Resources("1", "1", "1Gi", "1Gi"),
-                        new org.sqlflow.playground.settings.PlaygroundProperties.Storage(
-                                org.sqlflow.playground.settings.PlaygroundProperties.StorageKind.EPHEMERAL, "1Gi", "")));
+        DatabaseObjects objects = playground.objects();
         for (int i = 0; i < users; i++) {
             kube.apps().deployments().inNamespace(NS).resource(objects.root(UserKey.of("many-" + i))).create();
         }

@@ -22,7 +22,7 @@ class MockProvisioningTest extends ProvisioningScenarios {
     void createDbForAKnownDatabaseIsAnsweredFromTheCacheUntilItChangesOrHalfATtlPasses() {
         PlaygroundParts p = playground(STARTS_WITHIN, 100);
         kubeletFor("alice");
-        KnownDatabases known = new KnownDatabases(p.provisioner, p.directory, p.ledger, p.expiry, clock);
+        KnownDatabases known = p.knownDatabases;
         UserKey alice = UserKey.of("alice");
         String dataSource = known.createOrGet(alice).dataSource();
         await("the cache shows the ready root").until(() -> DatabaseRoot.isReady(p.directory.cached(alice)));

@@ -17,6 +17,7 @@ import org.sqlflow.playground.cluster.DatabaseRoots;
 import org.sqlflow.playground.cluster.ExpiryPolicy;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
+import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.cluster.WarmPool;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 
@@ -40,6 +41,8 @@ public final class PlaygroundParts implements AutoCloseable {
     public final DatabaseDirectory beatDirectory;
     public final ExpiryPolicy expiry;
     public final DatabaseProvisioner provisioner;
+    /** create_db's entry: the provisioner behind the instance's memory of the databases it confirmed. */
+    public final KnownDatabases knownDatabases;
     public final HeartbeatRecorder recorder;
     public final WarmPool pool;
     public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -89,6 +92,7 @@ public final class PlaygroundParts implements AutoCloseable {
         this.beatLedger = beat.ledger();
         this.beatDirectory = beat.directory();
         this.provisioner = create.provisioner();
+        this.knownDatabases = create.knownDatabases();
         this.recorder = beat.recorder();
     }
 
