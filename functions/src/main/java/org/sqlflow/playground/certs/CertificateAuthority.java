@@ -60,7 +60,7 @@ public final class CertificateAuthority {
 
     /** Organisational unit of every user certificate. */
     public static final String USERS_OU = "sqlflow-playground-users";
-    /** Organisational unit that marks an admin (design.md: never the CN). */
+    /** Organisational unit that marks an admin; the CN never does (docs/security.md). */
     public static final String ADMINS_OU = "sqlflow-playground-admins";
     /** Default subject CN of a new CA. */
     public static final String DEFAULT_CA_NAME = "sqlflow-playground CA";
@@ -134,7 +134,7 @@ public final class CertificateAuthority {
     /**
      * A client certificate with subject {@code CN=commonName,OU=organizationalUnit} (RFC 2253 order, as Envoy and
      * the JDK print it) and extended key usage clientAuth only. {@code organizationalUnit} may be null for a
-     * certificate with no OU (like the seed's legacy ones).
+     * certificate with no OU (like those of the original playground's gen_cert.sh).
      */
     public IssuedCertificate issueClient(String commonName, String organizationalUnit,
                                          Instant notBefore, Instant notAfter) {

@@ -24,7 +24,7 @@ import java.util.Set;
 public final class CertsCommand {
 
     public static final String DEFAULT_DIR = "playground-certs";
-    /** The standalone server's default address (the seed's port), used when --server is not given. */
+    /** The standalone server's default address (the original playground server's port), used without --server. */
     public static final String DEFAULT_PLAYGROUND_URL = "https://localhost:50052";
     /** The SQLFlow server's default gRPC address, used when --sqlflow-server is not given. */
     public static final String DEFAULT_SQLFLOW_SERVER = "localhost:50051";

@@ -19,7 +19,7 @@ public final class EnvFile {
     public static final String FILE_NAME = ".sqlflow_playground.env";
     /** Where the README tells the user to put the bundle folder. */
     public static final String DEFAULT_BUNDLE_LOCATION = "${HOME}/.sqlflow_playground";
-    /** The variable SQLFLOW_PLAYGROUND_USER_ID_ENV names; the seed's README used the same. */
+    /** The variable SQLFLOW_PLAYGROUND_USER_ID_ENV names, the one the original playground's README named too. */
     public static final String USER_ID_VARIABLE = "SQLFLOW_USER_ID";
 
     // Values go between double quotes; these characters would end the value or trigger expansion/escapes.

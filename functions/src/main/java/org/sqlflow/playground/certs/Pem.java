@@ -83,7 +83,7 @@ public final class Pem {
 
     /**
      * Reads PKCS#8 ("PRIVATE KEY") and the traditional OpenSSL forms ("RSA PRIVATE KEY", "EC PRIVATE KEY"),
-     * so keys made by the seed's gen_cert.sh keep working as --server_key.
+     * so keys made by the original playground's gen_cert.sh ({@code openssl genrsa}) keep working as --server_key.
      */
     public static PrivateKey readPrivateKey(Path file) throws IOException {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII);

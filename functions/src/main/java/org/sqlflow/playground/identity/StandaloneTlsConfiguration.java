@@ -15,9 +15,9 @@ import org.sqlflow.playground.certs.ClientCertificateTrustManager;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /**
- * Standalone mutual TLS: Spring Boot terminates TLS from the seed's PEM flags and requires a client
- * certificate; this configuration swaps Tomcat's client-certificate check for the playground's, which also
- * honours a CRL ({@code --crl}) and re-reads it when the file changes, so a revocation takes effect without a
+ * Standalone mutual TLS: Spring Boot terminates TLS from the original playground server's PEM flags and
+ * requires a client certificate; this configuration swaps Tomcat's client-certificate check for the playground's,
+ * which also honours a CRL ({@code --crl}) and re-reads it when the file changes, so a revocation takes effect without a
  * restart. The same trust manager re-checks each request's peer chain, because a resumed TLS session skips
  * the handshake's check.
  */

@@ -14,6 +14,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,6 +26,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.sqlflow.playground.assembly.Playground;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
@@ -356,6 +359,21 @@ class ApiContractTest {
     }
 
     @Test
+    void aDatabaseWhoseSecretLostItsPasswordIsA500NamingNoSecret(@Autowired Playground playground) {
+        // What a hand edit can leave: the user's root, and the Secret it owns without the password.
+        UserKey user = UserKey.of("damaged");
+        Deployment root = kube.apps().deployments().inNamespace(NS).resource(playground.objects().root(user)).create();
+        Secret secret = playground.objects().secret(user, root, "unused");
+        secret.setStringData(Map.of("note", "no password here"));
+        kube.secrets().inNamespace(NS).resource(secret).create();
+
+        Reply r = createDb("damaged", null);
+        assertError(r, 500, "database_damaged");
+        assertThat(r.header("Retry-After")).as("only the maintainer can repair it").isNull();
+        assertThat(r.body()).doesNotContain(user.resourceName()).doesNotContainIgnoringCase("secret");
+    }
+
+    @Test
     void heartBeatWhenTheApiIsDownIsAJson503() {
         assertThat(createDb("downbeat", null).status()).isEqualTo(200);
         faults.fail("PATCH", "/configmaps/heartbeats-", 1000);
@@ -367,15 +385,9 @@ class ApiContractTest {
     }
 
     @Test
-    void aThousandUsersBeatsAreAllStoredAcrossTheShards() throws Exception {
+    void aThousandUsersBeatsAreAllStoredAcrossTheShards(@Autowired Playground playground) throws Exception {
         int users = 1000;
-        DatabaseObjects objects = new DatabaseObjects(
-                new org.sqlflow.playground.settings.PlaygroundProperties.Database("img",
-                        org.sqlflow.playground.settings.PlaygroundProperties.Entrypoint.IMAGE, 3306, "root",
-                        "svc.cluster.local", java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(5), null,
-                        5000, new org.sqlflow.playground.settings.PlaygroundProperties.Resources("1", "1", "1Gi", "1Gi"),
-                        new org.sqlflow.playground.settings.PlaygroundProperties.Storage(
-                                org.sqlflow.playground.settings.PlaygroundProperties.StorageKind.EPHEMERAL, "1Gi", "")));
+        DatabaseObjects objects = playground.objects();
         for (int i = 0; i < users; i++) {
             kube.apps().deployments().inNamespace(NS).resource(objects.root(UserKey.of("many-" + i))).create();
         }

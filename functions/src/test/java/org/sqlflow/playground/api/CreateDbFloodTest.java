@@ -27,8 +27,8 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.sqlflow.playground.certs.CertificateAuthority;
 import org.sqlflow.playground.testing.Http;
 import org.sqlflow.playground.testing.Http.Reply;
-import org.sqlflow.playground.testing.PlaygroundServiceAccount;
 import org.sqlflow.playground.testing.TestCertificates;
+import org.sqlflow.playground.testing.Waits;
 
 /**
  * A flood of create_db calls for a database that is still starting, over real mutual TLS against the standalone
@@ -107,7 +107,7 @@ class CreateDbFloodTest {
     }
 
     private void awaitInFlight(String what, java.util.function.BooleanSupplier reached) {
-        PlaygroundServiceAccount.await(() -> reached.getAsBoolean() ? Boolean.TRUE : null, WAIT, what);
+        Waits.await(what, WAIT).until(reached::getAsBoolean);
     }
 
     /** What the stand-in kubelet would do after its delay: the database's pod is ready. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
@@ -13,8 +14,8 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import org.junit.jupiter.api.Test;
-import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.sqlflow.playground.testing.PlaygroundParts;
+import org.sqlflow.playground.testing.TestSettings;
 
 /**
  * The database objects as built, and as {@link DatabaseRoot} reads them back: what the pod runs, what the mesh does
@@ -56,10 +57,8 @@ class DatabaseObjectsTest {
 
     @Test
     void anImageEntrypointKeepsTheImagesOwnCommand() {
-        PlaygroundProperties.Database d = PlaygroundParts.database(Duration.ofSeconds(15), 10);
-        DatabaseObjects image = new DatabaseObjects(new PlaygroundProperties.Database("mariadb:11",
-                PlaygroundProperties.Entrypoint.IMAGE, d.port(), d.user(), d.serviceDomain(), d.readyWait(),
-                d.retryAfter(), d.runAsUser(), d.maxDatabases(), d.resources(), d.storage()));
+        DatabaseObjects image = new DatabaseObjects(TestSettings.bind(Map.of("database.image", "mariadb:11",
+                "database.entrypoint", "image")).database());
         assertThat(everyDatabasePod(image)).allSatisfy(pod -> {
             assertThat(pod.getSpec().getContainers().get(0).getCommand()).isEmpty();
             assertThat(pod.getMetadata().getLabels()).containsEntry("sidecar.istio.io/inject", "false");

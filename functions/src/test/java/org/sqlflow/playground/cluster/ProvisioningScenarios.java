@@ -179,7 +179,7 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         assertThatThrownBy(() -> p.provisioner.createOrGet(alice))
                 .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
         // heart_beat answers from the watch-fed cache, which sees the forged root a moment after its creation.
-        await("the cache shows the forged root").until(() -> p.directory.cached(alice) != null);
+        await("heart_beat's cache shows the forged root").until(() -> p.beatDirectory.cached(alice) != null);
         assertThatThrownBy(() -> p.recorder.beat(alice))
                 .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
         assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "alice")).isEmpty();

@@ -22,9 +22,9 @@ import org.sqlflow.playground.testing.Http;
 import org.sqlflow.playground.testing.TestCertificates;
 
 /**
- * The CRL rules of a standalone server, started as the jar starts it (the seed's flags through LaunchOptions):
- * without a CRL it refuses to start unless {@code --no-crl} says so; with the CRL flag an empty CRL lets
- * users in and a revocation written while it runs fails the next handshake.
+ * The CRL rules of a standalone server, started as the jar starts it (the original playground server's flags
+ * through LaunchOptions): without a CRL it refuses to start unless {@code --no-crl} says so; with the CRL flag an
+ * empty CRL lets users in and a revocation written while it runs fails the next handshake.
  */
 class StandaloneCrlTest {
 

@@ -39,7 +39,8 @@ import org.sqlflow.playground.testing.TestGatewayProof;
 
 /**
  * Standalone mutual TLS with real handshakes and certificates made by the certs tool's code: who gets in,
- * and for which user. The server runs in local mode with the seed's flags translated as the jar does.
+ * and for which user. The server runs in local mode with the original playground server's flags translated as
+ * the jar does.
  */
 @ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {

@@ -72,7 +72,7 @@ import java.util.regex.Pattern;
  */
 final class ManifestChecks {
 
-  /** The one header the functions trust in gateway mode (design.md, identity). */
+  /** The one header the functions trust in gateway mode (docs/design.md, Identity). */
   static final String IDENTITY_HEADER = "x-playground-client-subject";
   /** The gateway's proof: the functions believe the identity header only next to it. */
   static final String PROOF_HEADER = "x-playground-gateway-proof";

@@ -1,8 +1,6 @@
 package org.sqlflow.playground.reaper;
 
-import org.sqlflow.playground.testing.RealApiTestCluster;
 import org.sqlflow.playground.testing.RealApiTier;
-import org.sqlflow.playground.testing.TestCluster;
 
 /**
  * The reaper's scenarios on a real API server (real-API tier): the reaper runs as knative/rbac.yaml's
@@ -11,11 +9,6 @@ import org.sqlflow.playground.testing.TestCluster;
  */
 @RealApiTier
 class RealApiReaperTest extends ReaperScenarios {
-
-    @Override
-    protected TestCluster newCluster() {
-        return new RealApiTestCluster(RealApiReaperTest.class);
-    }
 
     /**
      * 1,000 here (the fast tier sweeps 10,000): the real controllers make a ReplicaSet and a Pod for every

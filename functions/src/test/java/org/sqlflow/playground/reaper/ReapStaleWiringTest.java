@@ -1,12 +1,8 @@
 package org.sqlflow.playground.reaper;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.function.Function;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,8 +24,8 @@ class ReapStaleWiringTest {
 
     @Nested
     @SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-            properties = {"playground.local.enabled=true", "playground.identity.source=gateway", "playground.reaper.dry-run=true",
-                    "playground.reaper.min-interval=0s"})
+            properties = {"playground.local.enabled=true", "playground.identity.source=gateway",
+                    "playground.reaper.dry-run=true", "playground.reaper.min-interval=0s"})
     class Standalone {
 
         @DynamicPropertySource
@@ -51,13 +47,13 @@ class ReapStaleWiringTest {
 
         @Test
         void reapStaleIsServedUnderItsAliasAndTheConfiguredDryRunWins() {
-            assertTrue(List.of(context.getAliases("reapStale")).contains("reap_stale"), "the path's last segment");
+            assertThat(context.getAliases("reapStale")).as("the path's last segment").contains("reap_stale");
             @SuppressWarnings("unchecked")
             Function<ReapRequest, ReapReport> reapStale = context.getBean("reap_stale", Function.class);
             ReapReport report = reapStale.apply(new ReapRequest(false, true));
-            assertTrue(report.dryRun(), "playground.reaper.dry-run=true forces a dry run");
-            assertEquals(0, report.counts().examined());
-            assertNotNull(meters.find("playground.reaper.sweep").timer());
+            assertThat(report.dryRun()).as("playground.reaper.dry-run=true forces a dry run").isTrue();
+            assertThat(report.counts().examined()).isZero();
+            assertThat(meters.find("playground.reaper.sweep").timer()).isNotNull();
         }
 
         @Test
@@ -66,19 +62,19 @@ class ReapStaleWiringTest {
             Message<byte[]> reply = reapStale.apply(MessageBuilder.withPayload("{\"dry_run\":true}"
                     .getBytes(StandardCharsets.UTF_8)).setHeader("contentType", "application/json").build());
             String json = new String(reply.getPayload(), StandardCharsets.UTF_8);
-            assertTrue(json.contains("\"dry_run\":true") && json.contains("\"orphans_removed\":0")
-                    && json.contains("\"started_at\""), json);
+            assertThat(json).contains("\"dry_run\":true", "\"orphans_removed\":0", "\"started_at\"");
         }
 
         @Test
         void theJarSchedulesItsOwnSweeps() {
-            assertTrue(schedule.isRunning());
+            assertThat(schedule.isRunning()).isTrue();
         }
     }
 
     @Nested
     @SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-            properties = {"playground.local.enabled=true", "playground.identity.source=gateway", "playground.api.functions=create_db,heart_beat"})
+            properties = {"playground.local.enabled=true", "playground.identity.source=gateway",
+                    "playground.api.functions=create_db,heart_beat"})
     class WithoutTheReaperFunction {
 
         @DynamicPropertySource
@@ -91,13 +87,14 @@ class ReapStaleWiringTest {
 
         @Test
         void anInstanceThatDoesNotServeReapStaleDoesNotSweep() {
-            assertFalse(schedule.isRunning());
+            assertThat(schedule.isRunning()).isFalse();
         }
     }
 
     @Nested
     @SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-            properties = {"playground.local.enabled=true", "playground.identity.source=gateway", "playground.reaper.schedule=false"})
+            properties = {"playground.local.enabled=true", "playground.identity.source=gateway",
+                    "playground.reaper.schedule=false"})
     class TriggeredByACronJob {
 
         @DynamicPropertySource
@@ -110,7 +107,7 @@ class ReapStaleWiringTest {
 
         @Test
         void knativeTurnsTheScheduleOff() {
-            assertFalse(schedule.isRunning());
+            assertThat(schedule.isRunning()).isFalse();
         }
     }
 }

@@ -1,15 +1,12 @@
 package org.sqlflow.playground.reaper;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -18,16 +15,13 @@ import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.testing.MockTestCluster;
+import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.StrictMockTestCluster;
-import org.sqlflow.playground.testing.TestCluster;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /** The reaper's scenarios in the fast tier: a mock API server that honours delete preconditions and paging. */
 class ReaperMockTest extends ReaperScenarios {
-
-    @Override
-    protected TestCluster newCluster() {
-        return new StrictMockTestCluster();
-    }
 
     @Override
     protected OptionalInt requestCount() {
@@ -41,48 +35,51 @@ class ReaperMockTest extends ReaperScenarios {
 
     @Test
     void rootsAreListedPageByPage() {
-        Playground p = playground();
+        PlaygroundParts p = playground();
         for (int i = 0; i < 10; i++) {
-            p.createDb("page" + i);
+            createDb(p, "page" + i);
         }
         clock.advance(TTL.plus(SECOND));
-        int shards = admin.configMaps().inNamespace(ns).withLabels(PlaygroundLabels.heartbeats()).list().getItems().size();
+        int shards = admin().configMaps().inNamespace(ns()).withLabels(PlaygroundLabels.heartbeats()).list().getItems()
+                .size();
         int before = ((StrictMockTestCluster) cluster).pagedListCount();
-        ReapReport report = p.reaper(false, 3, Reaper.Interleaving.NONE).sweep(false);
-        assertEquals(10, report.counts().reaped());
+        ReapReport report = reaper(p, false, 3, Reaper.Interleaving.NONE).sweep(false);
+        assertThat(report.counts().reaped()).isEqualTo(10);
         // The heartbeat ConfigMaps in pages of 4; 10 roots in pages of 3: 4 pages; then one (empty) page each of
         // Services and volume claims (Secrets are never listed).
-        assertEquals((shards + 3) / 4 + 4 + 2, ((StrictMockTestCluster) cluster).pagedListCount() - before);
+        assertThat(((StrictMockTestCluster) cluster).pagedListCount() - before).isEqualTo((shards + 3) / 4 + 4 + 2);
     }
 
     @Test
     void theRaceRuleRestsOnTheDeletePrecondition() {
-        Playground p = playground();
-        p.createDb("ivy");
+        PlaygroundParts p = playground();
+        createDb(p, "ivy");
         clock.advance(TTL.plus(Duration.ofMinutes(1)));
-        ReapReport report = p.reaper(false, 500, (step, user) -> {
+        ReapReport report = reaper(p, false, 500, (step, user) -> {
             if (step == Reaper.Step.RECHECKED) {
                 p.recorder.beat(user);
             }
         }).sweep(false);
-        assertEquals(1, report.counts().kept());
-        assertEquals(1, ((StrictMockTestCluster) cluster).refusedDeleteCount(), "the server refused the delete");
+        assertThat(report.counts().kept()).isEqualTo(1);
+        assertThat(((StrictMockTestCluster) cluster).refusedDeleteCount()).as("the server refused the delete")
+                .isEqualTo(1);
     }
 
     @Test
     void theRootIsDeletedInTheBackgroundOnTheVersionItWasCondemnedIn() throws Exception {
-        Playground p = playground();
-        p.createDb("jude");
+        PlaygroundParts p = playground();
+        createDb(p, "jude");
         clock.advance(TTL.plus(SECOND));
         String condemnedVersion = Long.toString(Long.parseLong(root("jude").getMetadata().getResourceVersion()) + 1);
-        assertEquals(1, p.reaper().sweep(false).counts().reaped());
+        assertThat(reaper(p).sweep(false).counts().reaped()).isEqualTo(1);
         List<String> bodies = ((StrictMockTestCluster) cluster).deleteBodies().stream()
                 .filter(e -> e.getKey().endsWith("/deployments/db-jude")).map(Map.Entry::getValue).toList();
-        assertEquals(1, bodies.size());
-        JsonNode options = new ObjectMapper().readTree(bodies.get(0));
-        assertEquals("Background", options.path("propagationPolicy").asText());
-        assertEquals(condemnedVersion, options.path("preconditions").path("resourceVersion").asText(),
-                "the version written by the condemning update (the mock numbers writes globally; it was the next one)");
+        assertThat(bodies).hasSize(1);
+        JsonNode options = JsonMapper.builder().build().readTree(bodies.get(0));
+        assertThat(options.path("propagationPolicy").asString()).isEqualTo("Background");
+        assertThat(options.path("preconditions").path("resourceVersion").asString())
+                .as("the version written by the condemning update (the mock numbers writes globally: the next one)")
+                .isEqualTo(condemnedVersion);
     }
 
     /**
@@ -95,15 +92,15 @@ class ReaperMockTest extends ReaperScenarios {
         try (MockTestCluster stock = new MockTestCluster()) {
             KubernetesClient c = stock.client();
             Deployment root = c.apps().deployments().inNamespace(stock.namespace())
-                    .resource(new DatabaseObjects(props.database()).root(UserKey.of("stale"))).create();
+                    .resource(new DatabaseObjects(DEFAULTS.database()).root(UserKey.of("stale"))).create();
             c.apps().deployments().inNamespace(stock.namespace()).withName("db-stale").edit(d -> {
                 d.getMetadata().getAnnotations().put("touched", "yes");
                 return d;
             });
             c.apps().deployments().inNamespace(stock.namespace()).withName("db-stale")
                     .lockResourceVersion(root.getMetadata().getResourceVersion()).delete();
-            assertNull(c.apps().deployments().inNamespace(stock.namespace()).withName("db-stale").get(),
-                    "deleted although the precondition named an outdated resourceVersion");
+            assertThat(c.apps().deployments().inNamespace(stock.namespace()).withName("db-stale").get())
+                    .as("deleted although the precondition named an outdated resourceVersion").isNull();
         }
     }
 }

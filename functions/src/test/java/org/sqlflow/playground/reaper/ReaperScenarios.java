@@ -1,12 +1,7 @@
 package org.sqlflow.playground.reaper;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.sqlflow.playground.testing.Waits.await;
 
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -20,10 +15,10 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -45,54 +40,41 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.http.BasicBuilder;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
-import org.sqlflow.playground.error.PlaygroundException;
-import org.sqlflow.playground.cluster.DatabaseDirectory;
+import org.sqlflow.playground.assembly.Playground;
 import org.sqlflow.playground.cluster.DatabaseObjects;
-import org.sqlflow.playground.cluster.DatabaseRoot;
 import org.sqlflow.playground.cluster.DatabaseProvisioner;
-import org.sqlflow.playground.cluster.DatabaseRoots;
-import org.sqlflow.playground.cluster.ExpiryPolicy;
+import org.sqlflow.playground.cluster.DatabaseRoot;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.cluster.WarmPool;
+import org.sqlflow.playground.error.PlaygroundException;
 import org.sqlflow.playground.settings.PlaygroundProperties;
-import org.sqlflow.playground.testing.MutableClock;
-import org.sqlflow.playground.testing.PlaygroundServiceAccount;
-import org.sqlflow.playground.testing.TestCluster;
+import org.sqlflow.playground.testing.ClusterScenarios;
+import org.sqlflow.playground.testing.PlaygroundParts;
+import org.sqlflow.playground.testing.TestSettings;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The reaper's scenarios against any {@link TestCluster}: the fast tier runs them on a mock API server, the
- * real-API tier on a real one. Time moves only by hand ({@link MutableClock}); races are placed exactly with the
- * reaper's {@link Reaper.Interleaving}. Objects are created by the server, so creation timestamps are the
- * server's wall clock; the test clock starts a minute later and every instant is computed from what the
- * server stored.
+ * The reaper's scenarios on every tier's cluster ({@link ClusterScenarios}): the fast tier runs them on a mock API
+ * server, the real-API tier on a real one. The parts are the application's ({@link PlaygroundParts}); time moves
+ * only by hand; races are placed exactly with the reaper's {@link Reaper.Interleaving}. Objects are created by the
+ * server, so creation timestamps are the server's wall clock, and every instant is computed from what it stored.
  */
-abstract class ReaperScenarios {
+abstract class ReaperScenarios extends ClusterScenarios {
 
+    /** playground.heartbeat.ttl's default, which the scenarios' parts have. */
     static final Duration TTL = Duration.ofMinutes(30);
+    /** The reaper's orphan age: how long create_db may take to make a database's objects. */
     static final Duration READY_WAIT = Duration.ofSeconds(15);
     static final Duration SECOND = Duration.ofSeconds(1);
-
-    protected TestCluster cluster;
-    protected KubernetesClient admin;
-    protected String ns;
-    protected MutableClock clock;
-    protected PlaygroundProperties props;
-    private ExecutorService writers;
-    private final List<Reaper> reapers = new ArrayList<>();
-
-    /** A fresh cluster (fresh namespace) for one scenario. */
-    protected abstract TestCluster newCluster();
+    /** The application's settings with every default. */
+    static final PlaygroundProperties DEFAULTS = TestSettings.bind(Map.of());
 
     /** Users in the scale scenario (a tenth of them expired); sweeps page through them 500 at a time. */
     protected int scaleUsers() {
@@ -104,174 +86,135 @@ abstract class ReaperScenarios {
         return OptionalInt.empty();
     }
 
-    @BeforeEach
-    void startCluster() {
-        cluster = newCluster();
-        admin = cluster.admin();
-        ns = cluster.namespace();
-        clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS).plus(Duration.ofMinutes(1)));
-        props = new Binder(new MapConfigurationPropertySource(Map.of("playground.namespace", ns)))
-                .bindOrCreate("playground", PlaygroundProperties.class);
-        writers = Executors.newFixedThreadPool(4);
+    KubernetesClient admin() {
+        return cluster.admin();
     }
 
-    @AfterEach
-    void stopCluster() {
-        reapers.forEach(Reaper::close);
-        writers.shutdownNow();
-        cluster.close();
+    String ns() {
+        return cluster.namespace();
     }
 
-    /** The playground's parts as the application wires them, on the test clock. */
-    final class Playground {
-        final KubernetesClient client;
-        final DatabaseObjects objects = new DatabaseObjects(props.database());
-        final DatabaseRoots roots;
-        final HeartbeatLedger ledger;
-        /** heart_beat's ledger: where a scenario writes a beat (the reaper itself never does). */
-        final HeartbeatLedger beatLedger;
-        final ExpiryPolicy expiry;
-        final DatabaseProvisioner provisioner;
-        final HeartbeatRecorder recorder;
-        final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        final WarmPool pool;
-
-        /**
-         * As in the cluster, each function on its own client: the reaper (and the ledger and pool it uses) as
-         * reap_stale, create_db as create_db, heartbeats as heart_beat.
-         */
-        Playground(Duration maxAge) {
-            this.client = cluster.client("reap_stale");
-            KubernetesClient creator = cluster.client("create_db");
-            KubernetesClient beater = cluster.client("heart_beat");
-            roots = new DatabaseRoots(client, ns);
-            DatabaseDirectory directory = new DatabaseDirectory(client, ns); // not started: every read goes to the API
-            ledger = new HeartbeatLedger(client, ns, props.heartbeat().shards(), props.heartbeat().precision(),
-                    Duration.ofSeconds(30), clock, writers);
-            expiry = new ExpiryPolicy(TTL, maxAge);
-            // A zero wait: create_db answers 503 "starting" at once instead of waiting for a kubelet.
-            // The pool is off here; the warm pool's scenarios (with the reaper among them) are its own.
-            pool = new WarmPool(client, ns, objects, directory, clock, new WarmPool.Settings(0, Duration.ofMinutes(10)),
-                    1_000_000, meters);
-            DatabaseDirectory createDirectory = new DatabaseDirectory(creator, ns);
-            WarmPool createPool = creator == client ? pool : new WarmPool(creator, ns, objects, createDirectory, clock,
-                    new WarmPool.Settings(0, Duration.ofMinutes(10)), 1_000_000, meters);
-            HeartbeatLedger createLedger = creator == client ? ledger : new HeartbeatLedger(creator, ns,
-                    props.heartbeat().shards(), props.heartbeat().precision(), Duration.ofSeconds(30), clock, writers);
-            provisioner = new DatabaseProvisioner(creator, ns, objects, new DatabaseRoots(creator, ns),
-                    creator == client ? directory : createDirectory, createLedger, expiry, Duration.ZERO,
-                    1_000_000, createPool);
-            beatLedger = beater == client ? ledger : new HeartbeatLedger(beater, ns,
-                    props.heartbeat().shards(), props.heartbeat().precision(), Duration.ofSeconds(30), clock, writers);
-            recorder = new HeartbeatRecorder(new DatabaseRoots(beater, ns), new DatabaseDirectory(beater, ns),
-                    beatLedger, expiry, clock);
-        }
-
-        Reaper reaper() {
-            return reaper(false, 500, Reaper.Interleaving.NONE);
-        }
-
-        Reaper reaper(boolean forceDryRun, int pageSize, Reaper.Interleaving interleaving) {
-            return reaper(client, forceDryRun, pageSize, interleaving);
-        }
-
-        Reaper reaper(KubernetesClient reaperClient, boolean forceDryRun, int pageSize,
-                Reaper.Interleaving interleaving) {
-            Reaper r = new Reaper(reaperClient, new DatabaseRoots(reaperClient, ns), ledger, expiry, pool, clock,
-                    new Reaper.Settings(forceDryRun, 4, pageSize, READY_WAIT,
-                            cluster.hasGarbageCollector()), meters, interleaving);
-            reapers.add(r);
-            return r;
-        }
-
-        /** The reaper with every part of it, its ledger too, on the given client (e.g. one that fails on cue). */
-        Reaper reaperOn(KubernetesClient reaperClient) {
-            HeartbeatLedger reaperLedger = new HeartbeatLedger(reaperClient, ns, props.heartbeat().shards(),
-                    props.heartbeat().precision(), Duration.ofSeconds(30), clock, writers);
-            Reaper r = new Reaper(reaperClient, new DatabaseRoots(reaperClient, ns), reaperLedger, expiry, pool, clock,
-                    new Reaper.Settings(false, 4, 500, READY_WAIT, cluster.hasGarbageCollector()), meters);
-            reapers.add(r);
-            return r;
-        }
-
-        /** create_db as the notebook sees it once the database is up. */
-        DatabaseProvisioner.Provisioned createDb(String userId) {
-            UserKey user = UserKey.of(userId);
-            try {
-                DatabaseProvisioner.Provisioned p = provisioner.createOrGet(user);
-                if (p != null) {
-                    return p;
-                }
-            } catch (PlaygroundException e) {
-                assertEquals("database_starting", e.code());
-            }
-            cluster.markDatabaseReady(user.resourceName());
-            admin.apps().deployments().inNamespace(ns).withName(user.resourceName())
-                    .waitUntilCondition(DatabaseRoot::isReady, 30, TimeUnit.SECONDS);
-            return provisioner.createOrGet(user);
-        }
-
-        HeartbeatRecorder.Beat beat(String userId) {
-            return recorder.beat(UserKey.of(userId));
-        }
-
-        Instant storedBeat(String userId) {
-            return ledger.lastBeat(UserKey.of(userId));
-        }
+    /**
+     * The playground's parts without a maximum age or a warm pool (the pool's scenarios with the reaper among
+     * them are its own); create_db answers 503 "starting" at once instead of waiting for a kubelet.
+     */
+    PlaygroundParts playground() {
+        return playground(Duration.ZERO);
     }
 
-    Playground playground() {
-        return new Playground(Duration.ZERO);
+    PlaygroundParts playground(Duration maxAge) {
+        return playground(cluster.database(Duration.ZERO, 1_000_000), maxAge,
+                new WarmPool.Settings(0, Duration.ofMinutes(10)));
+    }
+
+    Reaper reaper(PlaygroundParts p) {
+        return reaper(p, false, 500, Reaper.Interleaving.NONE);
+    }
+
+    /** The reaper as reap_stale runs it, on the parts' roots, ledger and pool, closed when the test ends. */
+    Reaper reaper(PlaygroundParts p, boolean forceDryRun, int pageSize, Reaper.Interleaving interleaving) {
+        return closeAfterTest(new Reaper(cluster.client("reap_stale"), p.roots, p.ledger, p.expiry, p.pool, clock,
+                settings(forceDryRun, pageSize), p.meters, interleaving));
+    }
+
+    /** Reaper settings as reap_stale's by default, with a dry run forced or not and a page size. */
+    private Reaper.Settings settings(boolean forceDryRun, int pageSize) {
+        return new Reaper.Settings(forceDryRun, 4, pageSize, READY_WAIT, cluster.hasGarbageCollector());
+    }
+
+    /** reap_stale's reaper with all its parts on {@code client} (one that fails or writes on cue). */
+    Reaper reaperOn(PlaygroundParts p, KubernetesClient client) {
+        return assembly(client, p.meters, Map.of()).reaper();
+    }
+
+    /**
+     * The application's assembly on {@code client} with the scenario's namespace, no pool and {@code settings}
+     * (otherwise the defaults, so its reaper is reap_stale's), not started: every read goes to the API. Closed
+     * when the test ends.
+     */
+    Playground assembly(KubernetesClient client, MeterRegistry meters, Map<String, String> settings) {
+        Map<String, String> all = new TreeMap<>(settings);
+        all.put("namespace", ns());
+        all.put("pool.size", "0");
+        return closeAfterTest(new Playground(client, TestSettings.bind(all), cluster.hasGarbageCollector(), clock,
+                meters));
+    }
+
+    /**
+     * create_db as the notebook sees it once the database is up; afterwards heart_beat's watch has seen the
+     * database, as it would by the time a notebook's first beat arrives.
+     */
+    DatabaseProvisioner.Provisioned createDb(PlaygroundParts p, String userId) {
+        UserKey user = UserKey.of(userId);
+        try {
+            return p.provisioner.createOrGet(user);
+        } catch (PlaygroundException e) {
+            assertThat(e.code()).isEqualTo("database_starting");
+        }
+        cluster.markDatabaseReady(user.resourceName());
+        await("the Deployment " + user.resourceName() + " to be ready").until(() -> DatabaseRoot.isReady(
+                admin().apps().deployments().inNamespace(ns()).withName(user.resourceName()).get()));
+        DatabaseProvisioner.Provisioned made = p.provisioner.createOrGet(user);
+        await("heart_beat's watch to see " + user.resourceName()).until(() -> p.beatDirectory.cached(user) != null);
+        return made;
+    }
+
+    HeartbeatRecorder.Beat beat(PlaygroundParts p, String userId) {
+        return p.recorder.beat(UserKey.of(userId));
+    }
+
+    Instant storedBeat(PlaygroundParts p, String userId) {
+        return p.ledger.lastBeat(UserKey.of(userId));
     }
 
     // ---------------------------------------------------------------- expiry
 
     @Test
     void expiresOnlyAfterTheTtlHasPassedSinceTheLastBeat() {
-        Playground p = playground();
-        Reaper reaper = p.reaper();
-        p.createDb("alice");
+        PlaygroundParts p = playground();
+        Reaper reaper = reaper(p);
+        createDb(p, "alice");
         clock.advance(Duration.ofMinutes(7));
-        HeartbeatRecorder.Beat beat = p.beat("alice");
-        Instant stored = p.storedBeat("alice");
-        assertEquals(stored.plus(TTL), beat.expiresAt(), "heart_beat tells when the database expires");
+        HeartbeatRecorder.Beat beat = beat(p, "alice");
+        Instant stored = storedBeat(p, "alice");
+        assertThat(beat.expiresAt()).as("heart_beat tells when the database expires").isEqualTo(stored.plus(TTL));
 
         clock.set(beat.expiresAt());
         ReapReport atBoundary = reaper.sweep(false);
-        assertEquals(1, atBoundary.counts().active(), "exactly at the TTL the database still belongs to the user");
-        assertEquals(0, atBoundary.counts().reaped());
-        assertNotNull(root("alice"));
+        assertThat(atBoundary.counts().active()).as("exactly at the TTL the database still belongs to the user")
+                .isEqualTo(1);
+        assertThat(atBoundary.counts().reaped()).isZero();
+        assertThat(root("alice")).isNotNull();
 
         clock.set(beat.expiresAt().plus(SECOND));
         ReapReport after = reaper.sweep(false);
-        assertEquals(List.of("alice"), users(after.reaped()));
-        assertTrue(after.reaped().get(0).reason().startsWith("idle"), after.reaped().get(0).reason());
-        assertEquals(stored.toString(), after.reaped().get(0).lastActivity());
+        assertThat(users(after.reaped())).containsExactly("alice");
+        assertThat(after.reaped().get(0).reason()).startsWith("idle");
+        assertThat(after.reaped().get(0).lastActivity()).isEqualTo(stored.toString());
         assertGone("alice");
-        assertNull(p.storedBeat("alice"), "the heartbeat entry goes with the database");
+        assertThat(storedBeat(p, "alice")).as("the heartbeat entry goes with the database").isNull();
         Event event = reapedEvent("alice");
-        assertEquals("Normal", event.getType());
-        assertEquals("Deployment", event.getInvolvedObject().getKind());
-        assertTrue(event.getMessage().contains("alice") && event.getMessage().contains(stored.toString()),
-                event.getMessage());
+        assertThat(event.getType()).isEqualTo("Normal");
+        assertThat(event.getInvolvedObject().getKind()).isEqualTo("Deployment");
+        assertThat(event.getMessage()).contains("alice", stored.toString());
     }
 
     @Test
     void createDbAfterAReapMakesAFreshDatabase() {
-        Playground p = playground();
-        Reaper reaper = p.reaper();
-        DatabaseProvisioner.Provisioned first = p.createDb("carol");
+        PlaygroundParts p = playground();
+        Reaper reaper = reaper(p);
+        DatabaseProvisioner.Provisioned first = createDb(p, "carol");
         String firstUid = root("carol").getMetadata().getUid();
         clock.advance(TTL.plus(SECOND));
-        assertEquals(List.of("carol"), users(reaper.sweep(false).reaped()));
+        assertThat(users(reaper.sweep(false).reaped())).containsExactly("carol");
         assertGone("carol");
 
-        DatabaseProvisioner.Provisioned second = p.createDb("carol");
-        assertNotEquals(firstUid, root("carol").getMetadata().getUid(), "a new root");
-        assertNotEquals(first.dataSource(), second.dataSource(), "a new password");
-        assertNotNull(admin.secrets().inNamespace(ns).withName("db-carol").get());
-        assertEquals(p.storedBeat("carol").plus(TTL), second.expiresAt());
-        assertEquals(1, reaper.sweep(false).counts().active(), "the fresh database is active");
+        DatabaseProvisioner.Provisioned second = createDb(p, "carol");
+        assertThat(root("carol").getMetadata().getUid()).as("a new root").isNotEqualTo(firstUid);
+        assertThat(second.dataSource()).as("a new password").isNotEqualTo(first.dataSource());
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-carol").get()).isNotNull();
+        assertThat(second.expiresAt()).isEqualTo(storedBeat(p, "carol").plus(TTL));
+        assertThat(reaper.sweep(false).counts().active()).as("the fresh database is active").isEqualTo(1);
     }
 
     // ---------------------------------------------------------------- races
@@ -289,36 +232,37 @@ abstract class ReaperScenarios {
 
     @Test
     void statusWritesByTheControllersDuringTheSweepDoNotSaveAnExpiredDatabase() {
-        Playground p = playground();
+        PlaygroundParts p = playground();
         AtomicInteger writes = new AtomicInteger();
-        Reaper reaper = p.reaper(false, 500, (step, user) -> {
+        Reaper reaper = reaper(p, false, 500, (step, user) -> {
             if (user.userId().equals("frank") && step != Reaper.Step.CONDEMNED) {
                 // What the deployment controller does at any moment (on a real cluster: right after the condemning
                 // annotation bumped metadata.generation): a status write, so a new resourceVersion.
                 writeStatus(user, writes.incrementAndGet());
             }
         });
-        p.createDb("frank");
+        createDb(p, "frank");
         clock.advance(TTL.plus(SECOND));
 
         ReapReport report = reaper.sweep(false);
-        assertEquals(2, writes.get(), () -> "a status write before the condemnation and one before the delete: " + report);
-        assertEquals(List.of("frank"), users(report.reaped()), report::toString);
+        assertThat(writes.get()).as(() -> "a status write before the condemnation and one before the delete: " + report)
+                .isEqualTo(2);
+        assertThat(users(report.reaped())).as(report::toString).containsExactly("frank");
         assertGone("frank");
     }
 
     @Test
     void theControllersOwnAnnotationsDuringTheSweepDoNotSaveAnExpiredDatabase() {
-        Playground p = playground();
+        PlaygroundParts p = playground();
         AtomicInteger writes = new AtomicInteger();
-        Reaper reaper = p.reaper(false, 500, (step, user) -> {
+        Reaper reaper = reaper(p, false, 500, (step, user) -> {
             if (user.userId().equals("grace") && step != Reaper.Step.CONDEMNED) {
                 // A busy deployment controller makes the first ReplicaSet after the sweep listed the root, and then
                 // writes its revision annotation onto the Deployment: not a playground annotation, so no rescue.
                 int n = writes.incrementAndGet();
                 for (int attempt = 0; ; attempt++) {
                     try {
-                        admin.apps().deployments().inNamespace(ns).withName(user.resourceName()).edit(d -> {
+                        admin().apps().deployments().inNamespace(ns()).withName(user.resourceName()).edit(d -> {
                             d.getMetadata().getAnnotations().put("deployment.kubernetes.io/revision",
                                     Integer.toString(n));
                             return d;
@@ -332,12 +276,13 @@ abstract class ReaperScenarios {
                 }
             }
         });
-        p.createDb("grace");
+        createDb(p, "grace");
         clock.advance(TTL.plus(SECOND));
 
         ReapReport report = reaper.sweep(false);
-        assertEquals(2, writes.get(), () -> "an annotation before the condemnation and one before the delete: " + report);
-        assertEquals(List.of("grace"), users(report.reaped()), report::toString);
+        assertThat(writes.get()).as(() -> "an annotation before the condemnation and one before the delete: " + report)
+                .isEqualTo(2);
+        assertThat(users(report.reaped())).as(report::toString).containsExactly("grace");
         assertGone("grace");
     }
 
@@ -345,20 +290,20 @@ abstract class ReaperScenarios {
     void aControllerThatKeepsWritingTheStatusDoesNotSaveAnExpiredDatabase() {
         // On a loaded machine the controllers' writes answering the condemnation land one by one, each of them
         // between the reaper's re-read of the root and its delete: more of them than three tries would take.
-        Playground p = playground();
+        PlaygroundParts p = playground();
         int controllerWrites = 5;
         AtomicInteger writes = new AtomicInteger();
         UserKey kim = UserKey.of("kim");
         try (KubernetesClient busy = intercepting(request -> request.method().equals("DELETE")
                 && request.uri().getPath().endsWith("/deployments/" + kim.resourceName())
                 && writes.get() < controllerWrites, () -> writeStatus(kim, writes.incrementAndGet()))) {
-            Reaper reaper = p.reaper(busy, false, 500, Reaper.Interleaving.NONE);
-            p.createDb("kim");
+            Reaper reaper = reaperOn(p, busy);
+            createDb(p, "kim");
             clock.advance(TTL.plus(SECOND));
 
             ReapReport report = reaper.sweep(false);
-            assertEquals(controllerWrites, writes.get(), report::toString);
-            assertEquals(List.of("kim"), users(report.reaped()), report::toString);
+            assertThat(writes.get()).as(report::toString).isEqualTo(controllerWrites);
+            assertThat(users(report.reaped())).as(report::toString).containsExactly("kim");
             assertGone("kim");
         }
     }
@@ -367,7 +312,7 @@ abstract class ReaperScenarios {
     void writeStatus(UserKey user, int n) {
         for (int attempt = 0; ; attempt++) {
             try {
-                admin.apps().deployments().inNamespace(ns).withName(user.resourceName()).editStatus(d -> {
+                admin().apps().deployments().inNamespace(ns()).withName(user.resourceName()).editStatus(d -> {
                     d.getStatus().setObservedGeneration(d.getMetadata().getGeneration());
                     d.getStatus().setConditions(List.of(new DeploymentConditionBuilder()
                             .withType("Progressing").withStatus("True").withReason("NewReplicaSetAvailable")
@@ -385,123 +330,126 @@ abstract class ReaperScenarios {
     }
 
     private void assertBeatWins(Reaper.Step when) {
-        Playground p = playground();
+        PlaygroundParts p = playground();
         AtomicReference<HeartbeatRecorder.Beat> answered = new AtomicReference<>();
         AtomicReference<String> sawAnnotation = new AtomicReference<>();
-        Reaper reaper = p.reaper(false, 500, (step, user) -> {
+        Reaper reaper = reaper(p, false, 500, (step, user) -> {
             if (step == when && user.userId().equals("dave") && answered.get() == null) {
                 sawAnnotation.set(root("dave").getMetadata().getAnnotations().get(PlaygroundLabels.REAPING));
                 answered.set(p.recorder.beat(user));
             }
         });
-        p.createDb("dave");
-        p.createDb("erin");
+        createDb(p, "dave");
+        createDb(p, "erin");
         clock.advance(TTL.plus(Duration.ofMinutes(1)));
 
         ReapReport report = reaper.sweep(false);
-        assertNotNull(sawAnnotation.get(), "the beat arrived while the root was condemned");
+        assertThat(sawAnnotation.get()).as("the beat arrived while the root was condemned").isNotNull();
         HeartbeatRecorder.Beat beat = answered.get();
-        assertEquals(HeartbeatRecorder.DatabaseState.READY, beat.database(), "heart_beat answered with a database");
-        assertEquals(List.of("dave"), users(report.kept()));
-        assertEquals("heartbeat arrived", report.kept().get(0).reason());
-        assertEquals(List.of("erin"), users(report.reaped()), "the sweep went on with the others");
+        assertThat(beat.database()).as("heart_beat answered with a database")
+                .isEqualTo(HeartbeatRecorder.DatabaseState.READY);
+        assertThat(users(report.kept())).containsExactly("dave");
+        assertThat(report.kept().get(0).reason()).isEqualTo("heartbeat arrived");
+        assertThat(users(report.reaped())).as("the sweep went on with the others").containsExactly("erin");
 
         Deployment survivor = root("dave");
-        assertNotNull(survivor, "the race rule: a beat answered before the delete keeps the database");
-        assertFalse(survivor.getMetadata().getAnnotations().containsKey(PlaygroundLabels.REAPING));
-        assertNotNull(admin.secrets().inNamespace(ns).withName("db-dave").get());
-        assertNotNull(admin.services().inNamespace(ns).withName("db-dave").get());
-        assertEquals(clock.instant().truncatedTo(ChronoUnit.SECONDS), p.storedBeat("dave"));
-        assertTrue(reapedEvents().stream().noneMatch(e -> e.getInvolvedObject().getName().equals("db-dave")));
+        assertThat(survivor).as("the race rule: a beat answered before the delete keeps the database").isNotNull();
+        assertThat(survivor.getMetadata().getAnnotations()).doesNotContainKey(PlaygroundLabels.REAPING);
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-dave").get()).isNotNull();
+        assertThat(admin().services().inNamespace(ns()).withName("db-dave").get()).isNotNull();
+        assertThat(storedBeat(p, "dave")).isEqualTo(clock.instant().truncatedTo(ChronoUnit.SECONDS));
+        assertThat(reapedEvents()).noneMatch(e -> e.getInvolvedObject().getName().equals("db-dave"));
 
         // ... until the last activity is again older than the TTL.
         clock.set(beat.expiresAt());
-        assertEquals(0, reaper.sweep(false).counts().reaped());
+        assertThat(reaper.sweep(false).counts().reaped()).isZero();
         clock.set(beat.expiresAt().plus(SECOND));
-        assertEquals(List.of("dave"), users(reaper.sweep(false).reaped()));
+        assertThat(users(reaper.sweep(false).reaped())).containsExactly("dave");
         assertGone("dave");
     }
 
     @Test
     void aBeatAfterTheDeleteFindsNoDatabase() {
-        Playground p = playground();
-        Reaper reaper = p.reaper();
-        p.createDb("fay");
+        PlaygroundParts p = playground();
+        Reaper reaper = reaper(p);
+        createDb(p, "fay");
         clock.advance(TTL.plus(SECOND));
-        assertEquals(List.of("fay"), users(reaper.sweep(false).reaped()));
-        HeartbeatRecorder.Beat late = p.beat("fay");
-        assertEquals(HeartbeatRecorder.DatabaseState.NONE, late.database());
-        assertNull(late.expiresAt());
+        assertThat(users(reaper.sweep(false).reaped())).containsExactly("fay");
+        HeartbeatRecorder.Beat late = beat(p, "fay");
+        assertThat(late.database()).isEqualTo(HeartbeatRecorder.DatabaseState.NONE);
+        assertThat(late.expiresAt()).isNull();
     }
 
     // ---------------------------------------------------------------- controls
 
     @Test
     void aDryRunReportsAndChangesNothing() {
-        Playground p = playground();
-        p.createDb("idle");
-        p.createDb("demo");
+        PlaygroundParts p = playground();
+        createDb(p, "idle");
+        createDb(p, "demo");
         keep("demo");
         orphanSecret("db-lost");
         orphanService("db-lost");
         clock.advance(TTL.plus(Duration.ofMinutes(1)));
-        p.createDb("busy");
+        createDb(p, "busy");
         p.beatLedger.beat(UserKey.of("ghost"));
         clock.advance(TTL.plus(SECOND));
-        p.beat("busy");
+        beat(p, "busy");
         Map<String, String> before = snapshot();
 
-        ReapReport dry = p.reaper().sweep(true);
-        assertTrue(dry.dryRun());
-        assertEquals(List.of("idle"), users(dry.reaped()), "what would be reaped");
-        assertEquals(List.of("demo"), users(dry.kept()));
-        assertEquals(1, dry.counts().active());
-        assertEquals(List.of(new ReapReport.Orphan(Reaper.KIND_HEARTBEAT_ENTRY, "ghost"),
-                new ReapReport.Orphan("Secret", "db-lost"), new ReapReport.Orphan("Service", "db-lost")), dry.orphans());
-        assertEquals(3, dry.counts().orphansRemoved(), "what would be removed");
-        assertEquals(before, snapshot(), "a dry run writes nothing");
+        ReapReport dry = reaper(p).sweep(true);
+        assertThat(dry.dryRun()).isTrue();
+        assertThat(users(dry.reaped())).as("what would be reaped").containsExactly("idle");
+        assertThat(users(dry.kept())).containsExactly("demo");
+        assertThat(dry.counts().active()).isEqualTo(1);
+        assertThat(dry.orphans())
+                .containsExactly(new ReapReport.Orphan(Reaper.KIND_HEARTBEAT_ENTRY, "ghost"),
+                        new ReapReport.Orphan("Secret", "db-lost"), new ReapReport.Orphan("Service", "db-lost"));
+        assertThat(dry.counts().orphansRemoved()).as("what would be removed").isEqualTo(3);
+        assertThat(snapshot()).as("a dry run writes nothing").isEqualTo(before);
 
-        ReapReport forced = p.reaper(true, 500, Reaper.Interleaving.NONE).sweep(false);
-        assertTrue(forced.dryRun(), "playground.reaper.dry-run forces a dry run");
-        assertEquals(List.of("idle"), users(forced.reaped()));
-        assertEquals(before, snapshot());
+        ReapReport forced = reaper(p, true, 500, Reaper.Interleaving.NONE).sweep(false);
+        assertThat(forced.dryRun()).as("playground.reaper.dry-run forces a dry run").isTrue();
+        assertThat(users(forced.reaped())).containsExactly("idle");
+        assertThat(snapshot()).isEqualTo(before);
 
-        ReapReport real = p.reaper().sweep(false);
-        assertFalse(real.dryRun());
-        assertEquals(List.of("idle"), users(real.reaped()));
-        assertEquals(3, real.counts().orphansRemoved());
+        ReapReport real = reaper(p).sweep(false);
+        assertThat(real.dryRun()).isFalse();
+        assertThat(users(real.reaped())).containsExactly("idle");
+        assertThat(real.counts().orphansRemoved()).isEqualTo(3);
         assertGone("idle");
-        assertNotNull(root("demo"));
-        assertNotNull(root("busy"));
-        assertEquals(1.0, p.meters.counter("playground.reaper.kept", "dry_run", "false").count(), "the kept demo");
-        assertEquals(1.0, p.meters.counter("playground.reaper.reaped", "dry_run", "false").count());
-        assertEquals(2.0, p.meters.counter("playground.reaper.reaped", "dry_run", "true").count());
-        assertEquals(3.0, p.meters.counter("playground.reaper.orphans", "dry_run", "false").count());
-        assertEquals(3, p.meters.timer("playground.reaper.sweep", "dry_run", "true").count()
-                + p.meters.timer("playground.reaper.sweep", "dry_run", "false").count());
+        assertThat(root("demo")).isNotNull();
+        assertThat(root("busy")).isNotNull();
+        assertThat(p.meters.counter("playground.reaper.kept", "dry_run", "false").count()).as("the kept demo")
+                .isEqualTo(1.0);
+        assertThat(p.meters.counter("playground.reaper.reaped", "dry_run", "false").count()).isEqualTo(1.0);
+        assertThat(p.meters.counter("playground.reaper.reaped", "dry_run", "true").count()).isEqualTo(2.0);
+        assertThat(p.meters.counter("playground.reaper.orphans", "dry_run", "false").count()).isEqualTo(3.0);
+        assertThat(p.meters.timer("playground.reaper.sweep", "dry_run", "true").count()
+                + p.meters.timer("playground.reaper.sweep", "dry_run", "false").count()).isEqualTo(3);
     }
 
     @Test
     void aMaximumAgeEndsEvenAnActiveDatabase() {
         Duration maxAge = Duration.ofHours(2);
-        Playground aged = new Playground(maxAge);
-        Playground unlimited = playground();
-        aged.createDb("grace");
+        PlaygroundParts aged = playground(maxAge);
+        PlaygroundParts unlimited = playground();
+        createDb(aged, "grace");
         Instant created = Instant.parse(root("grace").getMetadata().getCreationTimestamp());
         Instant end = created.plus(maxAge);
 
         clock.set(end.minus(Duration.ofMinutes(10)));
-        HeartbeatRecorder.Beat beat = aged.beat("grace");
-        assertEquals(end, beat.expiresAt(), "heart_beat tells the client about the maximum age");
+        HeartbeatRecorder.Beat beat = beat(aged, "grace");
+        assertThat(beat.expiresAt()).as("heart_beat tells the client about the maximum age").isEqualTo(end);
 
         clock.set(end);
-        assertEquals(1, aged.reaper().sweep(false).counts().active());
+        assertThat(reaper(aged).sweep(false).counts().active()).isEqualTo(1);
         clock.set(end.plus(SECOND));
-        aged.beat("grace");
-        assertEquals(1, unlimited.reaper().sweep(false).counts().active(), "without a maximum age: active");
-        ReapReport report = aged.reaper().sweep(false);
-        assertEquals(List.of("grace"), users(report.reaped()));
-        assertTrue(report.reaped().get(0).reason().startsWith("max age"), report.reaped().get(0).reason());
+        beat(aged, "grace");
+        assertThat(reaper(unlimited).sweep(false).counts().active()).as("without a maximum age: active").isEqualTo(1);
+        ReapReport report = reaper(aged).sweep(false);
+        assertThat(users(report.reaped())).containsExactly("grace");
+        assertThat(report.reaped().get(0).reason()).startsWith("max age");
         assertGone("grace");
     }
 
@@ -509,35 +457,38 @@ abstract class ReaperScenarios {
 
     @Test
     void leftOverObjectsWithoutARootGoOnceOlderThanTheCreateWait() {
-        Playground p = playground();
-        Reaper reaper = p.reaper();
+        PlaygroundParts p = playground();
+        Reaper reaper = reaper(p);
         HasMetadata secret = orphanSecret("db-lost");
         HasMetadata service = orphanService("db-lost");
-        p.createDb("owner");
+        createDb(p, "owner");
         Instant newest = Instant.parse(service.getMetadata().getCreationTimestamp());
         Instant oldest = Instant.parse(secret.getMetadata().getCreationTimestamp());
 
         clock.set(oldest.plus(READY_WAIT));
         ReapReport young = reaper.sweep(false);
-        assertEquals(0, young.counts().orphansRemoved(), "create_db may still be making them");
-        assertNotNull(admin.secrets().inNamespace(ns).withName("db-lost").get());
+        assertThat(young.counts().orphansRemoved()).as("create_db may still be making them").isZero();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-lost").get()).isNotNull();
 
         clock.set(newest.plus(READY_WAIT).plus(SECOND));
         ReapReport old = reaper.sweep(false);
-        assertEquals(List.of(new ReapReport.Orphan("Secret", "db-lost"), new ReapReport.Orphan("Service", "db-lost")),
-                old.orphans());
-        assertEquals(2, old.counts().orphansRemoved());
-        assertNull(admin.secrets().inNamespace(ns).withName("db-lost").get());
-        assertNull(admin.services().inNamespace(ns).withName("db-lost").get());
-        assertNotNull(admin.secrets().inNamespace(ns).withName("db-owner").get(), "a root's objects are no orphans");
-        assertNotNull(admin.services().inNamespace(ns).withName("db-owner").get());
+        assertThat(old.orphans())
+                .containsExactly(new ReapReport.Orphan("Secret", "db-lost"),
+                        new ReapReport.Orphan("Service", "db-lost"));
+        assertThat(old.counts().orphansRemoved()).isEqualTo(2);
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-lost").get()).isNull();
+        assertThat(admin().services().inNamespace(ns()).withName("db-lost").get()).isNull();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-owner").get()).as("a root's objects are no orphans")
+                .isNotNull();
+        assertThat(admin().services().inNamespace(ns()).withName("db-owner").get()).isNotNull();
     }
 
     @Test
     void aLeftOverVolumeClaimGoesWithTheSecretOfItsName() {
-        Playground p = playground();
-        Reaper reaper = p.reaper();
-        HasMetadata claim = admin.persistentVolumeClaims().inNamespace(ns).resource(new PersistentVolumeClaimBuilder()
+        PlaygroundParts p = playground();
+        Reaper reaper = reaper(p);
+        HasMetadata claim = admin().persistentVolumeClaims().inNamespace(ns())
+                .resource(new PersistentVolumeClaimBuilder()
                 .withNewMetadata().withName("db-old-data").withLabels(PlaygroundLabels.database(UserKey.of("old-data")))
                 .endMetadata()
                 .withNewSpec().withAccessModes("ReadWriteOnce").withNewResources()
@@ -548,48 +499,50 @@ abstract class ReaperScenarios {
         clock.set((newest.isAfter(claimed) ? newest : claimed).plus(READY_WAIT).plus(SECOND));
 
         ReapReport report = reaper.sweep(false);
-        assertEquals(List.of(new ReapReport.Orphan("PersistentVolumeClaim", "db-old-data"),
-                new ReapReport.Orphan("Secret", "db-old-data")), report.orphans());
-        PersistentVolumeClaim left = admin.persistentVolumeClaims().inNamespace(ns).withName("db-old-data").get();
-        assertTrue(left == null || left.getMetadata().getDeletionTimestamp() != null, "deleted (or going)");
-        assertNull(admin.secrets().inNamespace(ns).withName("db-old-data").get());
+        assertThat(report.orphans())
+                .containsExactly(new ReapReport.Orphan("PersistentVolumeClaim", "db-old-data"),
+                        new ReapReport.Orphan("Secret", "db-old-data"));
+        PersistentVolumeClaim left = admin().persistentVolumeClaims().inNamespace(ns()).withName("db-old-data").get();
+        assertThat(left == null || left.getMetadata().getDeletionTimestamp() != null).as("deleted (or going)").isTrue();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-old-data").get()).isNull();
     }
 
     @Test
     void heartbeatEntriesWithoutADatabaseGoOnceOlderThanTheTtl() {
-        Playground p = playground();
-        Reaper reaper = p.reaper();
+        PlaygroundParts p = playground();
+        Reaper reaper = reaper(p);
         p.beatLedger.beat(UserKey.of("ghost"));
-        Instant ghostBeat = p.storedBeat("ghost");
+        Instant ghostBeat = storedBeat(p, "ghost");
         clock.advance(Duration.ofMinutes(5));
         p.beatLedger.beat(UserKey.of("newer-ghost"));
 
         clock.set(ghostBeat.plus(TTL));
-        assertEquals(0, reaper.sweep(false).counts().orphansRemoved());
-        assertNotNull(p.storedBeat("ghost"));
+        assertThat(reaper.sweep(false).counts().orphansRemoved()).isZero();
+        assertThat(storedBeat(p, "ghost")).isNotNull();
 
         clock.set(ghostBeat.plus(TTL).plus(SECOND));
         ReapReport report = reaper.sweep(false);
-        assertEquals(List.of(new ReapReport.Orphan(Reaper.KIND_HEARTBEAT_ENTRY, "ghost")), report.orphans());
-        assertEquals(1, report.counts().orphansRemoved());
-        assertNull(p.storedBeat("ghost"));
-        assertNotNull(p.storedBeat("newer-ghost"), "younger than the TTL");
+        assertThat(report.orphans()).isEqualTo(List.of(new ReapReport.Orphan(Reaper.KIND_HEARTBEAT_ENTRY, "ghost")));
+        assertThat(report.counts().orphansRemoved()).isEqualTo(1);
+        assertThat(storedBeat(p, "ghost")).isNull();
+        assertThat(storedBeat(p, "newer-ghost")).as("younger than the TTL").isNotNull();
     }
 
     @Test
     void aHalfMadeDatabaseIsLeftToCreateDbWhileActiveAndReapedWhenExpired() {
-        Playground p = playground();
-        Reaper reaper = p.reaper();
-        p.createDb("half");
-        admin.secrets().inNamespace(ns).withName("db-half").delete();
-        admin.services().inNamespace(ns).withName("db-half").delete();
+        PlaygroundParts p = playground();
+        Reaper reaper = reaper(p);
+        createDb(p, "half");
+        admin().secrets().inNamespace(ns()).withName("db-half").delete();
+        admin().services().inNamespace(ns()).withName("db-half").delete();
         clock.advance(Duration.ofMinutes(10));
-        assertEquals(1, reaper.sweep(false).counts().active());
-        assertNotNull(root("half"));
-        assertNull(admin.secrets().inNamespace(ns).withName("db-half").get(), "the reaper does not repair");
+        assertThat(reaper.sweep(false).counts().active()).isEqualTo(1);
+        assertThat(root("half")).isNotNull();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-half").get()).as("the reaper does not repair")
+                .isNull();
 
         clock.advance(TTL);
-        assertEquals(List.of("half"), users(reaper.sweep(false).reaped()));
+        assertThat(users(reaper.sweep(false).reaped())).containsExactly("half");
         assertGone("half");
     }
 
@@ -597,76 +550,76 @@ abstract class ReaperScenarios {
 
     @Test
     void beatsInTheShardsOfAnEarlierShardCountStillCount() {
-        Playground p = playground();
+        PlaygroundParts p = playground();
         // A user whose beats lived in a shard beyond today's count (playground.heartbeat.shards was 40 before).
-        HeartbeatLedger before = new HeartbeatLedger(cluster.client("heart_beat"), ns, 40, props.heartbeat().precision(),
-                Duration.ofSeconds(30), clock, writers);
+        Map<String, String> earlier = Map.of("heartbeat.shards", "40");
+        HeartbeatLedger before = assembly(cluster.client("heart_beat"), p.meters, earlier).ledger();
         // The same 40 shards as the reaper reads them (heart_beat only writes).
-        HeartbeatLedger beforeAsReaper = new HeartbeatLedger(p.client, ns, 40, props.heartbeat().precision(),
-                Duration.ofSeconds(30), clock, writers);
+        HeartbeatLedger beforeAsReaper = assembly(cluster.client("reap_stale"), p.meters, earlier).ledger();
         String olga = IntStream.range(0, 100).mapToObj(i -> "olga" + i)
-                .filter(id -> UserKey.of(id).shard(40) >= props.heartbeat().shards())
+                .filter(id -> UserKey.of(id).shard(40) >= DEFAULTS.heartbeat().shards())
                 .findFirst().orElseThrow();
-        Reaper reaper = p.reaper();
-        p.createDb(olga);
+        Reaper reaper = reaper(p);
+        createDb(p, olga);
         clock.advance(Duration.ofMinutes(25));
         Instant beat = before.beat(UserKey.of(olga));
-        assertNotEquals(beat, p.storedBeat(olga), "stored only in the shard of the earlier count");
+        assertThat(storedBeat(p, olga)).as("stored only in the shard of the earlier count").isNotEqualTo(beat);
 
         clock.advance(Duration.ofMinutes(10));
         ReapReport report = reaper.sweep(false);
-        assertEquals(1, report.counts().active(), "35 minutes after creation, 10 after the beat: active");
-        assertNotNull(root(olga));
+        assertThat(report.counts().active()).as("35 minutes after creation, 10 after the beat: active").isEqualTo(1);
+        assertThat(root(olga)).isNotNull();
 
         clock.set(beat.plus(TTL).plus(SECOND));
-        assertEquals(List.of(olga), users(reaper.sweep(false).reaped()));
+        assertThat(users(reaper.sweep(false).reaped())).containsExactly(olga);
         assertGone(olga);
-        assertNull(beforeAsReaper.lastBeat(UserKey.of(olga)), "its entry in the earlier shard goes with the database");
+        assertThat(beforeAsReaper.lastBeat(UserKey.of(olga)))
+                .as("its entry in the earlier shard goes with the database").isNull();
     }
 
     @Test
     void anUnreadableLedgerReapsNothingAndTheNextSweepDoes() {
-        Playground p = playground();
+        PlaygroundParts p = playground();
         AtomicBoolean failing = new AtomicBoolean(true);
         // The sweep's first read: the list of the heartbeat ConfigMaps.
         try (KubernetesClient faulty = failingWhile(failing, request -> request.method().equals("GET")
                 && request.uri().getPath().endsWith("/configmaps"))) {
-            Reaper reaper = p.reaperOn(faulty);
-            p.createDb("omar");
+            Reaper reaper = reaperOn(p, faulty);
+            createDb(p, "omar");
             clock.advance(TTL.plus(SECOND));
 
             ReapReport first = reaper.sweep(false);
-            assertEquals(0, first.counts().reaped());
-            assertEquals(1, first.counts().failed());
-            assertTrue(first.failed().get(0).reason().contains("reading the heartbeat ledger failed"),
-                    first.failed().get(0).reason());
-            assertFalse(DatabaseRoot.of(root("omar")).isCondemned(), "without the ledger nothing is judged");
+            assertThat(first.counts().reaped()).isZero();
+            assertThat(first.counts().failed()).isEqualTo(1);
+            assertThat(first.failed().get(0).reason()).contains("reading the heartbeat ledger failed");
+            assertThat(DatabaseRoot.of(root("omar")).isCondemned()).as("without the ledger nothing is judged")
+                    .isFalse();
 
             failing.set(false);
-            assertEquals(List.of("omar"), users(reaper.sweep(false).reaped()));
+            assertThat(users(reaper.sweep(false).reaped())).containsExactly("omar");
             assertGone("omar");
         }
     }
 
     @Test
     void aFailedRecheckLeavesTheDatabaseCondemnedForTheNextSweep() {
-        Playground p = playground();
+        PlaygroundParts p = playground();
         AtomicBoolean failing = new AtomicBoolean(true);
         // The re-read is a GET of one shard by name; the sweep's first read lists the shards.
         try (KubernetesClient faulty = failingWhile(failing, request -> request.method().equals("GET")
                 && request.uri().getPath().contains("/configmaps/"))) {
-            Reaper reaper = p.reaperOn(faulty);
-            p.createDb("nina");
+            Reaper reaper = reaperOn(p, faulty);
+            createDb(p, "nina");
             clock.advance(TTL.plus(SECOND));
 
             ReapReport first = reaper.sweep(false);
-            assertEquals(List.of("nina"), users(first.failed()));
-            assertTrue(first.failed().get(0).reason().contains("re-reading"), first.failed().get(0).reason());
-            assertTrue(DatabaseRoot.of(root("nina")).isCondemned(), "left condemned, not deleted");
+            assertThat(users(first.failed())).containsExactly("nina");
+            assertThat(first.failed().get(0).reason()).contains("re-reading");
+            assertThat(DatabaseRoot.of(root("nina")).isCondemned()).as("left condemned, not deleted").isTrue();
 
             failing.set(false);
             ReapReport second = reaper.sweep(false);
-            assertEquals(List.of("nina"), users(second.reaped()));
+            assertThat(users(second.reaped())).containsExactly("nina");
             assertGone("nina");
         }
     }
@@ -675,7 +628,7 @@ abstract class ReaperScenarios {
 
     @Test
     void anApiErrorHalfWayIsFinishedByTheNextSweep() {
-        Playground p = playground();
+        PlaygroundParts p = playground();
         // Where a garbage collector works, it removes a deleted root's Service by itself, usually before the reaper
         // asks: a failed Service delete cannot leave a database half-way there, so only the root's delete fails.
         boolean gc = cluster.hasGarbageCollector();
@@ -683,37 +636,40 @@ abstract class ReaperScenarios {
         try (KubernetesClient faulty = failingWhile(failing, request -> request.method().equals("DELETE")
                 && (request.uri().getPath().endsWith("/deployments/db-anna")
                         || !gc && request.uri().getPath().endsWith("/services/db-ben")))) {
-            Reaper reaper = p.reaper(faulty, false, 500, Reaper.Interleaving.NONE);
+            Reaper reaper = reaperOn(p, faulty);
             for (String user : List.of("anna", "ben", "cleo")) {
-                p.createDb(user);
+                createDb(p, user);
             }
             clock.advance(TTL.plus(SECOND));
 
             ReapReport first = reaper.sweep(false);
-            assertEquals(gc ? List.of("ben", "cleo") : List.of("cleo"), users(first.reaped()),
-                    "one user's failure does not stop the sweep");
-            assertEquals(gc ? List.of("anna") : List.of("anna", "ben"), users(first.failed()));
-            assertTrue(first.failed().get(0).reason().contains("500"), first.failed().get(0).reason());
-            assertNotNull(root("anna"), "the delete failed");
-            assertNull(root("ben"));
+            assertThat(users(first.reaped())).as("one user's failure does not stop the sweep")
+                    .isEqualTo(gc ? List.of("ben", "cleo") : List.of("cleo"));
+            assertThat(users(first.failed())).isEqualTo(gc ? List.of("anna") : List.of("anna", "ben"));
+            assertThat(first.failed().get(0).reason()).contains("500");
+            assertThat(root("anna")).as("the delete failed").isNotNull();
+            assertThat(root("ben")).isNull();
             if (!gc) {
-                assertTrue(first.failed().get(1).reason().contains("Service"), first.failed().get(1).reason());
-                assertNotNull(admin.services().inNamespace(ns).withName("db-ben").get(), "left half-way");
+                assertThat(first.failed().get(1).reason()).contains("Service");
+                assertThat(admin().services().inNamespace(ns()).withName("db-ben").get()).as("left half-way")
+                        .isNotNull();
             }
-            assertEquals(gc ? 1.0 : 2.0, p.meters.counter("playground.reaper.failed", "dry_run", "false").count());
+            assertThat(p.meters.counter("playground.reaper.failed", "dry_run", "false").count())
+                    .isEqualTo(gc ? 1.0 : 2.0);
 
             failing.set(false);
             clock.advance(SECOND);
             ReapReport second = reaper.sweep(false);
-            assertEquals(List.of("anna"), users(second.reaped()));
-            assertEquals(gc ? List.of() : List.of(new ReapReport.Orphan("Service", "db-ben")), second.orphans());
-            assertEquals(0, second.counts().failed());
+            assertThat(users(second.reaped())).containsExactly("anna");
+            assertThat(second.orphans())
+                    .isEqualTo(gc ? List.of() : List.of(new ReapReport.Orphan("Service", "db-ben")));
+            assertThat(second.counts().failed()).isZero();
 
             ReapReport third = reaper.sweep(false);
-            assertEquals(new ReapReport.Counts(0, 0, 0, 0, 0, 0), third.counts(), "nothing left to do");
+            assertThat(third.counts()).as("nothing left to do").isEqualTo(new ReapReport.Counts(0, 0, 0, 0, 0, 0));
             for (String user : List.of("anna", "ben", "cleo")) {
                 assertGone(user);
-                assertNull(p.storedBeat(user));
+                assertThat(storedBeat(p, user)).isNull();
             }
         }
     }
@@ -722,20 +678,21 @@ abstract class ReaperScenarios {
 
     @Test
     void theReportIsSnakeCaseJsonWithoutSecrets() {
-        Playground p = playground();
-        DatabaseProvisioner.Provisioned db = p.createDb("hank");
+        PlaygroundParts p = playground();
+        DatabaseProvisioner.Provisioned db = createDb(p, "hank");
         String password = db.dataSource().replaceAll("^mysql://[^:]*:([^@]*)@.*$", "$1");
         clock.advance(TTL.plus(SECOND));
-        String json = JsonMapper.builder().build().writeValueAsString(p.reaper().sweep(false));
+        String json = JsonMapper.builder().build().writeValueAsString(reaper(p).sweep(false));
         JsonNode tree = JsonMapper.builder().build().readTree(json);
-        assertFalse(tree.get("dry_run").booleanValue());
-        assertTrue(tree.has("started_at") && tree.has("finished_at"));
-        assertEquals(1, tree.get("counts").get("reaped").intValue());
-        assertEquals(0, tree.get("counts").get("orphans_removed").intValue());
-        assertEquals("hank", tree.get("reaped").get(0).get("user_id").stringValue());
-        assertTrue(tree.get("reaped").get(0).has("last_activity"));
-        assertFalse(password.isEmpty());
-        assertFalse(json.contains(password), "the report never carries a password");
+        assertThat(tree.get("dry_run").booleanValue()).isFalse();
+        assertThat(tree.has("started_at")).isTrue();
+        assertThat(tree.has("finished_at")).isTrue();
+        assertThat(tree.get("counts").get("reaped").intValue()).isEqualTo(1);
+        assertThat(tree.get("counts").get("orphans_removed").intValue()).isZero();
+        assertThat(tree.get("reaped").get(0).get("user_id").stringValue()).isEqualTo("hank");
+        assertThat(tree.get("reaped").get(0).has("last_activity")).isTrue();
+        assertThat(password).isNotEmpty();
+        assertThat(json).as("the report never carries a password").doesNotContain(password);
     }
 
     // ---------------------------------------------------------------- scale
@@ -744,16 +701,17 @@ abstract class ReaperScenarios {
     void manyUsersAreSweptInPages() throws Exception {
         int users = scaleUsers();
         int expired = users / 10;
-        Playground p = playground();
+        // The reaper alone, its directory not started: a watch would see every one of the set-up's creations.
+        Playground p = assembly(cluster.client("reap_stale"), new SimpleMeterRegistry(), Map.of());
         long t0 = System.nanoTime();
         long setupCpu = processCpuNanos();
         List<Deployment> roots = new ArrayList<>();
         for (int i = 0; i < users; i++) {
-            roots.add(p.objects.root(UserKey.of(String.format("user%05d", i))));
+            roots.add(p.objects().root(UserKey.of(String.format("user%05d", i))));
         }
         createInBulk(roots);
         Instant newest = Instant.EPOCH;
-        for (Deployment root : admin.apps().deployments().inNamespace(ns).list().getItems()) {
+        for (Deployment root : admin().apps().deployments().inNamespace(ns()).list().getItems()) {
             Instant created = Instant.parse(root.getMetadata().getCreationTimestamp());
             newest = created.isAfter(newest) ? created : newest;
         }
@@ -762,11 +720,11 @@ abstract class ReaperScenarios {
         Map<Integer, Map<String, String>> shards = new TreeMap<>();
         for (int i = expired; i < users; i++) {
             UserKey user = UserKey.of(String.format("user%05d", i));
-            shards.computeIfAbsent(p.ledger.shardOf(user), s -> new TreeMap<>())
+            shards.computeIfAbsent(p.ledger().shardOf(user), s -> new TreeMap<>())
                     .put(user.key(), clock.instant().minus(Duration.ofMinutes(1)).toString());
         }
-        shards.forEach((shard, data) -> admin.configMaps().inNamespace(ns).resource(new ConfigMapBuilder()
-                .withNewMetadata().withName(p.ledger.shardName(shard)).withLabels(PlaygroundLabels.heartbeats())
+        shards.forEach((shard, data) -> admin().configMaps().inNamespace(ns()).resource(new ConfigMapBuilder()
+                .withNewMetadata().withName(p.ledger().shardName(shard)).withLabels(PlaygroundLabels.heartbeats())
                 .endMetadata().withData(data).build()).create());
         long setupMillis = (System.nanoTime() - t0) / 1_000_000;
         long setupCpuMillis = (processCpuNanos() - setupCpu) / 1_000_000;
@@ -779,26 +737,26 @@ abstract class ReaperScenarios {
         long sweepCpuMillis = (processCpuNanos() - c0) / 1_000_000;
         int requests = requestCount().orElse(0) - requestsBefore;
 
-        assertEquals(users, report.counts().examined());
-        assertEquals(users - expired, report.counts().active());
-        assertEquals(expired, report.counts().reaped());
-        assertEquals(0, report.counts().failed(), () -> report.failed().toString());
-        assertEquals(String.format("user%05d", 0), report.reaped().get(0).userId());
-        assertEquals(String.format("user%05d", expired - 1), report.reaped().get(expired - 1).userId());
-        assertEquals(users - expired, admin.apps().deployments().inNamespace(ns).list().getItems().size());
+        assertThat(report.counts().examined()).isEqualTo(users);
+        assertThat(report.counts().active()).isEqualTo(users - expired);
+        assertThat(report.counts().reaped()).isEqualTo(expired);
+        assertThat(report.counts().failed()).as(() -> report.failed().toString()).isZero();
+        assertThat(report.reaped().get(0).userId()).isEqualTo(String.format("user%05d", 0));
+        assertThat(report.reaped().get(expired - 1).userId()).isEqualTo(String.format("user%05d", expired - 1));
+        assertThat(admin().apps().deployments().inNamespace(ns()).list().getItems()).hasSize(users - expired);
 
         long s1 = System.nanoTime();
         long c1 = processCpuNanos();
         ReapReport again = p.reaper().sweep(false);
         long secondMillis = (System.nanoTime() - s1) / 1_000_000;
         long secondCpuMillis = (processCpuNanos() - c1) / 1_000_000;
-        assertEquals(users - expired, again.counts().active());
-        assertEquals(0, again.counts().reaped());
-        System.out.printf("reaper scale: %,d roots set up in %,d ms (%,d ms CPU); the sweep of %,d users reaping %,d took %,d ms "
-                + "(%,d ms CPU, this JVM)%s; a second sweep with nothing to reap took %,d ms (%,d ms CPU); "
-                + "load average %.1f%n", users, setupMillis, setupCpuMillis, users, expired, sweepMillis, sweepCpuMillis,
-                requestCount().isPresent() ? String.format(" and %,d API requests", requests) : "", secondMillis,
-                secondCpuMillis, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        assertThat(again.counts().active()).isEqualTo(users - expired);
+        assertThat(again.counts().reaped()).isZero();
+        System.out.printf("reaper scale: %,d roots set up in %,d ms (%,d ms CPU); the sweep of %,d users reaping %,d "
+                + "took %,d ms (%,d ms CPU, this JVM)%s; a second sweep with nothing to reap took %,d ms (%,d ms CPU); "
+                + "load average %.1f%n", users, setupMillis, setupCpuMillis, users, expired, sweepMillis,
+                sweepCpuMillis, requestCount().isPresent() ? String.format(" and %,d API requests", requests) : "",
+                secondMillis, secondCpuMillis, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
     // ---------------------------------------------------------------- helpers
@@ -815,7 +773,7 @@ abstract class ReaperScenarios {
         try {
             List<Future<?>> made = new ArrayList<>();
             for (HasMetadata object : objects) {
-                made.add(creators.submit(() -> admin.resource(object).inNamespace(ns).create()));
+                made.add(creators.submit(() -> admin().resource(object).inNamespace(ns()).create()));
             }
             for (Future<?> f : made) {
                 f.get();
@@ -826,18 +784,18 @@ abstract class ReaperScenarios {
     }
 
     Deployment root(String userId) {
-        return admin.apps().deployments().inNamespace(ns).withName(UserKey.of(userId).resourceName()).get();
+        return admin().apps().deployments().inNamespace(ns()).withName(UserKey.of(userId).resourceName()).get();
     }
 
     void keep(String userId) {
-        admin.apps().deployments().inNamespace(ns).withName(UserKey.of(userId).resourceName()).edit(d -> {
+        admin().apps().deployments().inNamespace(ns()).withName(UserKey.of(userId).resourceName()).edit(d -> {
             d.getMetadata().getAnnotations().put(PlaygroundLabels.KEEP, "true");
             return d;
         });
     }
 
     HasMetadata orphanService(String name) {
-        return admin.services().inNamespace(ns).resource(new ServiceBuilder()
+        return admin().services().inNamespace(ns()).resource(new ServiceBuilder()
                 .withNewMetadata().withName(name)
                 .withLabels(PlaygroundLabels.database(UserKey.of(name.substring(UserKey.NAME_PREFIX.length()))))
                 .endMetadata()
@@ -845,7 +803,7 @@ abstract class ReaperScenarios {
     }
 
     HasMetadata orphanSecret(String name) {
-        return admin.secrets().inNamespace(ns).resource(new SecretBuilder()
+        return admin().secrets().inNamespace(ns()).resource(new SecretBuilder()
                 .withNewMetadata().withName(name)
                 .withLabels(PlaygroundLabels.database(UserKey.of(name.substring(UserKey.NAME_PREFIX.length()))))
                 .endMetadata()
@@ -877,17 +835,23 @@ abstract class ReaperScenarios {
     void assertGone(String userId) {
         String name = UserKey.of(userId).resourceName();
         Predicate<HasMetadata> goneOrGoing = o -> o == null || o.getMetadata().getDeletionTimestamp() != null;
-        assertTrue(goneOrGoing.test(admin.apps().deployments().inNamespace(ns).withName(name).get()), name);
-        // Where a garbage collector runs, the reaper leaves the root's dependents to it: they go soon after.
-        Duration wait = cluster.hasGarbageCollector() ? Duration.ofSeconds(120) : Duration.ZERO;
-        PlaygroundServiceAccount.await(() -> goneOrGoing.test(admin.secrets().inNamespace(ns).withName(name).get())
-                && goneOrGoing.test(admin.services().inNamespace(ns).withName(name).get())
-                && goneOrGoing.test(admin.persistentVolumeClaims().inNamespace(ns).withName(name).get()) ? true : null,
-                wait, "the Secret, Service and claim of " + name + " to go with it");
+        assertThat(goneOrGoing.test(admin().apps().deployments().inNamespace(ns()).withName(name).get())).as(name)
+                .isTrue();
+        BooleanSupplier dependentsGone = () ->
+                goneOrGoing.test(admin().secrets().inNamespace(ns()).withName(name).get())
+                        && goneOrGoing.test(admin().services().inNamespace(ns()).withName(name).get())
+                        && goneOrGoing.test(admin().persistentVolumeClaims().inNamespace(ns()).withName(name).get());
+        if (cluster.hasGarbageCollector()) {
+            // The reaper leaves the root's dependents to the garbage collector: they go soon after.
+            await("the Secret, Service and claim of " + name + " to go with it").until(dependentsGone::getAsBoolean);
+        } else {
+            assertThat(dependentsGone.getAsBoolean()).as("the Secret, Service and claim of " + name + " went with it")
+                    .isTrue();
+        }
     }
 
     List<Event> reapedEvents() {
-        return admin.v1().events().inNamespace(ns).list().getItems().stream()
+        return admin().v1().events().inNamespace(ns()).list().getItems().stream()
                 .filter(e -> Reaper.EVENT_REASON.equals(e.getReason())).toList();
     }
 
@@ -895,9 +859,7 @@ abstract class ReaperScenarios {
         String name = UserKey.of(userId).resourceName();
         List<Event> events = reapedEvents().stream().filter(e -> name.equals(e.getInvolvedObject().getName()))
                 .toList();
-        if (events.size() != 1) {
-            fail("expected one Reaped event for " + name + ", got " + events.size());
-        }
+        assertThat(events).as("the Reaped events of " + name).hasSize(1);
         return events.get(0);
     }
 
@@ -911,14 +873,14 @@ abstract class ReaperScenarios {
      */
     Map<String, String> snapshot() {
         Map<String, String> out = new TreeMap<>();
-        put(out, "Deployment", admin.apps().deployments().inNamespace(ns).list().getItems());
-        put(out, "Secret", admin.secrets().inNamespace(ns).list().getItems());
-        put(out, "Service", admin.services().inNamespace(ns).list().getItems());
-        put(out, "PersistentVolumeClaim", admin.persistentVolumeClaims().inNamespace(ns).list().getItems());
+        put(out, "Deployment", admin().apps().deployments().inNamespace(ns()).list().getItems());
+        put(out, "Secret", admin().secrets().inNamespace(ns()).list().getItems());
+        put(out, "Service", admin().services().inNamespace(ns()).list().getItems());
+        put(out, "PersistentVolumeClaim", admin().persistentVolumeClaims().inNamespace(ns()).list().getItems());
         // The scheduler, controllers and kubelet keep writing Events of their own on the node tier.
-        put(out, "Event", admin.v1().events().inNamespace(ns).list().getItems().stream()
+        put(out, "Event", admin().v1().events().inNamespace(ns()).list().getItems().stream()
                 .filter(e -> Reaper.COMPONENT.equals(e.getReportingComponent())).toList());
-        List<ConfigMap> configMaps = admin.configMaps().inNamespace(ns).list().getItems();
+        List<ConfigMap> configMaps = admin().configMaps().inNamespace(ns()).list().getItems();
         put(out, "ConfigMap", configMaps);
         configMaps.forEach(cm -> out.put("ConfigMap/" + cm.getMetadata().getName() + "/data",
                 cm.getData() == null ? "" : new TreeMap<>(cm.getData()).toString()));

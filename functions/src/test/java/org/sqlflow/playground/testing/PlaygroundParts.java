@@ -17,6 +17,7 @@ import org.sqlflow.playground.cluster.DatabaseRoots;
 import org.sqlflow.playground.cluster.ExpiryPolicy;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
+import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.cluster.WarmPool;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 
@@ -36,8 +37,12 @@ public final class PlaygroundParts implements AutoCloseable {
     public final HeartbeatLedger ledger;
     /** heart_beat's ledger: where a scenario writes a beat of its own. */
     public final HeartbeatLedger beatLedger;
+    /** heart_beat's watch-fed directory, from which it answers. */
+    public final DatabaseDirectory beatDirectory;
     public final ExpiryPolicy expiry;
     public final DatabaseProvisioner provisioner;
+    /** create_db's entry: the provisioner behind the instance's memory of the databases it confirmed. */
+    public final KnownDatabases knownDatabases;
     public final HeartbeatRecorder recorder;
     public final WarmPool pool;
     public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -85,7 +90,9 @@ public final class PlaygroundParts implements AutoCloseable {
         this.ledger = reaper.ledger();
         this.pool = reaper.pool();
         this.beatLedger = beat.ledger();
+        this.beatDirectory = beat.directory();
         this.provisioner = create.provisioner();
+        this.knownDatabases = create.knownDatabases();
         this.recorder = beat.recorder();
     }
 

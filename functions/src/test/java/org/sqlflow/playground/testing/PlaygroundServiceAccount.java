@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
-import java.util.function.Supplier;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -22,8 +21,6 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.sqlflow.playground.config.KubernetesConfiguration;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 
@@ -102,9 +99,9 @@ public final class PlaygroundServiceAccount {
     }
 
     /**
-     * The account of a standalone server, which serves all three functions in one process (the seed's way of
-     * running): a ServiceAccount of its own, bound to each function's Role of knative/rbac.yaml and to nothing
-     * else. It is not one of {@link #FOR_FUNCTION}, so the per-function least-privilege check does not count it.
+     * The account of a standalone server, which serves all three functions in one process (the original playground
+     * server's way of running): a ServiceAccount of its own, bound to each function's Role of knative/rbac.yaml and
+     * to nothing else. It is not one of {@link #FOR_FUNCTION}, so the per-function least-privilege check does not count it.
      */
     public static KubernetesClient logInStandalone(KubernetesClient admin, String namespace) {
         String account = STANDALONE;
@@ -168,22 +165,6 @@ public final class PlaygroundServiceAccount {
 
     /** Production's settings with every default (timeouts, retries). */
     static PlaygroundProperties defaults() {
-        return new Binder(new MapConfigurationPropertySource(Map.of()))
-                .bindOrCreate("playground", PlaygroundProperties.class);
-    }
-
-    /**
-     * Waits up to {@code timeout} until {@code probe} returns something, and returns that; a zero timeout checks
-     * once.
-     */
-    public static <T> T await(Supplier<T> probe, Duration timeout, String what) {
-        if (timeout.isZero() || timeout.isNegative()) {
-            T value = probe.get();
-            if (value == null) {
-                throw new AssertionError("not so at once: " + what);
-            }
-            return value;
-        }
-        return Waits.await(what, timeout).until(probe::get, Objects::nonNull);
+        return TestSettings.bind(Map.of());
     }
 }

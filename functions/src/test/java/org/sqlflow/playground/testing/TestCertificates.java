@@ -77,7 +77,7 @@ public final class TestCertificates {
         }
     }
 
-    /** The standalone server's TLS settings (the seed's flags, as the jar translates them). */
+    /** The standalone server's TLS settings (the original playground server's flags, as the jar translates them). */
     public void register(DynamicPropertyRegistry registry) {
         registry.add("server.ssl.trust-certificate", () -> file("ca.crt").toString());
         registry.add("server.ssl.certificate", () -> file("server.crt").toString());
