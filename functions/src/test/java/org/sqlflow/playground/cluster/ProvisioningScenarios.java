@@ -62,6 +62,11 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         }
     }
 
+    /** heart_beat answers from its own watch (another instance in the cluster): until it sees the database. */
+    protected static void awaitHeartBeatSees(PlaygroundParts p, UserKey user) {
+        await("heart_beat's watch to see " + user.resourceName()).until(() -> p.beatDirectory.cached(user) != null);
+    }
+
     protected <T extends HasMetadata> List<T> owned(Class<T> kind, String user) {
         Map<String, String> selector = Map.of(PlaygroundLabels.USER, UserKey.of(user).key());
         return cluster.admin().resources(kind).inNamespace(cluster.namespace()).withLabels(selector).list().getItems();
@@ -193,6 +198,7 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
 
         kubeletFor("beater");
         p.provisioner.createOrGet(UserKey.of("beater"));
+        awaitHeartBeatSees(p, UserKey.of("beater"));
         clock.advance(Duration.ofMinutes(10));
         HeartbeatRecorder.Beat beat = p.recorder.beat(UserKey.of("beater"));
         assertThat(beat.database()).isEqualTo(HeartbeatRecorder.DatabaseState.READY);
@@ -206,6 +212,7 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         PlaygroundParts p = playground(STARTS_WITHIN, 100);
         kubeletFor("steady");
         p.provisioner.createOrGet(UserKey.of("steady"));
+        awaitHeartBeatSees(p, UserKey.of("steady"));
         // The window is per instance: heart_beat's own first beat is what its later beats compare with (create_db
         // runs in another instance, as in the cluster).
         p.recorder.beat(UserKey.of("steady"));
@@ -229,6 +236,8 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         Deployment condemned = cluster.client().apps().deployments().inNamespace(cluster.namespace())
                 .resource(root).update();
         p.recorder.forget(user);
+        await("heart_beat's watch to see the condemnation").until(() -> p.beatDirectory.cached(user) != null
+                && DatabaseRoot.of(p.beatDirectory.cached(user)).isCondemned());
         assertThat(p.recorder.beat(user).database()).isNotEqualTo(HeartbeatRecorder.DatabaseState.NONE);
         Deployment after = p.roots.get(user);
         assertThat(after.getMetadata().getAnnotations()).doesNotContainKey(PlaygroundLabels.REAPING);

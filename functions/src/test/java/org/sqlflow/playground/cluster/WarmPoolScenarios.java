@@ -71,8 +71,8 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
                 .withName(UserKey.of("alice").resourceName()).get();
         assertThat(service.getSpec().getSelector()).containsEntry(PlaygroundLabels.POOL, pooled);
         assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
-        await("the watch to see the claim").until(() -> p.directory.cached(pooled) != null
-                && DatabaseRoot.of(p.directory.cached(root.getMetadata().getName())).claims() != null);
+        await("heart_beat's watch to see the claim").until(() -> p.beatDirectory.cached(pooled) != null
+                && DatabaseRoot.of(p.beatDirectory.cached(root.getMetadata().getName())).claims() != null);
         assertThat(p.recorder.beat(UserKey.of("alice")).database())
                 .as("the heartbeat reports the pooled database's readiness").isEqualTo(HeartbeatRecorder.DatabaseState.READY);
 
