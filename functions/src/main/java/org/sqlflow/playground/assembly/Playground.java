@@ -16,6 +16,7 @@ import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.cluster.WarmPool;
+import org.sqlflow.playground.listing.DatabaseListing;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.sqlflow.playground.reaper.Reaper;
 import org.sqlflow.playground.reaper.SweepThrottle;
@@ -41,6 +42,7 @@ public final class Playground implements AutoCloseable {
     private final HeartbeatRecorder recorder;
     private final Reaper reaper;
     private final SweepThrottle sweepThrottle;
+    private final DatabaseListing listing;
 
     /**
      * @param garbageCollected whether the cluster's garbage collector removes what a deleted database owned (a
@@ -71,6 +73,7 @@ public final class Playground implements AutoCloseable {
                 new Reaper.Settings(r.dryRun(), r.parallelism(), r.pageSize(), database.readyWait(), garbageCollected),
                 meters);
         sweepThrottle = new SweepThrottle(r.minInterval(), clock);
+        listing = new DatabaseListing(directory, ledger, expiry, pool, reaper, database.maxDatabases(), meters);
     }
 
     /**
@@ -132,6 +135,11 @@ public final class Playground implements AutoCloseable {
 
     public SweepThrottle sweepThrottle() {
         return sweepThrottle;
+    }
+
+    /** GET /api/databases: the operators' view, from the directory and the ledger. */
+    public DatabaseListing listing() {
+        return listing;
     }
 
     @Override
