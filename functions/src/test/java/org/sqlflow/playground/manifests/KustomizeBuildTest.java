@@ -54,11 +54,11 @@ class KustomizeBuildTest {
         """.formatted(overlay.relativize(knative)));
     Deployment retagged = new Deployment("sqlflow-playground", "sqlflow-playground",
         ManifestFolder.render(overlay).docs().stream().map(ManifestFolder.Doc::resource).toList());
-    assertThat(retagged.knativeServices()).hasSize(3)
+    assertThat(retagged.knativeServices()).hasSize(4)
         .allSatisfy(s -> assertThat(Deployment.container(s).getImage())
             .isEqualTo("registry.example.com/sqlflow-playground:0.1.0"));
     Deployment repository = Deployment.ofRepository();
-    assertThat(repository.knativeServices()).hasSize(3)
+    assertThat(repository.knativeServices()).hasSize(4)
         .allSatisfy(s -> assertThat(Deployment.container(s).getImage()).isEqualTo("sqlflow-playground:latest"));
     assertThat(retagged.cronJobs()).singleElement().extracting(KustomizeBuildTest::cronJobImage)
         .isEqualTo(cronJobImage(repository.cronJobs().get(0)));
