@@ -6,6 +6,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
@@ -73,6 +74,9 @@ public final class Playground implements AutoCloseable {
                 new Reaper.Settings(r.dryRun(), r.parallelism(), r.pageSize(), database.readyWait(), garbageCollected),
                 meters);
         sweepThrottle = new SweepThrottle(r.minInterval(), clock);
+        FunctionCounter.builder("playground.heartbeats.writes", ledger, HeartbeatLedger::writes)
+                .description("merge patches of heartbeat shards sent (group commit: several beats per write)")
+                .register(meters);
         listing = new DatabaseListing(directory, ledger, expiry, pool, reaper, database.maxDatabases(), meters);
     }
 

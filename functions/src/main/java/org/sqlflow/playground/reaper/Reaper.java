@@ -138,11 +138,15 @@ public class Reaper implements AutoCloseable {
             meters.counter("playground.reaper.orphans", tags).increment(report.counts().orphansRemoved());
             sample.stop(meters.timer("playground.reaper.sweep", tags));
             lastSweep = report.withoutDetail();
+            // Gauges of the last sweep rather than counters alone: the reaper's Knative Service starts a fresh pod
+            // for most sweeps, and a counter that a new pod exports already at N shows Prometheus no increase.
+            Gauge.builder("playground.reaper.last_sweep.failed", this, r -> r.lastSweep.counts().failed())
+                    .description("users (and listings) the last sweep of this instance failed on").register(meters);
             if (report.failed().stream().noneMatch(f -> f.userId() == null)) {
                 lastComplete = clock.instant();
                 // Registered at the first complete sweep: an instance that never completed one exports no
                 // series, rather than a made-up time, and the alert on it counts the series' absence.
-                Gauge.builder("playground.reaper.last_complete", this, r -> r.lastComplete.getEpochSecond())
+                Gauge.builder("playground.reaper.last_complete.timestamp", this, r -> r.lastComplete.getEpochSecond())
                         .baseUnit("seconds")
                         .description("when this instance last completed a sweep (every root listed), epoch seconds")
                         .register(meters);
