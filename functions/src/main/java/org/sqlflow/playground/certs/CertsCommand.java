@@ -61,8 +61,9 @@ public final class CertsCommand {
                   or write it to FILE (0600). Default namespace istio-system.
               list
                   Show every certificate issued (from index.tsv).
-              databases NAME [--server URL] [--page-size N]
-                  With the admin bundle admins/NAME/, print the playground's databases as a table (GET
+              databases NAME|PATH [--server URL] [--page-size N]
+                  With the admin bundle admins/NAME/ (or the bundle folder PATH, e.g. ./playground-dev-certs/admin),
+                  print the playground's databases as a table (GET
                   /api/databases, every page; N entries per request, 1 to 500, default 500). --server as for user.
             """;
 
@@ -273,12 +274,13 @@ public final class CertsCommand {
 
     private void databases(CertsDirectory dir, Args args) throws IOException, CertsException, UsageException {
         String name = args.positionals(1).get(0);
+        Path bundle = name.contains("/") ? Path.of(name) : dir.adminBundle(name);
         String size = args.single("--page-size", "500");
         if (!size.matches("[1-9][0-9]{0,2}") || Integer.parseInt(size) > 500) {
             throw new UsageException("--page-size takes 1 to 500, got " + size);
         }
         out.print(DatabasesTable.render(DatabasesTable.fetch(args.single("--server", DEFAULT_PLAYGROUND_URL),
-                dir.adminBundle(name), Integer.parseInt(size))));
+                bundle, Integer.parseInt(size))));
     }
 
     private void capped(boolean capped) {

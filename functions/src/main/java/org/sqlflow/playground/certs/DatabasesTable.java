@@ -24,7 +24,7 @@ import tools.jackson.databind.json.JsonMapper;
 final class DatabasesTable {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final String ROW = "%-24s %-10s %-20s %-20s %-20s %-6s %-4s%n";
+    private static final String ROW = "%-24s %-10s %-20s %-20s %-20s %-6s %s%n";
 
     private DatabasesTable() {
     }

@@ -84,7 +84,7 @@ class CertsDatabasesCommandTest {
         assertThat(lines.get(0)).startsWith("USER").contains("STATE", "CREATED", "LAST BEAT", "EXPIRES", "POOLED",
                 "KEPT");
         assertThat(lines).filteredOn(l -> l.startsWith("table-")).hasSize(3)
-                .allMatch(l -> l.matches("table-[abc]\\s+ready\\s+\\d{4}-.*\\s+-\\s+\\d{4}-.*\\s+no\\s+no\\s*"));
+                .allMatch(l -> l.matches("table-[abc]\\s+ready\\s+\\d{4}-.*\\s+-\\s+\\d{4}-.*\\s+no\\s+no"));
         assertThat(table).contains("3 databases; 3 of at most 200 run a pod; warm pool: 0 ready, 0 starting of 0")
                 .contains("last sweep: none on this instance");
     }
