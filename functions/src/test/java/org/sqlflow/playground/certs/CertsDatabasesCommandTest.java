@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.sqlflow.playground.assembly.Playground;
 import org.sqlflow.playground.cluster.UserKey;
+import org.sqlflow.playground.listing.DatabaseListing;
+import org.sqlflow.playground.testing.Http;
 import org.sqlflow.playground.testing.Waits;
 
 /**
@@ -77,7 +80,7 @@ class CertsDatabasesCommandTest {
                     .resource(playground.objects().root(UserKey.of(user))).create();
         }
         Waits.await("the watch and the stand-in kubelet").until(() -> playground.listing().countByState()
-                .get(org.sqlflow.playground.listing.DatabaseListing.State.READY) == 3);
+                .get(DatabaseListing.State.READY) == 3);
         // One entry per request: the tool must follow the cursor to print all three.
         String table = ok(DIR, "databases", "ops", "--server", server(), "--page-size", "1");
         List<String> lines = table.lines().toList();
@@ -101,5 +104,20 @@ class CertsDatabasesCommandTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).contains("answered 403 admin_only");
         assertThat(cli(DIR, "databases", "ops", "--server", server(), "--page-size", "501").exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void standaloneTheIdentityHeaderIsIgnoredAndOnlyTheCertificateCounts() throws Exception {
+        Path alice = DIR.resolve("users/alice");
+        Http asAlice = new Http(server(), MutualTls.clientContext(alice.resolve("ca.crt"),
+                alice.resolve("client.crt"), alice.resolve("client.key")));
+        Http.Reply forged = asAlice.get("/api/databases", Map.of("x-playground-client-subject",
+                "CN=ops,OU=sqlflow-playground-admins", "x-playground-gateway-proof", "anything"));
+        assertThat(forged.status()).as(forged.body()).isEqualTo(403);
+        assertThat(forged.json().get("error").asString()).isEqualTo("admin_only");
+        Path ops = DIR.resolve("admins/ops");
+        Http asOps = new Http(server(), MutualTls.clientContext(ops.resolve("ca.crt"), ops.resolve("client.crt"),
+                ops.resolve("client.key")));
+        assertThat(asOps.get("/api/databases", Map.of()).status()).isEqualTo(200);
     }
 }
