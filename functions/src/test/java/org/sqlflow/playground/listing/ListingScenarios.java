@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import org.junit.jupiter.api.Test;
-import org.sqlflow.playground.cluster.DatabaseRoot;
+import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.cluster.WarmPool;
 import org.sqlflow.playground.testing.ClusterScenarios;
@@ -66,11 +67,12 @@ public abstract class ListingScenarios extends ClusterScenarios {
         PlaygroundParts p = parts();
         cluster.admin().apps().deployments().inNamespace(cluster.namespace())
                 .resource(p.objects.root(UserKey.of("cy"))).create();
-        // What the reaper does first: the condemnation, an update of the root.
-        Deployment root = cluster.admin().apps().deployments().inNamespace(cluster.namespace())
-                .withName(UserKey.of("cy").resourceName()).get();
+        // What the reaper does first, the condemnation; as a merge patch, since the deployment controller writes
+        // the root meanwhile (the reaper's own update is guarded by the version it judged).
         cluster.admin().apps().deployments().inNamespace(cluster.namespace())
-                .resource(DatabaseRoot.of(root).condemned(clock.instant())).update();
+                .withName(UserKey.of("cy").resourceName()).patch(PatchContext.of(PatchType.JSON_MERGE),
+                        "{\"metadata\":{\"annotations\":{\"" + PlaygroundLabels.REAPING + "\":\""
+                                + clock.instant() + "\"}}}");
         await("the listing's watch to see the condemnation").until(() -> p.listing.countByState()
                 .get(DatabaseListing.State.CONDEMNED) == 1);
         assertThat(entries(p.listing.page(null, 500)).get("cy").state()).isEqualTo("condemned");
