@@ -40,6 +40,14 @@ class KustomizeBuildTest {
     }
   }
 
+  @Test
+  void theAlertRulesRenderOnTheirOwnIntoTheNamespace() {
+    String rendered = Kustomize.build(ManifestFolder.repositoryDir("knative").resolve("monitoring"));
+    assertThat(rendered).contains("kind: PrometheusRule").contains("namespace: sqlflow-playground")
+        .contains("alert: PlaygroundWarmPoolEmpty");
+    assertThat(Kustomize.build(ManifestFolder.repositoryDir("knative"))).doesNotContain("PrometheusRule");
+  }
+
   /** The README's retag (`kustomize edit set image`), made by an overlay of knative/: it reaches the three Services. */
   @Test
   void aRetagReachesEveryKnativeServiceAndNothingElse(@TempDir Path overlay) throws Exception {
