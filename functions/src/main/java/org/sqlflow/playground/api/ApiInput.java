@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -16,6 +18,7 @@ import org.sqlflow.playground.error.PlaygroundException;
 import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.identity.CallerIdentity;
 import org.sqlflow.playground.identity.IdentityResolver;
+import org.sqlflow.playground.listing.DatabaseListing;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
@@ -53,6 +56,14 @@ public final class ApiInput {
             boolean detail = authorizeReaper(request);
             return new Checked(JSON.writeValueAsString(Map.of("dry_run", dryRun(request), "detail", detail)), null,
                     null);
+        }
+        if (endpoint == Endpoint.DATABASES) {
+            Map<String, Object> page = pageFromQuery(request.getQueryString());
+            CallerIdentity caller = identities.resolve(request).orElseThrow(this::unauthenticated);
+            if (!caller.admin()) {
+                throw PlaygroundError.ADMIN_ONLY_LISTING.exception();
+            }
+            return new Checked(JSON.writeValueAsString(page), null, caller);
         }
         String userId = endpoint == Endpoint.CREATE_DB ? userIdFromBody(request)
                 : userIdFromQuery(request.getQueryString());
@@ -152,6 +163,42 @@ public final class ApiInput {
             throw PlaygroundError.REPEATED_USER_ID.exception();
         }
         return validUserId(ids.get(0));
+    }
+
+    /**
+     * GET /api/databases?after=ID&limit=N: both optional, each at most once; other parameters are ignored, as
+     * heart_beat ignores them.
+     */
+    static Map<String, Object> pageFromQuery(String query) {
+        Map<String, List<String>> values = new HashMap<>();
+        if (query != null && !query.isEmpty()) {
+            for (String pair : query.split("&")) {
+                String[] kv = pair.split("=", 2);
+                try {
+                    String key = URLDecoder.decode(kv[0], StandardCharsets.UTF_8);
+                    if (key.equals("after") || key.equals("limit")) {
+                        values.computeIfAbsent(key, k -> new ArrayList<>())
+                                .add(kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "");
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw PlaygroundError.INVALID_QUERY.exception();
+                }
+            }
+        }
+        List<String> after = values.getOrDefault("after", List.of());
+        List<String> limit = values.getOrDefault("limit", List.of());
+        if (after.size() > 1 || limit.size() > 1 || (after.size() == 1 && !UserKey.isValidUserId(after.get(0)))
+                || (limit.size() == 1 && !limit.get(0).matches("[1-9][0-9]{0,2}"))) {
+            throw PlaygroundError.INVALID_PAGE.exception();
+        }
+        int size = limit.isEmpty() ? DatabaseListing.MAX_PAGE : Integer.parseInt(limit.get(0));
+        if (size > DatabaseListing.MAX_PAGE) {
+            throw PlaygroundError.INVALID_PAGE.exception();
+        }
+        Map<String, Object> page = new LinkedHashMap<>();
+        page.put("after", after.isEmpty() ? null : after.get(0));
+        page.put("limit", size);
+        return page;
     }
 
     private static String validUserId(String id) {

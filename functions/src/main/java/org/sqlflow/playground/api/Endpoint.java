@@ -10,7 +10,8 @@ import java.util.Locale;
 enum Endpoint {
     CREATE_DB("POST"),
     HEART_BEAT("GET"),
-    REAP_STALE("POST");
+    REAP_STALE("POST"),
+    DATABASES("GET");
 
     final String method;
     final String function = name().toLowerCase(Locale.ROOT);

@@ -12,6 +12,8 @@ import org.sqlflow.playground.cluster.DatabaseProvisioner;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.cluster.UserKey;
+import org.sqlflow.playground.listing.DatabaseListing;
+import org.sqlflow.playground.listing.ListingPage;
 import org.sqlflow.playground.reaper.ReapReport;
 import org.sqlflow.playground.reaper.ReapRequest;
 import org.sqlflow.playground.reaper.Reaper;
@@ -57,6 +59,12 @@ public class PlaygroundFunctions {
             ReapReport report = reaper.sweep(request != null && request.dryRun());
             return request != null && request.detail() ? report : report.withoutDetail();
         };
+    }
+
+    /** GET /api/databases (admins): one page of the operators' view; the edge has checked the cursor and limit. */
+    @Bean
+    Function<ListingRequest, ListingPage> databases(DatabaseListing listing) {
+        return request -> listing.page(request.after(), request.limit());
     }
 
     @Bean

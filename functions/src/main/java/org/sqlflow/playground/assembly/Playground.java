@@ -6,6 +6,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
@@ -16,6 +17,7 @@ import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.cluster.WarmPool;
+import org.sqlflow.playground.listing.DatabaseListing;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.sqlflow.playground.reaper.Reaper;
 import org.sqlflow.playground.reaper.SweepThrottle;
@@ -41,6 +43,7 @@ public final class Playground implements AutoCloseable {
     private final HeartbeatRecorder recorder;
     private final Reaper reaper;
     private final SweepThrottle sweepThrottle;
+    private final DatabaseListing listing;
 
     /**
      * @param garbageCollected whether the cluster's garbage collector removes what a deleted database owned (a
@@ -71,6 +74,10 @@ public final class Playground implements AutoCloseable {
                 new Reaper.Settings(r.dryRun(), r.parallelism(), r.pageSize(), database.readyWait(), garbageCollected),
                 meters);
         sweepThrottle = new SweepThrottle(r.minInterval(), clock);
+        FunctionCounter.builder("playground.heartbeats.writes", ledger, HeartbeatLedger::writes)
+                .description("merge patches of heartbeat shards sent (group commit: several beats per write)")
+                .register(meters);
+        listing = new DatabaseListing(directory, ledger, expiry, pool, reaper, database.maxDatabases(), meters);
     }
 
     /**
@@ -132,6 +139,11 @@ public final class Playground implements AutoCloseable {
 
     public SweepThrottle sweepThrottle() {
         return sweepThrottle;
+    }
+
+    /** GET /api/databases: the operators' view, from the directory and the ledger. */
+    public DatabaseListing listing() {
+        return listing;
     }
 
     @Override

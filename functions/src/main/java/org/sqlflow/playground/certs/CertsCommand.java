@@ -61,6 +61,10 @@ public final class CertsCommand {
                   or write it to FILE (0600). Default namespace istio-system.
               list
                   Show every certificate issued (from index.tsv).
+              databases NAME|PATH [--server URL] [--page-size N]
+                  With the admin bundle admins/NAME/ (or the bundle folder PATH, e.g. ./playground-dev-certs/admin),
+                  print the playground's databases as a table (GET
+                  /api/databases, every page; N entries per request, 1 to 500, default 500). --server as for user.
             """;
 
     private static final Map<String, Set<String>> OPTIONS = Map.of(
@@ -71,7 +75,8 @@ public final class CertsCommand {
             "revoke", Set.of("--crl-days"),
             "crl", Set.of("--crl-days"),
             "gateway-secret", Set.of("--name", "--namespace", "--out", "--force"),
-            "list", Set.of());
+            "list", Set.of(),
+            "databases", Set.of("--server", "--page-size"));
     private static final Set<String> FLAGS = Set.of("--force", "--help");
     private static final DateTimeFormatter DATE = DateTimeFormatter.ISO_LOCAL_DATE.withZone(ZoneOffset.UTC);
 
@@ -130,6 +135,7 @@ public final class CertsCommand {
             case "crl" -> crl(dir, args);
             case "gateway-secret" -> gatewaySecret(dir, args);
             case "list" -> list(dir, args);
+            case "databases" -> databases(dir, args);
         }
         return 0;
     }
@@ -264,6 +270,17 @@ public final class CertsCommand {
             out.println(e.serial().toString(16) + "\t" + e.kind().label() + "\t" + e.notAfter() + "\t"
                     + (e.revoked() ? e.revokedAt() : "-") + "\t" + e.subject());
         }
+    }
+
+    private void databases(CertsDirectory dir, Args args) throws IOException, CertsException, UsageException {
+        String name = args.positionals(1).get(0);
+        Path bundle = name.contains("/") ? Path.of(name) : dir.adminBundle(name);
+        String size = args.single("--page-size", "500");
+        if (!size.matches("[1-9][0-9]{0,2}") || Integer.parseInt(size) > 500) {
+            throw new UsageException("--page-size takes 1 to 500, got " + size);
+        }
+        out.print(DatabasesTable.render(DatabasesTable.fetch(args.single("--server", DEFAULT_PLAYGROUND_URL),
+                bundle, Integer.parseInt(size))));
     }
 
     private void capped(boolean capped) {

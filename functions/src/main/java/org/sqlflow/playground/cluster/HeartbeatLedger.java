@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -54,6 +55,7 @@ public class HeartbeatLedger {
     private final ExecutorService writers;
     private final Shard[] shards;
     private final Map<String, Instant> lastStored = new ConcurrentHashMap<>();
+    private final LongAdder writes = new LongAdder();
 
     public HeartbeatLedger(KubernetesClient client, String namespace, int shardCount, Duration precision,
             Duration writeTimeout, Clock clock, ExecutorService writers) {
@@ -211,7 +213,13 @@ public class HeartbeatLedger {
         }
     }
 
+    /** Patches (and first creations) of heartbeat shards this instance has sent: against beats, the writes per beat. */
+    public long writes() {
+        return writes.sum();
+    }
+
     private void write(String name, Map<String, String> entries) {
+        writes.increment();
         String patch = Serialization.asJson(Map.of("data", entries));
         // Patched through a resource that only names the ConfigMap: fabric8's withName(..).patch(..) would
         // first GET the whole object (up to ~300 KB of other users' beats) just to learn its name.

@@ -350,6 +350,16 @@ public class WarmPool implements AutoCloseable {
         return d.isUnclaimed() && !d.isDeleting();
     }
 
+    /** Unclaimed pooled databases that are Ready (or, for false, still starting), as the watch sees them. */
+    public int unclaimed(boolean ready) {
+        return (int) cachedCount(ready);
+    }
+
+    /** The configured size the pool is kept at (playground.pool.size). */
+    public int target() {
+        return settings.size();
+    }
+
     private double cachedCount(boolean ready) {
         int n = 0;
         for (Deployment d : directory.all()) {

@@ -22,6 +22,7 @@ import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.identity.GatewayProof;
 import org.sqlflow.playground.identity.IdentityResolver;
+import org.sqlflow.playground.listing.DatabaseListing;
 import org.sqlflow.playground.reaper.Reaper;
 import org.sqlflow.playground.reaper.ReaperSchedule;
 import org.sqlflow.playground.reaper.SweepThrottle;
@@ -61,6 +62,11 @@ public class PlaygroundConfiguration {
     @Bean
     Reaper reaper(Playground playground) {
         return playground.reaper();
+    }
+
+    @Bean
+    DatabaseListing databaseListing(Playground playground) {
+        return playground.listing();
     }
 
     @Bean

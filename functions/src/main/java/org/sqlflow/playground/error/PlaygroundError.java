@@ -22,11 +22,13 @@ public enum PlaygroundError {
             "user_id must be 1 to 63 characters of letters, digits, '.', '_' or '-'."),
     INVALID_QUERY(400, "invalid_query", "The query string is not well formed."),
     INVALID_DRY_RUN(400, "invalid_dry_run", "dry_run must be true or false."),
+    INVALID_PAGE(400, "invalid_page", "after must be a user id and limit a whole number from 1 to 500."),
     UNAUTHENTICATED(401, "unauthenticated", "No client certificate naming a user came with this request."),
     UNAUTHENTICATED_AT_GATEWAY(401, "unauthenticated",
             "This request did not come through the playground's gateway with a client certificate."),
     FORBIDDEN_USER(403, "forbidden_user", "Your certificate does not allow acting for this user id."),
     ADMIN_ONLY(403, "admin_only", "Only an admin certificate may start a sweep."),
+    ADMIN_ONLY_LISTING(403, "admin_only", "Only an admin certificate may list the databases."),
     NOT_FOUND(404, "not_found",
             "No such endpoint. This server answers POST /api/create_db and GET /api/heart_beat?user_id=ID."),
     /** Arguments: the path, the method it takes. */

@@ -2,12 +2,14 @@ package org.sqlflow.playground.reaper;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -92,6 +94,8 @@ public class Reaper implements AutoCloseable {
     final ExecutorService workers;
     private final MeterRegistry meters;
     private final ReentrantLock sweeping = new ReentrantLock();
+    private volatile ReapReport lastSweep;
+    private volatile Instant lastComplete;
 
     public Reaper(KubernetesClient client, DatabaseRoots roots, HeartbeatLedger ledger, ExpiryPolicy expiry,
             WarmPool pool, Clock clock, Settings settings, MeterRegistry meters) {
@@ -133,11 +137,33 @@ public class Reaper implements AutoCloseable {
             meters.counter("playground.reaper.failed", tags).increment(report.counts().failed());
             meters.counter("playground.reaper.orphans", tags).increment(report.counts().orphansRemoved());
             sample.stop(meters.timer("playground.reaper.sweep", tags));
+            lastSweep = report.withoutDetail();
+            // Gauges of the last sweep rather than counters alone: the reaper's Knative Service starts a fresh pod
+            // for most sweeps, and a counter that a new pod exports already at N shows Prometheus no increase.
+            Gauge.builder("playground.reaper.last_sweep.failed", this, r -> r.lastSweep.counts().failed())
+                    .description("users (and listings) the last sweep of this instance failed on").register(meters);
+            if (report.failed().stream().noneMatch(f -> f.userId() == null)) {
+                lastComplete = clock.instant();
+                // Registered at the first complete sweep: an instance that never completed one exports no
+                // series, rather than a made-up time, and the alert on it counts the series' absence.
+                Gauge.builder("playground.reaper.last_complete.timestamp", this, r -> r.lastComplete.getEpochSecond())
+                        .baseUnit("seconds")
+                        .description("when this instance last completed a sweep (every root listed), epoch seconds")
+                        .register(meters);
+            }
             log.info("reaper sweep{}: {}", dryRun ? " (dry run)" : "", report.counts());
             return report;
         } finally {
             sweeping.unlock();
         }
+    }
+
+    /**
+     * This instance's last sweep, counts only, or null before the first. Held in memory: where another pod sweeps
+     * (the reaper's own Knative Service), this one has none, and the metrics are where that sweep shows.
+     */
+    public ReapReport lastSweep() {
+        return lastSweep;
     }
 
     @Override

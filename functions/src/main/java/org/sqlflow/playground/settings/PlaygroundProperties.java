@@ -138,7 +138,7 @@ public record PlaygroundProperties(
 
     /** Which endpoints this instance serves: one Knative Service per function, all of them standalone. */
     public record Api(
-            @NotNull @DefaultValue({"create_db", "heart_beat", "reap_stale"}) Set<String> functions,
+            @NotNull @DefaultValue({"create_db", "heart_beat", "reap_stale", "databases"}) Set<String> functions,
             @Min(1) @DefaultValue("65536") int maxBodyBytes,
             /* Only for the reaper's own Knative Service, in gateway mode: the proof this instance checks is the
                reaper CronJob's own value, and a request carrying it may sweep without an identity (its reply
@@ -149,9 +149,9 @@ public record PlaygroundProperties(
         public Api {
             if (functions != null) {
                 for (String f : functions) {
-                    if (!List.of("create_db", "heart_beat", "reap_stale").contains(f)) {
+                    if (!List.of("create_db", "heart_beat", "reap_stale", "databases").contains(f)) {
                         throw new IllegalArgumentException("playground.api.functions: unknown function '" + f
-                                + "' (known: create_db, heart_beat, reap_stale)");
+                                + "' (known: create_db, heart_beat, reap_stale, databases)");
                     }
                 }
                 // The trigger's proof must never open a public function: an instance that holds it serves the

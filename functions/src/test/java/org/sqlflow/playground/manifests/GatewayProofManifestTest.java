@@ -245,7 +245,7 @@ class GatewayProofManifestTest {
     others.removeIf(x -> x instanceof VirtualService);
     others.add(vs);
     Deployment installed = new Deployment(repository.knativeNamespace(), repository.istioNamespace(), others);
-    assertThat(ManifestChecks.identityHeader(installed)).hasSize(2)
+    assertThat(ManifestChecks.identityHeader(installed)).hasSize(ManifestChecks.PUBLIC_FUNCTIONS.size())
         .allMatch(p -> p.contains("must hold the placeholder"));
 
     // Rotation: next appears in the Secret, the VirtualService may switch to it, then it becomes current.

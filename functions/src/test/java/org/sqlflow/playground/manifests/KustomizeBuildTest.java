@@ -40,6 +40,14 @@ class KustomizeBuildTest {
     }
   }
 
+  @Test
+  void theAlertRulesRenderOnTheirOwnIntoTheNamespace() {
+    String rendered = Kustomize.build(ManifestFolder.repositoryDir("knative").resolve("monitoring"));
+    assertThat(rendered).contains("kind: PrometheusRule").contains("namespace: sqlflow-playground")
+        .contains("alert: PlaygroundWarmPoolEmpty");
+    assertThat(Kustomize.build(ManifestFolder.repositoryDir("knative"))).doesNotContain("PrometheusRule");
+  }
+
   /** The README's retag (`kustomize edit set image`), made by an overlay of knative/: it reaches the three Services. */
   @Test
   void aRetagReachesEveryKnativeServiceAndNothingElse(@TempDir Path overlay) throws Exception {
@@ -54,11 +62,11 @@ class KustomizeBuildTest {
         """.formatted(overlay.relativize(knative)));
     Deployment retagged = new Deployment("sqlflow-playground", "sqlflow-playground",
         ManifestFolder.render(overlay).docs().stream().map(ManifestFolder.Doc::resource).toList());
-    assertThat(retagged.knativeServices()).hasSize(3)
+    assertThat(retagged.knativeServices()).hasSize(4)
         .allSatisfy(s -> assertThat(Deployment.container(s).getImage())
             .isEqualTo("registry.example.com/sqlflow-playground:0.1.0"));
     Deployment repository = Deployment.ofRepository();
-    assertThat(repository.knativeServices()).hasSize(3)
+    assertThat(repository.knativeServices()).hasSize(4)
         .allSatisfy(s -> assertThat(Deployment.container(s).getImage()).isEqualTo("sqlflow-playground:latest"));
     assertThat(retagged.cronJobs()).singleElement().extracting(KustomizeBuildTest::cronJobImage)
         .isEqualTo(cronJobImage(repository.cronJobs().get(0)));

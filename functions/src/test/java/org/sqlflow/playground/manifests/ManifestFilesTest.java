@@ -44,12 +44,13 @@ class ManifestFilesTest {
   void theDeploymentHasTheExpectedObjects() {
     Deployment d = Deployment.ofRepository();
     assertThat(d.knativeServices()).extracting(s -> s.getMetadata().getName())
-        .containsExactlyInAnyOrder("playground-create-db", "playground-heart-beat", "playground-reap-stale");
+        .containsExactlyInAnyOrder("playground-create-db", "playground-heart-beat", "playground-reap-stale",
+            "playground-databases");
     assertThat(d.gateways()).extracting(g -> g.getMetadata().getName()).containsExactly("playground-gateway");
     assertThat(d.cronJobs()).extracting(c -> c.getMetadata().getName()).containsExactly("playground-reaper");
     assertThat(d.serviceAccounts()).extracting(s -> s.getMetadata().getName())
         .containsExactlyInAnyOrder("playground-create-db", "playground-heart-beat", "playground-reap-stale",
-            "playground-reaper");
+            "playground-databases", "playground-reaper");
   }
 
   // The checks above must be able to fail.

@@ -92,6 +92,17 @@ class MeshSecurityTest {
   }
 
   @Test
+  void theListingAdmitsOnlyTheGatewaysGetOfItsOwnPath() {
+    AuthorizationPolicy p = repository.get(AuthorizationPolicy.class, "playground-databases");
+    assertThat(p.getSpec().getRules().get(0).getTo().get(0).getOperation().getPaths())
+        .containsExactly("/api/databases");
+    Deployment d = broken();
+    d.get(AuthorizationPolicy.class, "playground-databases").getSpec().getRules().get(0).getTo().get(0)
+        .getOperation().setPaths(List.of("/api/create_db"));
+    assertThat(ManifestChecks.authorization(d)).anyMatch(m -> m.contains("must admit path /api/databases only"));
+  }
+
+  @Test
   void aPrincipalRuleWithoutMethodAndPathFails() {
     Deployment d = broken();
     Rule rule = d.get(AuthorizationPolicy.class, "playground-heart-beat").getSpec().getRules().get(0);

@@ -55,10 +55,10 @@ class PublicRoutingTest {
   }
 
   @Test
-  void exactlyTheTwoPublicFunctionsAreRouted() {
+  void exactlyThePublicFunctionsAreRouted() {
     assertThat(publicApi(repository).getSpec().getHttp())
         .extracting(r -> ((StringMatchExact) r.getMatch().get(0).getUri().getMatchType()).getExact())
-        .containsExactlyInAnyOrder("/api/create_db", "/api/heart_beat");
+        .containsExactlyInAnyOrder("/api/create_db", "/api/heart_beat", "/api/databases");
   }
 
   // Gateway
@@ -95,6 +95,25 @@ class PublicRoutingTest {
         .anyMatch(p -> p.contains("the reaper must never be public"))
         .anyMatch(p -> p.contains("which serves the reaper"))
         .anyMatch(p -> p.contains("no route for the public function create_db"));
+  }
+
+  @Test
+  void theListingIsRoutedLikeCreateDbToItsOwnServiceWithTheIdentityAndProof() {
+    HTTPRoute r = route(repository, "databases");
+    assertThat(r.getRewrite().getAuthority())
+        .isEqualTo("playground-databases." + repository.knativeNamespace() + ".svc.cluster.local");
+    assertThat(r.getHeaders().getRequest().getRemove())
+        .contains(ManifestChecks.IDENTITY_HEADER, ManifestChecks.PROOF_HEADER);
+    assertThat(r.getHeaders().getRequest().getSet()).containsEntry(ManifestChecks.IDENTITY_HEADER,
+        ManifestChecks.PEER_SUBJECT);
+    // Sent to create_db's Service, the listing would run under a Role that has none of its rights.
+    Deployment d = broken();
+    route(d, "databases").getRewrite()
+        .setAuthority("playground-create-db." + d.knativeNamespace() + ".svc.cluster.local");
+    route(d, "databases").getMatch().get(0).setMethod(new StringMatch(new StringMatchExact("POST")));
+    assertThat(ManifestChecks.routes(d))
+        .anyMatch(p -> p.contains("sends /api/databases to playground-create-db"))
+        .anyMatch(p -> p.contains("must match method GET exactly"));
   }
 
   @Test

@@ -30,7 +30,7 @@ public final class LeastPrivilegeAudit implements AfterAllCallback {
 
     /** The classes whose requests together are "what the code uses": between them every granted verb is used. */
     public static final Set<String> TIER = Set.of("RealApiProvisioningTest", "RealApiNamesTest", "RealApiReaperTest",
-            "RealApiWarmPoolTest");
+            "RealApiWarmPoolTest", "RealApiListingTest");
     private static final String NEVER_USED = "granted but never used";
     private static final Set<String> FINISHED = ConcurrentHashMap.newKeySet();
 

@@ -19,6 +19,7 @@ import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.cluster.WarmPool;
+import org.sqlflow.playground.listing.DatabaseListing;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /**
@@ -45,6 +46,8 @@ public final class PlaygroundParts implements AutoCloseable {
     public final KnownDatabases knownDatabases;
     public final HeartbeatRecorder recorder;
     public final WarmPool pool;
+    /** GET /api/databases, on its own client as in the cluster. */
+    public final DatabaseListing listing;
     public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     /** One assembly per distinct client: each function's view of the cluster. */
     private final Map<KubernetesClient, Playground> sides = new IdentityHashMap<>();
@@ -67,7 +70,7 @@ public final class PlaygroundParts implements AutoCloseable {
             WarmPool.Settings poolSettings) {
         this.cluster = cluster;
         Map<KubernetesClient, List<String>> functionsOf = new IdentityHashMap<>();
-        for (String function : List.of("create_db", "heart_beat", "reap_stale")) {
+        for (String function : List.of("create_db", "heart_beat", "reap_stale", "databases")) {
             functionsOf.computeIfAbsent(cluster.client(function), c -> new ArrayList<>()).add(function);
         }
         // Each client's assembly serves the functions that run on it, as each Knative Service does.
@@ -94,6 +97,7 @@ public final class PlaygroundParts implements AutoCloseable {
         this.provisioner = create.provisioner();
         this.knownDatabases = create.knownDatabases();
         this.recorder = beat.recorder();
+        this.listing = sides.get(cluster.client("databases")).listing();
     }
 
     @Override

@@ -36,7 +36,8 @@ public final class PlaygroundServiceAccount {
     public static final Map<String, String> FOR_FUNCTION = Map.of(
             "create_db", "playground-create-db",
             "heart_beat", "playground-heart-beat",
-            "reap_stale", "playground-reap-stale");
+            "reap_stale", "playground-reap-stale",
+            "databases", "playground-databases");
     /** A standalone server's ServiceAccount in the node tier: every function's Role, bound to one account. */
     public static final String STANDALONE = "playground-standalone";
     // Generous: on a busy machine the token controller has taken over a minute.

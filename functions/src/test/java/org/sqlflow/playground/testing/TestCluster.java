@@ -20,7 +20,7 @@ public interface TestCluster extends AutoCloseable {
     }
 
     /**
-     * The client {@code function} (create_db, heart_beat or reap_stale) uses: in the real tiers its own
+     * The client {@code function} (create_db, heart_beat, reap_stale or databases) uses: in the real tiers its own
      * ServiceAccount under its own Role, elsewhere one client for all.
      */
     KubernetesClient client(String function);
