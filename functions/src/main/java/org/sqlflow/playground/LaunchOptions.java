@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import org.sqlflow.playground.certs.CertsException;
 import org.sqlflow.playground.certs.DevCertificates;
@@ -18,6 +19,9 @@ import org.sqlflow.playground.certs.DevCertificates;
 public record LaunchOptions(Path devCertificates, List<String> springArguments0) {
 
     public static final String DEV_CERTS_DIR = "playground-dev-certs";
+    /** The original server's flags that take a value. */
+    private static final Set<String> VALUE_FLAGS = Set.of("--port", "--ca_crt", "--server_key", "--server_crt",
+            "--crl");
 
     public static LaunchOptions parse(String[] args) throws IOException, CertsException {
         return parse(args, Path.of(DEV_CERTS_DIR));
@@ -29,9 +33,17 @@ public record LaunchOptions(Path devCertificates, List<String> springArguments0)
         boolean local = false;
         boolean tls = false;
         boolean gateway = false;
-        for (String arg : args) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
             String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
             String value = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : "";
+            if (VALUE_FLAGS.contains(name) && !arg.contains("=")) {
+                // "--port 50052" as well as "--port=50052": a flag without its value must not fall back to a default.
+                if (i + 1 == args.length || args[i + 1].startsWith("--")) {
+                    throw new IllegalArgumentException(name + " needs a value, e.g. " + name + "=VALUE");
+                }
+                value = args[++i];
+            }
             switch (name) {
                 case "--local" -> {
                     local = true;

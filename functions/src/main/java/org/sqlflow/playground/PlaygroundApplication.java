@@ -24,7 +24,14 @@ public class PlaygroundApplication {
         if (System.getProperty("keystore.pkcs12.keyPbeIterationCount") == null) {
             System.setProperty("keystore.pkcs12.keyPbeIterationCount", "1");
         }
-        LaunchOptions options = LaunchOptions.parse(args);
+        LaunchOptions options;
+        try {
+            options = LaunchOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("sqlflow-playground: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         SpringApplication app = new SpringApplication(PlaygroundApplication.class);
         if (options.devCertificates() != null) {
             app.addListeners(new LocalRunBanner(options.devCertificates()));

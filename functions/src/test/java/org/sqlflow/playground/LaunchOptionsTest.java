@@ -1,6 +1,7 @@
 package org.sqlflow.playground;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -23,6 +24,16 @@ class LaunchOptionsTest {
         var crl = Pem.readCrl(dev.resolve("ca.crl"));
         crl.verify(Pem.readCertificate(dev.resolve("ca.crt")).getPublicKey());
         assertThat(crl.getRevokedCertificates()).isNull();
+    }
+
+    @Test
+    void theOriginalFlagsTakeTheirValueAfterASpaceToo() throws Exception {
+        assertThat(LaunchOptions.parse(new String[] {"--port", "50617", "--crl", "/etc/p/ca.crl"}).springArguments0())
+                .containsExactly("--server.port=50617", "--playground.tls.crl=/etc/p/ca.crl");
+        assertThatThrownBy(() -> LaunchOptions.parse(new String[] {"--port"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--port needs a value");
+        assertThatThrownBy(() -> LaunchOptions.parse(new String[] {"--port", "--local"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--port needs a value");
     }
 
     @Test
