@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * and identity headers), {@code PLAYGROUND_API_FUNCTIONS=heart_beat}, the image's JVM flags, the extracted jar
  * (the closest a jar gets to Jib's exploded layout), against the real API server with {@code --prod-roots}
  * database roots in the namespace, so the informer's first list is a real one. With {@code --aot-jdk=DIR} the
- * same on that JDK without and with an AOT cache from a training run on that same JDK build.
+ * same on that JDK without and with an AOT cache from a training run on that same JDK build; unless
+ * {@code --no-cds}, the server's Java with an application CDS archive from the same kind of training run.
  */
 final class ProductionStartSection implements Section {
 
@@ -49,6 +50,21 @@ final class ProductionStartSection implements Section {
         measure(run, dir, out, api, namespace, proof, "java17_image_flags",
                 "production wiring (" + users.length + " databases), Java " + Runtime.version().feature(),
                 command(java, run.opt.serverJvm, List.of(), app));
+        if (run.opt.cds) {
+            // What a training step in the image build would give on the same Java: an application CDS archive.
+            Path jsa = run.opt.work.resolve("production.jsa");
+            try {
+                train(run, dir, api, namespace, proof,
+                        command(java, run.opt.serverJvm, List.of("-XX:ArchiveClassesAtExit=" + jsa), app));
+                out.put("cds_archive_mb", round(Files.size(jsa) / 1e6, 1));
+                measure(run, dir, out, api, namespace, proof, "java17_image_flags_cds",
+                        "production wiring, Java " + Runtime.version().feature() + " + CDS archive",
+                        command(java, run.opt.serverJvm, List.of("-XX:SharedArchiveFile=" + jsa), app));
+            } catch (Exception e) {
+                out.put("cds_error", String.valueOf(e));
+                log("CDS measurement failed: %s", e);
+            }
+        }
         if (run.opt.aotJdk != null) {
             String java25 = run.opt.aotJdk.resolve("bin/java").toString();
             out.put("aot_jdk", run.opt.aotJdk.toString());
@@ -131,7 +147,7 @@ final class ProductionStartSection implements Section {
                 loads, "median_wall_ms", Format.median(wall), "median_cpu_ms", Format.median(cpu)));
     }
 
-    /** A training run on the AOT JDK: a start, 200 beats on one kept-alive connection, a graceful stop, which writes the cache. */
+    /** A training run: a start, 200 beats on one kept-alive connection, a graceful stop, which writes the cache. */
     private static void train(Run run, Path dir, KubernetesApi api, String namespace, Path proof,
             List<String> command) throws Exception {
         try (Server s = start(dir, api, namespace, proof, command)) {
@@ -143,7 +159,7 @@ final class ProductionStartSection implements Section {
                 }
             }
             s.stopGracefully();
-            log("AOT training run done (exit %d)", s.process.exitValue());
+            log("training run done (exit %d)", s.process.exitValue());
         }
     }
 }
