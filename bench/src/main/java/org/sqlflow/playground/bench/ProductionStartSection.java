@@ -67,7 +67,7 @@ final class ProductionStartSection implements Section {
         }
         if (run.opt.aotJdk != null) {
             String java25 = run.opt.aotJdk.resolve("bin/java").toString();
-            out.put("aot_jdk", run.opt.aotJdk.toString());
+            out.put("aot_jdk", run.opt.aotJdk.getFileName().toString());
             measure(run, dir, out, api, namespace, proof, "aot_jdk_no_cache",
                     "production wiring, " + run.opt.aotJdk.getFileName() + ", no AOT cache",
                     command(java25, run.opt.serverJvm, List.of(), app));
@@ -143,7 +143,10 @@ final class ProductionStartSection implements Section {
         }
         run.results.row("start", "start to first 200, " + name + ": wall (CPU)",
                 Format.ms(Format.median(wall)) + " (" + Format.ms(Format.median(cpu)) + " CPU)", TARGET);
-        out.put(key, map("command", String.join(" ", command), "wall_ms", wall, "cpu_ms", cpu, "load_average",
+        // Without this machine's directories: the work directory and the JDK's home as names.
+        String shown = String.join(" ", command).replace(run.opt.work.toString(), "$WORK")
+                .replace(Path.of(command.get(0)).getParent().getParent().toString(), "$JAVA_HOME");
+        out.put(key, map("command", shown, "wall_ms", wall, "cpu_ms", cpu, "load_average",
                 loads, "median_wall_ms", Format.median(wall), "median_cpu_ms", Format.median(cpu)));
     }
 
