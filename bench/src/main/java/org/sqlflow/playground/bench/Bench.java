@@ -31,6 +31,7 @@ public final class Bench {
     private static Map<String, Section> sections() {
         Map<String, Section> s = new LinkedHashMap<>();
         s.put("start", new StartSection());
+        s.put("prodstart", new ProductionStartSection());
         s.put("heartbeat", new HeartbeatSection());
         s.put("scale", new ScaleSection());
         s.put("reap", new ReapSection());

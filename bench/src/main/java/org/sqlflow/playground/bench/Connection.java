@@ -37,8 +37,8 @@ final class Connection implements Closeable {
     private final OutputStream out;
     private final String hostHeader;
     private volatile boolean closed;
-    /** Sent as "Authorization: Bearer ..." when set (the embedded API server). */
-    private String bearer;
+    /** Sent with every request: "Authorization: Bearer ..." (the embedded API server), the gateway's headers. */
+    private final StringBuilder headers = new StringBuilder();
 
     private Connection(Socket socket, int port) throws IOException {
         this.socket = socket;
@@ -73,7 +73,12 @@ final class Connection implements Closeable {
     }
 
     Connection bearer(String token) {
-        this.bearer = token;
+        return header("Authorization", "Bearer " + token);
+    }
+
+    /** Sends this header with every request from now on. */
+    Connection header(String name, String value) {
+        headers.append(name).append(": ").append(value).append("\r\n");
         return this;
     }
 
@@ -95,9 +100,7 @@ final class Connection implements Closeable {
         byte[] b = body == null ? null : body.getBytes(StandardCharsets.UTF_8);
         StringBuilder h = new StringBuilder(160).append(method).append(' ').append(path)
                 .append(" HTTP/1.1\r\nHost: ").append(hostHeader).append("\r\n");
-        if (bearer != null) {
-            h.append("Authorization: Bearer ").append(bearer).append("\r\n");
-        }
+        h.append(headers);
         if (b != null) {
             h.append("Content-Type: ").append(contentType).append("\r\nContent-Length: ").append(b.length)
                     .append("\r\n");

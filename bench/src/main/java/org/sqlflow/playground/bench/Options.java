@@ -15,7 +15,10 @@ import org.w3c.dom.NodeList;
 final class Options {
 
     static final String USAGE = """
-            options: --sections=start,heartbeat,scale,reap,flood[,realapi] (realapi is added when --kube-env is given)
+            options: --sections=start,prodstart,heartbeat,scale,reap,flood[,realapi] (realapi is added when --kube-env
+              is given; prodstart needs a real API server too)
+              --prod-roots=1000 (prodstart: databases in the namespace) --aot-jdk=DIR (prodstart: a JDK 24+ whose
+              AOT cache is measured too)
               --phases=new,existing,a,b --seconds=10 (per level) --warmup=3 --users=1000 --scale-users=5000
               --reap-sizes=1000,10000,100000 --delay=2s --start-runs=3 --no-cds --server-jvm='...'
               --scale-shards=16 --kube-env=FILE --real-users=100000 --real-level-seconds=300
@@ -30,7 +33,7 @@ final class Options {
     Path jar;
     Path out;
     Path work;
-    String sections = "start,heartbeat,scale,reap,flood";
+    String sections = "start,prodstart,heartbeat,scale,reap,flood";
     /** Measured time per load level. */
     double seconds = 10;
     /** Warm-up before the measured levels. */
@@ -48,6 +51,10 @@ final class Options {
     String delay = "2s";
     int startRuns = 3;
     boolean cds = true;
+    /** prodstart: database roots in the namespace before the production-wired server starts. */
+    int prodRoots = 1000;
+    /** prodstart: a JDK (24 or later) whose AOT cache (JEP 483/514) is measured beside the server's Java. */
+    Path aotJdk;
     /**
      * The server's JVM flags: the container image's (functions/pom.xml, Jib's jvmFlags) after
      * {@link #MEMORY_LIMIT}. --server-jvm='...' replaces them all (--server-jvm= for none).
@@ -97,6 +104,8 @@ final class Options {
                 case "--delay" -> o.delay = v;
                 case "--start-runs" -> o.startRuns = Integer.parseInt(v);
                 case "--no-cds" -> o.cds = false;
+                case "--prod-roots" -> o.prodRoots = Integer.parseInt(v);
+                case "--aot-jdk" -> o.aotJdk = Path.of(v);
                 case "--server-jvm" -> {
                     serverJvm = serverJvm == null ? new ArrayList<>() : serverJvm;
                     serverJvm.addAll(Arrays.asList(v.trim().split("\\s+")));

@@ -54,6 +54,14 @@ final class Run {
         return cmd;
     }
 
+    /** {@code java} and {@code launch}, without the server's JVM flags: the JVM's defaults. */
+    List<String> commandWithoutFlags(List<String> launch) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java());
+        cmd.addAll(launch);
+        return cmd;
+    }
+
     /** This JVM's java: the server runs on the same Java as the load generator. */
     static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -74,10 +74,59 @@ final class Server implements AutoCloseable {
      */
     static Server start(Path dir, List<String> command, List<String> args, KubernetesApi realApi, String namespace)
             throws Exception {
+        return start(dir, command, args, realApi, namespace, realApi == null, tlsProbe(dir));
+    }
+
+    /**
+     * Starts the server as Knative runs it: gateway mode (plain HTTP, identity and proof in headers, the proof
+     * read from {@code proofDirectory}), against {@code api}, and waits for its first 200 from heart_beat.
+     */
+    static Server startGateway(Path dir, List<String> command, List<String> args, KubernetesApi api,
+            String namespace, Path proofDirectory) throws Exception {
+        String proof = Files.readString(proofDirectory.resolve("current")).trim();
+        List<String> all = new ArrayList<>(List.of("--playground.identity.source=gateway",
+                "--playground.identity.proof-directory=" + proofDirectory, "--playground.namespace=" + namespace));
+        all.addAll(args);
+        return start(dir, command, all, api, namespace, false, port -> {
+            try (Connection c = Connection.plain(port)) {
+                c.header("x-playground-gateway-proof", proof).header("x-playground-client-subject", "CN=alice");
+                return c.get("/api/heart_beat?user_id=alice").status() == 200;
+            }
+        });
+    }
+
+    /** Whether the server answers 200 yet; an IOException means it does not listen yet. */
+    private interface Probe {
+        boolean ok(int port) throws Exception;
+    }
+
+    /** heart_beat as alice over mutual TLS, once the dev certificates are there. */
+    private static Probe tlsProbe(Path dir) {
+        DevCertificates certs = new DevCertificates(dir.resolve(LaunchOptions.DEV_CERTS_DIR));
+        TlsClient[] alice = new TlsClient[1];
+        return port -> {
+            if (alice[0] == null && Files.exists(certs.clientKey("alice")) && Files.exists(certs.clientKey("admin"))) {
+                try {
+                    alice[0] = TlsClient.bundle(certs.bundle("alice"), port, null);
+                } catch (Exception e) {
+                    return false; // files still being written
+                }
+            }
+            if (alice[0] == null) {
+                return false;
+            }
+            try (Connection c = alice[0].open()) {
+                return c.get("/api/heart_beat?user_id=alice").status() == 200;
+            }
+        };
+    }
+
+    private static Server start(Path dir, List<String> command, List<String> args, KubernetesApi realApi,
+            String namespace, boolean local, Probe probe) throws Exception {
         int port = freePort();
         int management = freePort();
         List<String> cmd = new ArrayList<>(command);
-        if (realApi == null) {
+        if (local) {
             cmd.add("--local");
         }
         cmd.add("--port=" + port);
@@ -100,7 +149,7 @@ final class Server implements AutoCloseable {
         Process p = pb.start();
         double[] firstOk;
         try {
-            firstOk = awaitFirstOk(p, dir, port, logFile, t0, 180);
+            firstOk = awaitFirstOk(p, probe, port, logFile, t0, 180);
         } catch (Exception e) {
             stop(p);
             throw e;
@@ -109,31 +158,20 @@ final class Server implements AutoCloseable {
     }
 
     /** Milliseconds and CPU milliseconds from {@code t0} to the first 200 from heart_beat (as alice). */
-    private static double[] awaitFirstOk(Process process, Path dir, int port, Path logFile, long t0, int seconds)
+    private static double[] awaitFirstOk(Process process, Probe probe, int port, Path logFile, long t0, int seconds)
             throws Exception {
         long deadline = t0 + TimeUnit.SECONDS.toNanos(seconds);
-        DevCertificates certs = new DevCertificates(dir.resolve(LaunchOptions.DEV_CERTS_DIR));
-        TlsClient alice = null;
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("server exited with " + process.exitValue() + "; see " + logFile
                         + ":\n" + tail(logFile, 30));
             }
-            if (alice == null && Files.exists(certs.clientKey("alice")) && Files.exists(certs.clientKey("admin"))) {
-                try {
-                    alice = TlsClient.bundle(certs.bundle("alice"), port, null);
-                } catch (Exception e) {
-                    // files still being written
+            try {
+                if (probe.ok(port)) {
+                    return new double[] {(System.nanoTime() - t0) / 1e6, cpuNanos(process) / 1e6};
                 }
-            }
-            if (alice != null) {
-                try (Connection c = alice.open()) {
-                    if (c.get("/api/heart_beat?user_id=alice").status() == 200) {
-                        return new double[] {(System.nanoTime() - t0) / 1e6, cpuNanos(process) / 1e6};
-                    }
-                } catch (IOException e) {
-                    // not listening yet
-                }
+            } catch (IOException e) {
+                // not listening yet
             }
             Thread.sleep(10);
         }

@@ -1,5 +1,6 @@
 package org.sqlflow.playground.bench;
 
+import java.io.IOException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -46,18 +47,31 @@ final class Shortcuts {
 
     /** Creates the roots of {@code users} (several connections at once); returns the seconds it took. */
     static double createRoots(Server s, String[] users) throws Exception {
+        return createRoots(s::kubernetes, s.realApi != null ? 16 : 4, s.namespace, users);
+    }
+
+    /** The same straight to a real API server, before any playground server runs. */
+    static double createRoots(KubernetesApi api, String namespace, String[] users) throws Exception {
+        return createRoots(() -> api.client().open(), 16, namespace, users);
+    }
+
+    /** Opens a connection to the Kubernetes API. */
+    private interface Opener {
+        Connection open() throws IOException;
+    }
+
+    private static double createRoots(Opener api, int threads, String namespace, String[] users) throws Exception {
         long t0 = System.nanoTime();
-        int threads = s.realApi != null ? 16 : 4;
         AtomicInteger next = new AtomicInteger();
         AtomicReference<String> error = new AtomicReference<>();
         Thread[] ts = new Thread[threads];
-        String path = "/apis/apps/v1/namespaces/" + s.namespace + "/deployments";
+        String path = "/apis/apps/v1/namespaces/" + namespace + "/deployments";
         for (int t = 0; t < threads; t++) {
             ts[t] = new Thread(() -> {
-                try (Connection c = s.kubernetes()) {
+                try (Connection c = api.open()) {
                     int i;
                     while ((i = next.getAndIncrement()) < users.length && error.get() == null) {
-                        String body = KubernetesApi.SERIALIZATION.asJson(slimRoot(users[i], s.namespace));
+                        String body = KubernetesApi.SERIALIZATION.asJson(slimRoot(users[i], namespace));
                         Connection.Response r = c.send("POST", path, body, Connection.JSON);
                         if (r.status() != 201 && r.status() != 200) {
                             error.compareAndSet(null, r.status() + " " + r.body());

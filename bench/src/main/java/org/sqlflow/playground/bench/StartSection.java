@@ -20,8 +20,14 @@ final class StartSection implements Section {
 
     private static final List<String> NO_DELAY = List.of("--playground.local.database-start-delay=0s");
 
-    /** One way to launch the server: its key in the results file, its name in the table, what follows the flags. */
-    private record Variant(String key, String name, List<String> launch) {
+    /**
+     * One way to launch the server: its key in the results file, its name in the table, what follows the flags,
+     * and whether it runs with the JVM's defaults instead of the server's flags (the README's command).
+     */
+    private record Variant(String key, String name, List<String> launch, boolean defaultJvm) {
+        Variant(String key, String name, List<String> launch) {
+            this(key, name, launch, false);
+        }
     }
 
     @Override
@@ -33,6 +39,9 @@ final class StartSection implements Section {
             out.put("first_run_including_dev_cert_generation", map("ms", round(s.firstOkMillis, 0),
                     "cpu_ms", round(s.firstOkCpuMillis, 0)));
         }
+        // The README's command, `java -jar functions/target/sqlflow-playground.jar --local`: no JVM flags at all.
+        measure(run, dir, out, new Variant("readme_local_default_jvm", "README's command (fat jar, default JVM)",
+                List.of("-jar", jar), true));
         measure(run, dir, out, new Variant("fat_jar", "fat jar", List.of("-jar", jar)));
         if (!run.opt.cds) {
             return;
@@ -61,7 +70,9 @@ final class StartSection implements Section {
         List<Double> wall = new ArrayList<>();
         List<Double> cpu = new ArrayList<>();
         for (int i = 0; i < Math.max(1, run.opt.startRuns); i++) {
-            try (Server s = Server.start(dir, run.command(variant.launch()), NO_DELAY, null, Run.LOCAL_NAMESPACE)) {
+            List<String> command = variant.defaultJvm() ? run.commandWithoutFlags(variant.launch())
+                    : run.command(variant.launch());
+            try (Server s = Server.start(dir, command, NO_DELAY, null, Run.LOCAL_NAMESPACE)) {
                 wall.add(round(s.firstOkMillis, 0));
                 cpu.add(round(s.firstOkCpuMillis, 0));
                 log("start (%s) run %d: %.0f ms to first 200, %.0f ms CPU, load %s", variant.name(), i + 1,
@@ -69,7 +80,8 @@ final class StartSection implements Section {
             }
         }
         run.results.row("start", "start to first 200, " + variant.name() + ": wall (CPU)",
-                Format.ms(Format.median(wall)) + " (" + Format.ms(Format.median(cpu)) + " CPU)", "< 2500 ms");
+                Format.ms(Format.median(wall)) + " (" + Format.ms(Format.median(cpu)) + " CPU)",
+                variant.defaultJvm() ? "< 3000 ms" : "< 2500 ms");
         out.put(variant.key(), map("wall_ms", wall, "cpu_ms", cpu, "median_wall_ms", Format.median(wall),
                 "median_cpu_ms", Format.median(cpu)));
     }
