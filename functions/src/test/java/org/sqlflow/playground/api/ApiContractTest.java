@@ -47,7 +47,7 @@ import org.sqlflow.playground.testing.TestGatewayProof;
         "playground.identity.source=gateway",
         "playground.namespace=" + ApiContractTest.NS,
         "playground.local.database-start-delay=0s",
-        "playground.database.ready-wait=5s",
+        "playground.database.ready-wait=10s",
         "playground.database.max-databases=5000",
         // The ordinary path (a database of one's own, starting or slow); the warm pool has its own scenarios.
         "playground.pool.size=0",
