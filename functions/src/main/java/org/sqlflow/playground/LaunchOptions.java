@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-
 import org.sqlflow.playground.certs.CertsException;
 import org.sqlflow.playground.certs.DevCertificates;
 
@@ -20,8 +19,8 @@ public record LaunchOptions(Path devCertificates, List<String> springArguments0)
 
     public static final String DEV_CERTS_DIR = "playground-dev-certs";
     /** The original server's flags that take a value. */
-    private static final Set<String> VALUE_FLAGS = Set.of("--port", "--ca_crt", "--server_key", "--server_crt",
-            "--crl");
+    private static final Set<String> VALUE_FLAGS =
+            Set.of("--port", "--ca_crt", "--server_key", "--server_crt", "--crl");
 
     public static LaunchOptions parse(String[] args) throws IOException, CertsException {
         return parse(args, Path.of(DEV_CERTS_DIR));

@@ -1,7 +1,6 @@
 package org.sqlflow.playground;
 
 import java.util.Arrays;
-
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.sqlflow.playground.certs.CertsCommand;

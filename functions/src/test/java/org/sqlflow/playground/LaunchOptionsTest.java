@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sqlflow.playground.certs.Pem;
@@ -28,12 +27,15 @@ class LaunchOptionsTest {
 
     @Test
     void theOriginalFlagsTakeTheirValueAfterASpaceToo() throws Exception {
-        assertThat(LaunchOptions.parse(new String[] {"--port", "50617", "--crl", "/etc/p/ca.crl"}).springArguments0())
+        assertThat(LaunchOptions.parse(new String[] {"--port", "50617", "--crl", "/etc/p/ca.crl"})
+                        .springArguments0())
                 .containsExactly("--server.port=50617", "--playground.tls.crl=/etc/p/ca.crl");
         assertThatThrownBy(() -> LaunchOptions.parse(new String[] {"--port"}))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--port needs a value");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--port needs a value");
         assertThatThrownBy(() -> LaunchOptions.parse(new String[] {"--port", "--local"}))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--port needs a value");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--port needs a value");
     }
 
     @Test

@@ -6,8 +6,7 @@ import java.util.TreeMap;
 /** Kubernetes API calls by "VERB resource", as counted before and after a phase; "writes" are POST/PUT/PATCH/DELETE. */
 final class ApiCalls {
 
-    private ApiCalls() {
-    }
+    private ApiCalls() {}
 
     static Map<String, Long> diff(Map<String, Long> before, Map<String, Long> after) {
         Map<String, Long> d = new TreeMap<>();
@@ -26,7 +25,10 @@ final class ApiCalls {
     }
 
     static double writesPer(Map<String, Long> calls, long ops) {
-        long w = calls.entrySet().stream().filter(e -> isWrite(e.getKey())).mapToLong(Map.Entry::getValue).sum();
+        long w = calls.entrySet().stream()
+                .filter(e -> isWrite(e.getKey()))
+                .mapToLong(Map.Entry::getValue)
+                .sum();
         return ops == 0 ? Double.NaN : Format.round((double) w / ops, 4);
     }
 
@@ -39,7 +41,8 @@ final class ApiCalls {
     /** "DELETE deployments 100, GET configmaps 17, ..." */
     static String compact(Map<String, Long> calls) {
         StringBuilder sb = new StringBuilder();
-        calls.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
+        calls.forEach((k, v) ->
+                sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
         return sb.toString();
     }
 

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -32,7 +31,9 @@ final class AuditLog {
         String base = log.getFileName().toString().replaceAll("\\.log$", "");
         List<Path> files = new ArrayList<>();
         try (Stream<Path> siblings = Files.list(log.getParent())) {
-            siblings.filter(p -> p.getFileName().toString().startsWith(base + "-")).sorted().forEach(files::add);
+            siblings.filter(p -> p.getFileName().toString().startsWith(base + "-"))
+                    .sorted()
+                    .forEach(files::add);
         }
         files.add(log);
         for (Path f : files) {
@@ -77,12 +78,15 @@ final class AuditLog {
         JsonNode event = Json.read(line);
         JsonNode ref = event.path("objectRef");
         String resource = ref.path("resource").asString(null);
-        if (!"ResponseComplete".equals(event.path("stage").asString(null)) || resource == null
+        if (!"ResponseComplete".equals(event.path("stage").asString(null))
+                || resource == null
                 || !namespace.equals(ref.path("namespace").asString(null))) {
             return;
         }
         String sub = ref.path("subresource").asString(null);
-        counts.merge(ApiCalls.verb(event.path("verb").asString("")) + " " + resource + (sub == null ? "" : "/" + sub),
-                1L, Long::sum);
+        counts.merge(
+                ApiCalls.verb(event.path("verb").asString("")) + " " + resource + (sub == null ? "" : "/" + sub),
+                1L,
+                Long::sum);
     }
 }

@@ -25,8 +25,7 @@ public final class Bench {
     /** The sections in the order they run. */
     private static final Map<String, Section> SECTIONS = sections();
 
-    private Bench() {
-    }
+    private Bench() {}
 
     private static Map<String, Section> sections() {
         Map<String, Section> s = new LinkedHashMap<>();
@@ -65,12 +64,24 @@ public final class Bench {
         env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
         env.put("kubernetes_api", "embedded fabric8 mock server (local mode, in the server's JVM)");
-        env.put("load_generator", "bench/ (org.sqlflow.playground.bench): blocking HTTP/1.1 over JDK SSLSockets,"
-                + " same machine");
+        env.put(
+                "load_generator",
+                "bench/ (org.sqlflow.playground.bench): blocking HTTP/1.1 over JDK SSLSockets," + " same machine");
         env.put("load_average_before", loadAverage());
         env.put("server_jvm_options", opt.serverJvm);
-        env.put("options", map("seconds_per_level", opt.seconds, "users", opt.users, "scale_users", opt.scaleUsers,
-                "reap_sizes", Arrays.toString(opt.reapSizes), "database_start_delay", opt.delay));
+        env.put(
+                "options",
+                map(
+                        "seconds_per_level",
+                        opt.seconds,
+                        "users",
+                        opt.users,
+                        "scale_users",
+                        opt.scaleUsers,
+                        "reap_sizes",
+                        Arrays.toString(opt.reapSizes),
+                        "database_start_delay",
+                        opt.delay));
         Format.log("work dir %s, load average %s", opt.work, loadAverage());
 
         Run run = new Run(opt, results);

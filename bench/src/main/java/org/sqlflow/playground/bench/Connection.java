@@ -11,7 +11,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
@@ -25,12 +24,12 @@ final class Connection implements Closeable {
     static final String HOST = "127.0.0.1";
     /** How the SQLFlow magic (tornado) labels its JSON bodies. */
     static final String FORM = "application/x-www-form-urlencoded";
+
     static final String JSON = "application/json";
     static final String MERGE_PATCH = "application/merge-patch+json";
 
     /** One answer: the status and the body as text. */
-    record Response(int status, String body) {
-    }
+    record Response(int status, String body) {}
 
     final Socket socket;
     private final InputStream in;
@@ -98,11 +97,19 @@ final class Connection implements Closeable {
 
     Response send(String method, String path, String body, String contentType) throws IOException {
         byte[] b = body == null ? null : body.getBytes(StandardCharsets.UTF_8);
-        StringBuilder h = new StringBuilder(160).append(method).append(' ').append(path)
-                .append(" HTTP/1.1\r\nHost: ").append(hostHeader).append("\r\n");
+        StringBuilder h = new StringBuilder(160)
+                .append(method)
+                .append(' ')
+                .append(path)
+                .append(" HTTP/1.1\r\nHost: ")
+                .append(hostHeader)
+                .append("\r\n");
         h.append(headers);
         if (b != null) {
-            h.append("Content-Type: ").append(contentType).append("\r\nContent-Length: ").append(b.length)
+            h.append("Content-Type: ")
+                    .append(contentType)
+                    .append("\r\nContent-Length: ")
+                    .append(b.length)
                     .append("\r\n");
         }
         h.append("\r\n");
@@ -133,7 +140,8 @@ final class Connection implements Closeable {
             String value = l.substring(colon + 1).trim();
             switch (name) {
                 case "content-length" -> length = Long.parseLong(value);
-                case "transfer-encoding" -> chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
+                case "transfer-encoding" ->
+                    chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
                 case "connection" -> close = value.equalsIgnoreCase("close");
                 default -> {
                     // not needed to read the body

@@ -25,9 +25,12 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class FloodSection implements Section {
 
-    private static final List<String> NEVER_READY = List.of("--playground.local.database-start-delay=1h",
-            "--playground.pool.size=0", "--playground.database.max-databases=1000000");
-    private static final List<String> NO_LIMITS = List.of("--playground.api.limits.create-db-per-user=100000",
+    private static final List<String> NEVER_READY = List.of(
+            "--playground.local.database-start-delay=1h",
+            "--playground.pool.size=0",
+            "--playground.database.max-databases=1000000");
+    private static final List<String> NO_LIMITS = List.of(
+            "--playground.api.limits.create-db-per-user=100000",
             "--playground.api.limits.create-db-per-caller=100000",
             "--playground.api.limits.create-db-in-flight=100000");
 
@@ -40,7 +43,13 @@ final class FloodSection implements Section {
             TlsClient bob = s.client("bob");
             // A few of the bystander's beats first, so his confirmation and stored beat are warm.
             Load.run("flood: bystander warm-up", 1, 20, 60, true, bob, (c, i) -> Heartbeats.beat(c, "bob"));
-            Stats alone = Load.run("flood: bystander heart_beat alone", 1, 1_000_000, run.opt.floodSeconds, true, bob,
+            Stats alone = Load.run(
+                    "flood: bystander heart_beat alone",
+                    1,
+                    1_000_000,
+                    run.opt.floodSeconds,
+                    true,
+                    bob,
                     (c, i) -> Heartbeats.beat(c, "bob"));
             out.put("bystander_alone", alone.json());
             run.results.row("flood", "bystander heart_beat alone, new TLS conn, c=1 p50/p99", alone.p50p99(), "");
@@ -51,7 +60,13 @@ final class FloodSection implements Section {
         List<String> noLimits = new ArrayList<>(NEVER_READY);
         noLimits.addAll(NO_LIMITS);
         try (Server s = run.local(run.dir("flood-no-limits"), noLimits)) {
-            Load.run("flood: bystander warm-up (limits off)", 1, 20, 60, true, s.client("bob"),
+            Load.run(
+                    "flood: bystander warm-up (limits off)",
+                    1,
+                    20,
+                    60,
+                    true,
+                    s.client("bob"),
                     (c, i) -> Heartbeats.beat(c, "bob"));
             out.put("one_wave_without_limits", once(run, s, false, "one wave, limits off"));
         }
@@ -67,33 +82,44 @@ final class FloodSection implements Section {
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> callers = new ArrayList<>();
         for (int t = 0; t < run.opt.floodCallers; t++) {
-            Thread th = new Thread(null, () -> {
-                try {
-                    go.await();
-                    do {
-                        int status;
-                        try (Connection c = alice.openFresh()) {
-                            Connection.Response r = Heartbeats.createDb(c, "alice");
-                            status = r.status();
-                            if (status != 429) {
-                                firstOther.compareAndSet(null, r.status() + " " + r.body());
-                            }
-                        } catch (Exception e) {
-                            status = -1;
-                            firstOther.compareAndSet(null, String.valueOf(e));
+            Thread th = new Thread(
+                    null,
+                    () -> {
+                        try {
+                            go.await();
+                            do {
+                                int status;
+                                try (Connection c = alice.openFresh()) {
+                                    Connection.Response r = Heartbeats.createDb(c, "alice");
+                                    status = r.status();
+                                    if (status != 429) {
+                                        firstOther.compareAndSet(null, r.status() + " " + r.body());
+                                    }
+                                } catch (Exception e) {
+                                    status = -1;
+                                    firstOther.compareAndSet(null, String.valueOf(e));
+                                }
+                                answers.computeIfAbsent(status, k -> new LongAdder())
+                                        .increment();
+                            } while (sustained && !stop.get());
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
                         }
-                        answers.computeIfAbsent(status, k -> new LongAdder()).increment();
-                    } while (sustained && !stop.get());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "flood-" + t, 256 * 1024);
+                    },
+                    "flood-" + t,
+                    256 * 1024);
             th.start();
             callers.add(th);
         }
         go.countDown();
-        Stats during = Load.run("flood (" + shape + "): bystander heart_beat", 1, 1_000_000, run.opt.floodSeconds, true,
-                s.client("bob"), (c, i) -> Heartbeats.beat(c, "bob"));
+        Stats during = Load.run(
+                "flood (" + shape + "): bystander heart_beat",
+                1,
+                1_000_000,
+                run.opt.floodSeconds,
+                true,
+                s.client("bob"),
+                (c, i) -> Heartbeats.beat(c, "bob"));
         stop.set(true);
         for (Thread th : callers) {
             th.join(TimeUnit.SECONDS.toMillis(60));
@@ -106,8 +132,11 @@ final class FloodSection implements Section {
             j.put("first_answer_other_than_429", Format.truncate(firstOther.get(), 300));
         }
         j.put("bystander_during", during.json());
-        run.results.row("flood", "bystander heart_beat during " + run.opt.floodCallers + " create_db (" + shape
-                + ") p50/p99, ok/err", during.p50p99() + ", " + during.ok + "/" + during.errors, "p99 < 100 ms");
+        run.results.row(
+                "flood",
+                "bystander heart_beat during " + run.opt.floodCallers + " create_db (" + shape + ") p50/p99, ok/err",
+                during.p50p99() + ", " + during.ok + "/" + during.errors,
+                "p99 < 100 ms");
         run.results.row("flood", "create_db answers (" + shape + ")", byStatus.toString(), "");
         log("flood (%s): create_db answers %s", shape, byStatus);
         return j;

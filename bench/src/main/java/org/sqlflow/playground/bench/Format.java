@@ -9,8 +9,7 @@ import java.util.Locale;
 /** Rounding, the table's number formats and the progress log. */
 final class Format {
 
-    private Format() {
-    }
+    private Format() {}
 
     static double round(double x, int digits) {
         if (Double.isNaN(x) || Double.isInfinite(x)) {
@@ -32,8 +31,9 @@ final class Format {
 
     /** Milliseconds: two decimals below 100 ms, none from there on. */
     static String ms(Double ms) {
-        return ms == null || ms.isNaN() ? "n/a" : ms >= 100 ? String.format(Locale.ROOT, "%.0f ms", ms)
-                : String.format(Locale.ROOT, "%.2f ms", ms);
+        return ms == null || ms.isNaN()
+                ? "n/a"
+                : ms >= 100 ? String.format(Locale.ROOT, "%.0f ms", ms) : String.format(Locale.ROOT, "%.2f ms", ms);
     }
 
     static String rate(double perSecond) {
@@ -49,7 +49,8 @@ final class Format {
     }
 
     static void log(String format, Object... args) {
-        System.err.printf("[bench %s] %s%n", Instant.now().truncatedTo(ChronoUnit.SECONDS),
-                String.format(Locale.ROOT, format, args));
+        System.err.printf(
+                "[bench %s] %s%n",
+                Instant.now().truncatedTo(ChronoUnit.SECONDS), String.format(Locale.ROOT, format, args));
     }
 }

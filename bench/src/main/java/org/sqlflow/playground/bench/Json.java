@@ -23,8 +23,7 @@ final class Json {
             .defaultPrettyPrinter(printer())
             .build();
 
-    private Json() {
-    }
+    private Json() {}
 
     static String pretty(Object tree) {
         return MAPPER.writeValueAsString(tree);

@@ -1,5 +1,8 @@
 package org.sqlflow.playground.bench;
 
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -10,16 +13,18 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-
 /**
  * A real Kubernetes API server (kube-apiserver + etcd from .ci/test-cluster.sh), from the env file that script
  * writes: its admin kubeconfig, version, audit log and whether its controller manager runs.
  */
-record KubernetesApi(Path envFile, Path kubeconfig, TlsClient client, URI url, String version,
-                     boolean controllerManager, Path auditLog) {
+record KubernetesApi(
+        Path envFile,
+        Path kubeconfig,
+        TlsClient client,
+        URI url,
+        String version,
+        boolean controllerManager,
+        Path auditLog) {
 
     static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
     private static final Pattern ENV_LINE = Pattern.compile("^(?:export\\s+)?([A-Z0-9_]+)=['\"]?([^'\"]*)['\"]?$");
@@ -45,26 +50,41 @@ record KubernetesApi(Path envFile, Path kubeconfig, TlsClient client, URI url, S
         if (config.getCaCertFile() == null || config.getClientCertFile() == null || config.getClientKeyFile() == null) {
             throw new IllegalStateException(kubeconfig + ": expected files for the CA, client certificate and key");
         }
-        TlsClient client = TlsClient.of(Path.of(config.getCaCertFile()), Path.of(config.getClientCertFile()),
-                Path.of(config.getClientKeyFile()), url.getPort(), null);
+        TlsClient client = TlsClient.of(
+                Path.of(config.getCaCertFile()),
+                Path.of(config.getClientCertFile()),
+                Path.of(config.getClientKeyFile()),
+                url.getPort(),
+                null);
         Path dir = env.get("PLAYGROUND_K8S_DIR") == null ? null : Path.of(env.get("PLAYGROUND_K8S_DIR"));
         Path pid = dir == null ? null : dir.resolve("controller-manager.pid");
-        boolean controllerManager = pid != null && Files.exists(pid)
+        boolean controllerManager = pid != null
+                && Files.exists(pid)
                 && Files.exists(Path.of("/proc/" + Files.readString(pid).trim()));
         String audit = env.get("PLAYGROUND_K8S_AUDIT_LOG");
-        return new KubernetesApi(envFile, kubeconfig, client, url, env.get("PLAYGROUND_K8S_VERSION"), controllerManager,
+        return new KubernetesApi(
+                envFile,
+                kubeconfig,
+                client,
+                url,
+                env.get("PLAYGROUND_K8S_VERSION"),
+                controllerManager,
                 audit == null ? null : Path.of(audit));
     }
 
     String describe() {
         return "kube-apiserver " + version + " with etcd (.ci/test-cluster.sh) at " + url + ", controller manager "
-                + (controllerManager ? "running" : "stopped") + "; API calls counted " + (auditLog != null
-                ? "in its audit log (the server's own requests, in its namespace)"
-                : "from its apiserver_request_total metric");
+                + (controllerManager ? "running" : "stopped") + "; API calls counted "
+                + (auditLog != null
+                        ? "in its audit log (the server's own requests, in its namespace)"
+                        : "from its apiserver_request_total metric");
     }
 
     void createNamespace(String name) throws IOException {
-        String body = SERIALIZATION.asJson(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata()
+        String body = SERIALIZATION.asJson(new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
                 .build());
         try (Connection c = client.open()) {
             Connection.Response r = c.send("POST", "/api/v1/namespaces", body, Connection.JSON);
@@ -96,8 +116,8 @@ record KubernetesApi(Path envFile, Path kubeconfig, TlsClient client, URI url, S
                 continue; // non-resource URLs (/metrics, /healthz)
             }
             String sub = labels.getOrDefault("subresource", "");
-            String kind = ApiCalls.verb(labels.getOrDefault("verb", "")) + " " + resource
-                    + (sub.isEmpty() ? "" : "/" + sub);
+            String kind =
+                    ApiCalls.verb(labels.getOrDefault("verb", "")) + " " + resource + (sub.isEmpty() ? "" : "/" + sub);
             out.merge(kind, (long) Double.parseDouble(m.group(2)), Long::sum);
         }
         return out;

@@ -1,5 +1,6 @@
 package org.sqlflow.playground.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
@@ -7,8 +8,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-
-import com.sun.management.OperatingSystemMXBean;
 
 /**
  * The measuring loop, the one every section uses: {@code ops} operations over {@code concurrency} threads, each
@@ -23,11 +22,11 @@ final class Load {
         Connection.Response call(Connection c, long index) throws Exception;
     }
 
-    private Load() {
-    }
+    private Load() {}
 
-    static Stats run(String name, int concurrency, long ops, double seconds, boolean newConnection, TlsClient client,
-                     Op op) throws InterruptedException {
+    static Stats run(
+            String name, int concurrency, long ops, double seconds, boolean newConnection, TlsClient client, Op op)
+            throws InterruptedException {
         AtomicLong issued = new AtomicLong();
         AtomicLong errors = new AtomicLong();
         AtomicReference<String> firstError = new AtomicReference<>();
@@ -39,66 +38,70 @@ final class Load {
         Thread[] threads = new Thread[concurrency];
         for (int t = 0; t < concurrency; t++) {
             int id = t;
-            threads[t] = new Thread(null, () -> {
-                long[] mine = new long[4096];
-                int k = 0;
-                Connection conn = null;
-                try {
-                    if (!newConnection) {
-                        conn = client.open();
-                    }
-                    ready.countDown();
-                    go.await();
-                    while (System.nanoTime() < deadline[0]) {
-                        long i = issued.getAndIncrement();
-                        if (i >= ops) {
-                            break;
-                        }
-                        long t0 = System.nanoTime();
-                        Connection.Response r;
+            threads[t] = new Thread(
+                    null,
+                    () -> {
+                        long[] mine = new long[4096];
+                        int k = 0;
+                        Connection conn = null;
                         try {
-                            if (newConnection) {
-                                try (Connection c = client.openFresh()) {
-                                    r = op.call(c, i);
-                                }
-                            } else {
-                                if (conn.closed()) {
-                                    // The server ends a kept-alive connection after so many requests (Tomcat:
-                                    // max-keep-alive-requests); a browser-like client opens the next one.
-                                    conn = client.open();
-                                }
-                                r = op.call(conn, i);
-                            }
-                        } catch (IOException e) {
-                            r = new Connection.Response(-1, String.valueOf(e));
-                            if (conn != null) {
-                                conn.close();
+                            if (!newConnection) {
                                 conn = client.open();
                             }
-                        }
-                        long dt = System.nanoTime() - t0;
-                        if (r.status() != 200) {
+                            ready.countDown();
+                            go.await();
+                            while (System.nanoTime() < deadline[0]) {
+                                long i = issued.getAndIncrement();
+                                if (i >= ops) {
+                                    break;
+                                }
+                                long t0 = System.nanoTime();
+                                Connection.Response r;
+                                try {
+                                    if (newConnection) {
+                                        try (Connection c = client.openFresh()) {
+                                            r = op.call(c, i);
+                                        }
+                                    } else {
+                                        if (conn.closed()) {
+                                            // The server ends a kept-alive connection after so many requests (Tomcat:
+                                            // max-keep-alive-requests); a browser-like client opens the next one.
+                                            conn = client.open();
+                                        }
+                                        r = op.call(conn, i);
+                                    }
+                                } catch (IOException e) {
+                                    r = new Connection.Response(-1, String.valueOf(e));
+                                    if (conn != null) {
+                                        conn.close();
+                                        conn = client.open();
+                                    }
+                                }
+                                long dt = System.nanoTime() - t0;
+                                if (r.status() != 200) {
+                                    errors.incrementAndGet();
+                                    firstError.compareAndSet(null, r.status() + " " + r.body());
+                                    continue;
+                                }
+                                if (k == mine.length) {
+                                    mine = Arrays.copyOf(mine, k * 2);
+                                }
+                                mine[k++] = dt;
+                            }
+                        } catch (Exception e) {
                             errors.incrementAndGet();
-                            firstError.compareAndSet(null, r.status() + " " + r.body());
-                            continue;
+                            firstError.compareAndSet(null, String.valueOf(e));
+                        } finally {
+                            ready.countDown();
+                            if (conn != null) {
+                                conn.close();
+                            }
+                            latencies[id] = mine;
+                            counts[id] = k;
                         }
-                        if (k == mine.length) {
-                            mine = Arrays.copyOf(mine, k * 2);
-                        }
-                        mine[k++] = dt;
-                    }
-                } catch (Exception e) {
-                    errors.incrementAndGet();
-                    firstError.compareAndSet(null, String.valueOf(e));
-                } finally {
-                    ready.countDown();
-                    if (conn != null) {
-                        conn.close();
-                    }
-                    latencies[id] = mine;
-                    counts[id] = k;
-                }
-            }, "load-" + t, 256 * 1024);
+                    },
+                    "load-" + t,
+                    256 * 1024);
             threads[t].start();
         }
         ready.await(120, TimeUnit.SECONDS);
@@ -114,8 +117,15 @@ final class Load {
         long end = System.nanoTime();
         long serverCpu = server == null ? 0 : server.cpuNanos() - serverCpu0;
         long selfCpu = selfCpuNanos() - selfCpu0;
-        Stats st = new Stats(name, concurrency, merge(latencies, counts), errors.get(), (end - start) / 1e9,
-                firstError.get(), serverCpu, selfCpu);
+        Stats st = new Stats(
+                name,
+                concurrency,
+                merge(latencies, counts),
+                errors.get(),
+                (end - start) / 1e9,
+                firstError.get(),
+                serverCpu,
+                selfCpu);
         Format.log("%-44s %s", name, st);
         return st;
     }

@@ -5,9 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
 import javax.xml.parsers.DocumentBuilderFactory;
-
 import org.w3c.dom.Document;
 import org.w3c.dom.NodeList;
 
@@ -46,9 +44,11 @@ final class Options {
     int floodCallers = 220;
     /** flood: the bystander's measured window in each shape (the ready-wait). */
     double floodSeconds = 15;
+
     int[] reapSizes = {1000, 10_000, 100_000};
     /** Stand-in kubelet start delay for the heartbeat/create_db instance. */
     String delay = "2s";
+
     int startRuns = 3;
     boolean cds = true;
     /** prodstart: database roots in the namespace before the production-wired server starts. */
@@ -60,10 +60,12 @@ final class Options {
      * {@link #MEMORY_LIMIT}. --server-jvm='...' replaces them all (--server-jvm= for none).
      */
     List<String> serverJvm;
+
     int scaleShards = 16;
     String phases = "new,existing,a,b";
     /** The env file of .ci/test-cluster.sh: (a) and (c) against that API server too. */
     Path kubeEnv;
+
     int realUsers = 100_000;
     /** Larger sweeps need the real API server. */
     int localReapMax = 10_000;
@@ -74,6 +76,7 @@ final class Options {
      * stand-in kubelet delay, and without a pool; 0 skips it.
      */
     int poolSize = 20;
+
     boolean help;
 
     /** @param root the project's directory (functions/pom.xml holds the image's JVM flags) */
@@ -100,7 +103,10 @@ final class Options {
                 case "--scale-users" -> o.scaleUsers = Integer.parseInt(v);
                 case "--flood-callers" -> o.floodCallers = Integer.parseInt(v);
                 case "--flood-seconds" -> o.floodSeconds = Double.parseDouble(v);
-                case "--reap-sizes" -> o.reapSizes = Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--reap-sizes" ->
+                    o.reapSizes = Arrays.stream(v.split(","))
+                            .mapToInt(Integer::parseInt)
+                            .toArray();
                 case "--delay" -> o.delay = v;
                 case "--start-runs" -> o.startRuns = Integer.parseInt(v);
                 case "--no-cds" -> o.cds = false;

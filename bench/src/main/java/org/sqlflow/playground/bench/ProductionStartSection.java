@@ -47,17 +47,37 @@ final class ProductionStartSection implements Section {
         Path proof = proofDirectory(dir);
         Path app = extract(run);
         String java = Run.java();
-        measure(run, dir, out, api, namespace, proof, "java17_image_flags",
-                "production wiring (" + users.length + " databases), Java " + Runtime.version().feature(),
+        measure(
+                run,
+                dir,
+                out,
+                api,
+                namespace,
+                proof,
+                "java17_image_flags",
+                "production wiring (" + users.length + " databases), Java "
+                        + Runtime.version().feature(),
                 command(java, run.opt.serverJvm, List.of(), app));
         if (run.opt.cds) {
             // What a training step in the image build would give on the same Java: an application CDS archive.
             Path jsa = run.opt.work.resolve("production.jsa");
             try {
-                train(run, dir, api, namespace, proof,
+                train(
+                        run,
+                        dir,
+                        api,
+                        namespace,
+                        proof,
                         command(java, run.opt.serverJvm, List.of("-XX:ArchiveClassesAtExit=" + jsa), app));
                 out.put("cds_archive_mb", round(Files.size(jsa) / 1e6, 1));
-                measure(run, dir, out, api, namespace, proof, "java17_image_flags_cds",
+                measure(
+                        run,
+                        dir,
+                        out,
+                        api,
+                        namespace,
+                        proof,
+                        "java17_image_flags_cds",
                         "production wiring, Java " + Runtime.version().feature() + " + CDS archive",
                         command(java, run.opt.serverJvm, List.of("-XX:SharedArchiveFile=" + jsa), app));
             } catch (Exception e) {
@@ -68,15 +88,34 @@ final class ProductionStartSection implements Section {
         if (run.opt.aotJdk != null) {
             String java25 = run.opt.aotJdk.resolve("bin/java").toString();
             out.put("aot_jdk", run.opt.aotJdk.getFileName().toString());
-            measure(run, dir, out, api, namespace, proof, "aot_jdk_no_cache",
+            measure(
+                    run,
+                    dir,
+                    out,
+                    api,
+                    namespace,
+                    proof,
+                    "aot_jdk_no_cache",
                     "production wiring, " + run.opt.aotJdk.getFileName() + ", no AOT cache",
                     command(java25, run.opt.serverJvm, List.of(), app));
             Path cache = run.opt.work.resolve("playground.aot");
             try {
-                train(run, dir, api, namespace, proof,
+                train(
+                        run,
+                        dir,
+                        api,
+                        namespace,
+                        proof,
                         command(java25, run.opt.serverJvm, List.of("-XX:AOTCacheOutput=" + cache), app));
                 out.put("aot_cache_mb", round(Files.size(cache) / 1e6, 1));
-                measure(run, dir, out, api, namespace, proof, "aot_jdk_with_cache",
+                measure(
+                        run,
+                        dir,
+                        out,
+                        api,
+                        namespace,
+                        proof,
+                        "aot_jdk_with_cache",
                         "production wiring, " + run.opt.aotJdk.getFileName() + " + AOT cache",
                         command(java25, run.opt.serverJvm, List.of("-XX:AOTCache=" + cache), app));
             } catch (Exception e) {
@@ -98,9 +137,17 @@ final class ProductionStartSection implements Section {
     private static Path extract(Run run) throws Exception {
         Path extracted = run.extractedJar();
         if (!Files.exists(extracted)) {
-            Process p = new ProcessBuilder(Run.java(), "-Djarmode=tools", "-jar", run.opt.jar.toString(), "extract",
-                    "--destination", extracted.getParent().toString()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(
+                            Run.java(),
+                            "-Djarmode=tools",
+                            "-jar",
+                            run.opt.jar.toString(),
+                            "extract",
+                            "--destination",
+                            extracted.getParent().toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new IllegalStateException("extracting " + run.opt.jar + " failed");
             }
@@ -122,12 +169,21 @@ final class ProductionStartSection implements Section {
 
     private static Server start(Path dir, KubernetesApi api, String namespace, Path proof, List<String> command)
             throws Exception {
-        return Server.startGateway(dir, command, List.of("--playground.api.functions=heart_beat"), api, namespace,
-                proof);
+        return Server.startGateway(
+                dir, command, List.of("--playground.api.functions=heart_beat"), api, namespace, proof);
     }
 
-    private static void measure(Run run, Path dir, Map<String, Object> out, KubernetesApi api, String namespace,
-            Path proof, String key, String name, List<String> command) throws Exception {
+    private static void measure(
+            Run run,
+            Path dir,
+            Map<String, Object> out,
+            KubernetesApi api,
+            String namespace,
+            Path proof,
+            String key,
+            String name,
+            List<String> command)
+            throws Exception {
         List<Double> wall = new ArrayList<>();
         List<Double> cpu = new ArrayList<>();
         List<String> loads = new ArrayList<>();
@@ -137,22 +193,40 @@ final class ProductionStartSection implements Section {
                 wall.add(round(s.firstOkMillis, 0));
                 cpu.add(round(s.firstOkCpuMillis, 0));
                 loads.add(load);
-                log("start (%s) run %d: %.0f ms to first 200, %.0f ms CPU, load %s", name, i + 1, s.firstOkMillis,
-                        s.firstOkCpuMillis, load);
+                log(
+                        "start (%s) run %d: %.0f ms to first 200, %.0f ms CPU, load %s",
+                        name, i + 1, s.firstOkMillis, s.firstOkCpuMillis, load);
             }
         }
-        run.results.row("start", "start to first 200, " + name + ": wall (CPU)",
-                Format.ms(Format.median(wall)) + " (" + Format.ms(Format.median(cpu)) + " CPU)", TARGET);
+        run.results.row(
+                "start",
+                "start to first 200, " + name + ": wall (CPU)",
+                Format.ms(Format.median(wall)) + " (" + Format.ms(Format.median(cpu)) + " CPU)",
+                TARGET);
         // Without this machine's directories: the work directory and the JDK's home as names.
-        String shown = String.join(" ", command).replace(run.opt.work.toString(), "$WORK")
+        String shown = String.join(" ", command)
+                .replace(run.opt.work.toString(), "$WORK")
                 .replace(Path.of(command.get(0)).getParent().getParent().toString(), "$JAVA_HOME");
-        out.put(key, map("command", shown, "wall_ms", wall, "cpu_ms", cpu, "load_average",
-                loads, "median_wall_ms", Format.median(wall), "median_cpu_ms", Format.median(cpu)));
+        out.put(
+                key,
+                map(
+                        "command",
+                        shown,
+                        "wall_ms",
+                        wall,
+                        "cpu_ms",
+                        cpu,
+                        "load_average",
+                        loads,
+                        "median_wall_ms",
+                        Format.median(wall),
+                        "median_cpu_ms",
+                        Format.median(cpu)));
     }
 
     /** A training run: a start, 200 beats on one kept-alive connection, a graceful stop, which writes the cache. */
-    private static void train(Run run, Path dir, KubernetesApi api, String namespace, Path proof,
-            List<String> command) throws Exception {
+    private static void train(Run run, Path dir, KubernetesApi api, String namespace, Path proof, List<String> command)
+            throws Exception {
         try (Server s = start(dir, api, namespace, proof, command)) {
             String value = Files.readString(proof.resolve("current")).trim();
             try (Connection c = Connection.plain(s.port)) {

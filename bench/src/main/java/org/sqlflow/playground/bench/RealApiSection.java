@@ -21,8 +21,12 @@ final class RealApiSection implements Section {
     public void run(Run run) throws Exception {
         KubernetesApi api = run.realApi();
         if (api == null) {
-            run.results.put("real_api", map("skipped", "no env file (start a test cluster with .ci/test-cluster.sh"
-                    + " start, then pass --kube-env=DIR/env)"));
+            run.results.put(
+                    "real_api",
+                    map(
+                            "skipped",
+                            "no env file (start a test cluster with .ci/test-cluster.sh"
+                                    + " start, then pass --kube-env=DIR/env)"));
             run.results.row("real API", "(a)/(c) against kube-apiserver", "skipped: no test cluster", "");
             return;
         }
@@ -48,11 +52,23 @@ final class RealApiSection implements Section {
             String[] users = Heartbeats.users("ka-", 5, run.opt.users);
             out.put("a_setup_roots_created_s", Shortcuts.createRoots(s, users));
             Heartbeats.warmUp(run, "real API warm-up", admin, users);
-            out.put("a_keep_alive", Heartbeats.keepAlive(run, s, admin, users, new AtomicLong(), Heartbeats.LEVELS,
-                    "real API (a) keep-alive", "real API (a)"));
+            out.put(
+                    "a_keep_alive",
+                    Heartbeats.keepAlive(
+                            run,
+                            s,
+                            admin,
+                            users,
+                            new AtomicLong(),
+                            Heartbeats.LEVELS,
+                            "real API (a) keep-alive",
+                            "real API (a)"));
             Map<String, Object> mem = s.memory();
             out.put("memory_after_a", mem);
-            run.results.row("memory", "RSS after real-API (a) (" + users.length + " users)", mem.get("rss_mb") + " MB",
+            run.results.row(
+                    "memory",
+                    "RSS after real-API (a) (" + users.length + " users)",
+                    mem.get("rss_mb") + " MB",
                     "< 300 MB");
         }
     }
@@ -65,9 +81,14 @@ final class RealApiSection implements Section {
         // heap, which the 512 MB memory limit of the Knative Service does not have (see the README).
         List<String> bigHeap = m > 20_000 ? List.of("-XX:MaxRAM=3g") : List.of();
         out.put("c_server_extra_jvm_options", bigHeap);
-        try (Server s = run.real(dir, List.of("--playground.database.max-databases=1000000",
-                "--playground.heartbeat.ttl=" + ttlS + "s", "--playground.heartbeat.precision=5s",
-                "--playground.reaper.schedule=false"), bigHeap)) {
+        try (Server s = run.real(
+                dir,
+                List.of(
+                        "--playground.database.max-databases=1000000",
+                        "--playground.heartbeat.ttl=" + ttlS + "s",
+                        "--playground.heartbeat.precision=5s",
+                        "--playground.reaper.schedule=false"),
+                bigHeap)) {
             TlsClient admin = s.client("admin");
             out.put("c_namespace", s.namespace);
             String[] users = Heartbeats.users("sc-", 6, m);
@@ -75,13 +96,25 @@ final class RealApiSection implements Section {
             log("created %d roots in the real API in %.1f s", m, createS);
             out.put("c_setup", map("roots_created_directly", m, "seconds", createS));
             // Most users beat at c=64: at c=1 every beat waits for its own write, so the low levels are kept short.
-            out.put("c_distinct_users", Heartbeats.distinctUsers(run, s, admin, users, Math.min(m / 20, 500),
-                    Math.min(m / 10, 2_000), run.opt.realLevelSeconds, "real API (c) distinct users once",
-                    "real API (c)"));
+            out.put(
+                    "c_distinct_users",
+                    Heartbeats.distinctUsers(
+                            run,
+                            s,
+                            admin,
+                            users,
+                            Math.min(m / 20, 500),
+                            Math.min(m / 10, 2_000),
+                            run.opt.realLevelSeconds,
+                            "real API (c) distinct users once",
+                            "real API (c)"));
             Map<String, Object> mem = s.memory();
             out.put("memory_after_c", mem);
-            run.results.row("memory", "RSS after real-API (c) (" + m + " roots in the watch-fed cache)",
-                    mem.get("rss_mb") + " MB", "");
+            run.results.row(
+                    "memory",
+                    "RSS after real-API (c) (" + m + " roots in the watch-fed cache)",
+                    mem.get("rss_mb") + " MB",
+                    "");
             if (run.opt.has("reap") && Arrays.stream(run.opt.reapSizes).anyMatch(x -> x == m)) {
                 Map<String, Object> j = new LinkedHashMap<>();
                 j.put("kubernetes_api", "real kube-apiserver (roots of (c))");

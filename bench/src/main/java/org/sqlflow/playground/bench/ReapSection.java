@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -32,9 +31,16 @@ final class ReapSection implements Section {
                 continue; // swept by the realapi section over the roots of (c), saving a second creation of n roots
             }
             if (real && run.realApi() == null) {
-                out.put("n" + n, map("skipped", "more than " + run.opt.localReapMax
-                        + " users need the real API server (--kube-env=...), none configured"));
-                run.results.row("reaper", "sweep over " + n + " users", "skipped: needs --kube-env",
+                out.put(
+                        "n" + n,
+                        map(
+                                "skipped",
+                                "more than " + run.opt.localReapMax
+                                        + " users need the real API server (--kube-env=...), none configured"));
+                run.results.row(
+                        "reaper",
+                        "sweep over " + n + " users",
+                        "skipped: needs --kube-env",
                         n == 100_000 ? "< 10 s" : "");
                 continue;
             }
@@ -46,8 +52,10 @@ final class ReapSection implements Section {
         int ttlS = n > 10_000 ? 120 : 30;
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("kubernetes_api", real ? "real kube-apiserver" : "embedded fabric8 mock server");
-        List<String> args = new ArrayList<>(List.of("--playground.heartbeat.ttl=" + ttlS + "s",
-                "--playground.heartbeat.precision=5s", "--playground.reaper.schedule=false",
+        List<String> args = new ArrayList<>(List.of(
+                "--playground.heartbeat.ttl=" + ttlS + "s",
+                "--playground.heartbeat.precision=5s",
+                "--playground.reaper.schedule=false",
                 "--playground.database.max-databases=1000000",
                 // The probe sweep below and the measured one are closer than the default minimum interval.
                 "--playground.reaper.min-interval=0s"));
@@ -60,10 +68,11 @@ final class ReapSection implements Section {
             try (Connection c = admin.open()) {
                 Connection.Response probe = c.post("/api/reap_stale", "{\"dry_run\": true}");
                 if (probe.status() == 404 || probe.status() == 405) {
-                    run.results.row("reaper", "sweep over " + n + " users", "not in this build (" + probe.status()
-                            + ")", "");
-                    j.put("skipped", "POST /api/reap_stale answers " + probe.status()
-                            + ": the reaper is not in this build");
+                    run.results.row(
+                            "reaper", "sweep over " + n + " users", "not in this build (" + probe.status() + ")", "");
+                    j.put(
+                            "skipped",
+                            "POST /api/reap_stale answers " + probe.status() + ": the reaper is not in this build");
                     return j;
                 }
             }
@@ -75,8 +84,16 @@ final class ReapSection implements Section {
     }
 
     /** Waits out the TTL (every root stale), lets 90% of the users beat, and runs one sweep; results into j. */
-    static void sweep(Run run, Server s, TlsClient admin, String[] users, int ttlS, double createS, boolean real,
-                      Map<String, Object> j) throws Exception {
+    static void sweep(
+            Run run,
+            Server s,
+            TlsClient admin,
+            String[] users,
+            int ttlS,
+            double createS,
+            boolean real,
+            Map<String, Object> j)
+            throws Exception {
         int n = users.length;
         log("reap %d: waiting %d s for every root to go stale", n, ttlS + 2);
         Thread.sleep((ttlS + 2) * 1000L);
@@ -85,8 +102,9 @@ final class ReapSection implements Section {
         String beatHow;
         if (n <= 1000) {
             beatHow = "heart_beat at c=64";
-            Load.run("reap setup: beat 90%", 64, fresh, ttlS / 2.0, false, admin,
-                    (c, i) -> Heartbeats.beat(c, users[(int) i]));
+            Load.run(
+                    "reap setup: beat 90%",
+                    64, fresh, ttlS / 2.0, false, admin, (c, i) -> Heartbeats.beat(c, users[(int) i]));
         } else {
             beatHow = "written directly into the heartbeat ConfigMaps";
             Shortcuts.writeBeats(s, Arrays.copyOfRange(users, 0, fresh), run.opt.scaleShards);
@@ -104,8 +122,9 @@ final class ReapSection implements Section {
         String counts = reportCounts(r.body());
         j.put("users", n);
         j.put("stale", n - fresh);
-        j.put("setup", map("roots_created_directly_s", createS, "beats", beatHow, "beats_s", round(beatS, 1),
-                "ttl_s", ttlS));
+        j.put(
+                "setup",
+                map("roots_created_directly_s", createS, "beats", beatHow, "beats_s", round(beatS, 1), "ttl_s", ttlS));
         j.put("status", r.status());
         j.put("sweep_s", round(sweepS, 2));
         j.put("report_counts", counts);
@@ -115,9 +134,11 @@ final class ReapSection implements Section {
             j.put("body", Format.truncate(r.body(), 4000));
         }
         log("reap %d: HTTP %d in %.2f s, counts %s, calls %s", n, r.status(), sweepS, counts, d);
-        run.results.row("reaper", "sweep over " + n + " users, 10% stale (" + (real ? "real API" : "embedded API")
-                        + ")",
-                String.format(Locale.ROOT, "%.2f s, %s", sweepS, ApiCalls.compact(d)), n == 100_000 ? "< 10 s" : "");
+        run.results.row(
+                "reaper",
+                "sweep over " + n + " users, 10% stale (" + (real ? "real API" : "embedded API") + ")",
+                String.format(Locale.ROOT, "%.2f s, %s", sweepS, ApiCalls.compact(d)),
+                n == 100_000 ? "< 10 s" : "");
         run.results.row("reaper", "  its report (" + n + " users)", String.valueOf(counts), "");
     }
 

@@ -17,8 +17,7 @@ import java.util.Map;
 final class Results {
 
     /** One line of the table. */
-    record Row(String section, String metric, String value, String target) {
-    }
+    record Row(String section, String metric, String value, String target) {}
 
     private final Map<String, Object> tree = new LinkedHashMap<>();
     private final List<Row> rows = new ArrayList<>();
@@ -44,8 +43,12 @@ final class Results {
 
     /** Writes the file whole (through a temporary file), so a stopped run leaves what it measured so far. */
     synchronized void write() throws IOException {
-        tree.put("table", rows.stream().map(r -> map("section", r.section(), "metric", r.metric(), "value",
-                r.value(), "target", r.target())).toList());
+        tree.put(
+                "table",
+                rows.stream()
+                        .map(r -> map(
+                                "section", r.section(), "metric", r.metric(), "value", r.value(), "target", r.target()))
+                        .toList());
         Files.createDirectories(file.toAbsolutePath().getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, Json.pretty(tree) + "\n");
@@ -70,8 +73,13 @@ final class Results {
             sb.append(String.format(f, r.section(), r.metric(), r.value(), r.target()));
         }
         Map<String, Object> env = section("environment");
-        sb.append(String.format("%n%s cores, %s, %s, load average %s -> %s; %s%n", env.get("cores"), env.get("java"),
-                env.get("date"), env.get("load_average_before"), env.get("load_average_after"),
+        sb.append(String.format(
+                "%n%s cores, %s, %s, load average %s -> %s; %s%n",
+                env.get("cores"),
+                env.get("java"),
+                env.get("date"),
+                env.get("load_average_before"),
+                env.get("load_average_after"),
                 env.get("kubernetes_api")));
         out.print(sb);
         out.println("JSON: " + file);

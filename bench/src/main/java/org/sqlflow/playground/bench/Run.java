@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
 import org.sqlflow.playground.LaunchOptions;
 import org.sqlflow.playground.certs.DevCertificates;
 
@@ -78,7 +77,10 @@ final class Run {
     /** How measured servers are launched: the extracted jar with the CDS archive once start made them, else the jar. */
     List<String> serverLaunch() {
         if (Files.exists(cdsArchive()) && Files.exists(extractedJar())) {
-            return List.of("-XX:SharedArchiveFile=" + cdsArchive(), "-jar", extractedJar().toString());
+            return List.of(
+                    "-XX:SharedArchiveFile=" + cdsArchive(),
+                    "-jar",
+                    extractedJar().toString());
         }
         return List.of("-jar", opt.jar.toString());
     }
@@ -99,8 +101,12 @@ final class Run {
         String namespace = "bench-" + Long.toString(System.currentTimeMillis(), 36);
         api.createNamespace(namespace);
         DevCertificates certs = DevCertificates.ensure(dir.resolve(LaunchOptions.DEV_CERTS_DIR));
-        List<String> all = new ArrayList<>(List.of("--ca_crt=" + certs.caCert(), "--server_crt=" + certs.serverCert(),
-                "--server_key=" + certs.serverKey(), "--crl=" + certs.crl(), "--playground.identity.source=tls",
+        List<String> all = new ArrayList<>(List.of(
+                "--ca_crt=" + certs.caCert(),
+                "--server_crt=" + certs.serverCert(),
+                "--server_key=" + certs.serverKey(),
+                "--crl=" + certs.crl(),
+                "--playground.identity.source=tls",
                 "--playground.namespace=" + namespace));
         all.addAll(args);
         List<String> launch = new ArrayList<>(jvm);
@@ -108,16 +114,18 @@ final class Run {
         Server s = Server.start(dir, command(launch), all, api, namespace);
         s.apiCounts(); // the audit log is counted from here on
         // Read it every 2 s too: a log that rotates twice between two phases would otherwise lose requests.
-        Thread poll = new Thread(() -> {
-            while (s.process.isAlive()) {
-                try {
-                    Thread.sleep(2000);
-                    s.apiCounts();
-                } catch (Exception e) {
-                    return;
-                }
-            }
-        }, "audit-poll");
+        Thread poll = new Thread(
+                () -> {
+                    while (s.process.isAlive()) {
+                        try {
+                            Thread.sleep(2000);
+                            s.apiCounts();
+                        } catch (Exception e) {
+                            return;
+                        }
+                    }
+                },
+                "audit-poll");
         poll.setDaemon(true);
         poll.start();
         return s;

@@ -17,19 +17,40 @@ final class ScaleSection implements Section {
     public void run(Run run) throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
         int n = run.opt.scaleUsers;
-        try (Server s = run.local(run.dir("scale"), List.of("--playground.local.database-start-delay=1h",
-                "--playground.heartbeat.shards=" + run.opt.scaleShards))) {
+        try (Server s = run.local(
+                run.dir("scale"),
+                List.of(
+                        "--playground.local.database-start-delay=1h",
+                        "--playground.heartbeat.shards=" + run.opt.scaleShards))) {
             String[] users = Heartbeats.users("sc-", 6, n);
             double createS = Shortcuts.createRoots(s, users);
-            out.put("setup", Map.of("roots_created_directly_in_embedded_api", n, "seconds", createS,
-                    "shards", run.opt.scaleShards));
+            out.put(
+                    "setup",
+                    Map.of(
+                            "roots_created_directly_in_embedded_api",
+                            n,
+                            "seconds",
+                            createS,
+                            "shards",
+                            run.opt.scaleShards));
             log("created %d roots directly in %.1f s", n, createS);
-            out.putAll(Heartbeats.distinctUsers(run, s, s.client("admin"), users, Math.min(n / 20, 2000),
-                    Math.min(n / 10, 10_000), 600, "(c) distinct users once", "(c) 100k distinct"));
+            out.putAll(Heartbeats.distinctUsers(
+                    run,
+                    s,
+                    s.client("admin"),
+                    users,
+                    Math.min(n / 20, 2000),
+                    Math.min(n / 10, 10_000),
+                    600,
+                    "(c) distinct users once",
+                    "(c) 100k distinct"));
             Map<String, Object> mem = s.memory();
             out.put("memory_after_load", mem);
-            run.results.row("memory", "RSS after (c) (" + n + " roots, embedded API in-process)",
-                    mem.get("rss_mb") + " MB", "");
+            run.results.row(
+                    "memory",
+                    "RSS after (c) (" + n + " roots, embedded API in-process)",
+                    mem.get("rss_mb") + " MB",
+                    "");
         }
         run.results.put("c_distinct_users", out);
     }

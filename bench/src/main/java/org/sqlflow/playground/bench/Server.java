@@ -17,7 +17,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.sqlflow.playground.LaunchOptions;
 import org.sqlflow.playground.certs.DevCertificates;
 
@@ -29,8 +28,8 @@ import org.sqlflow.playground.certs.DevCertificates;
 final class Server implements AutoCloseable {
 
     private static final Pattern EMBEDDED_API = Pattern.compile("in-memory Kubernetes API at (http\\S+)");
-    private static final Pattern LOCAL_API_REQUESTS = Pattern.compile(
-            "(?m)^playground_local_api_requests_total\\{request=\"([^\"]+)\"[^}]*} ([0-9.eE+]+)$");
+    private static final Pattern LOCAL_API_REQUESTS =
+            Pattern.compile("(?m)^playground_local_api_requests_total\\{request=\"([^\"]+)\"[^}]*} ([0-9.eE+]+)$");
     /** The management port asked for mutual TLS (standalone TLS mode applies server.ssl.* to it too). */
     static volatile boolean managementOverTls;
 
@@ -43,16 +42,26 @@ final class Server implements AutoCloseable {
     final double firstOkCpuMillis;
     /** Set against a real API server: the calls are counted there, in this namespace. */
     final KubernetesApi realApi;
+
     final String namespace;
     private final int managementPort;
     /** The embedded API server's URL and bearer token (local mode). */
     private final String embeddedApiUrl;
+
     private final String embeddedApiToken;
     private final AuditLog audit = new AuditLog();
     private TlsClient managementClient;
 
-    private Server(Path dir, int port, int managementPort, Process process, Path logFile, double[] firstOk,
-                   KubernetesApi realApi, String namespace, String embeddedApiToken) {
+    private Server(
+            Path dir,
+            int port,
+            int managementPort,
+            Process process,
+            Path logFile,
+            double[] firstOk,
+            KubernetesApi realApi,
+            String namespace,
+            String embeddedApiToken) {
         this.dir = dir;
         this.port = port;
         this.managementPort = managementPort;
@@ -81,11 +90,14 @@ final class Server implements AutoCloseable {
      * Starts the server as Knative runs it: gateway mode (plain HTTP, identity and proof in headers, the proof
      * read from {@code proofDirectory}), against {@code api}, and waits for its first 200 from heart_beat.
      */
-    static Server startGateway(Path dir, List<String> command, List<String> args, KubernetesApi api,
-            String namespace, Path proofDirectory) throws Exception {
+    static Server startGateway(
+            Path dir, List<String> command, List<String> args, KubernetesApi api, String namespace, Path proofDirectory)
+            throws Exception {
         String proof = Files.readString(proofDirectory.resolve("current")).trim();
-        List<String> all = new ArrayList<>(List.of("--playground.identity.source=gateway",
-                "--playground.identity.proof-directory=" + proofDirectory, "--playground.namespace=" + namespace));
+        List<String> all = new ArrayList<>(List.of(
+                "--playground.identity.source=gateway",
+                "--playground.identity.proof-directory=" + proofDirectory,
+                "--playground.namespace=" + namespace));
         all.addAll(args);
         return start(dir, command, all, api, namespace, false, port -> {
             try (Connection c = Connection.plain(port)) {
@@ -121,8 +133,15 @@ final class Server implements AutoCloseable {
         };
     }
 
-    private static Server start(Path dir, List<String> command, List<String> args, KubernetesApi realApi,
-            String namespace, boolean local, Probe probe) throws Exception {
+    private static Server start(
+            Path dir,
+            List<String> command,
+            List<String> args,
+            KubernetesApi realApi,
+            String namespace,
+            boolean local,
+            Probe probe)
+            throws Exception {
         int port = freePort();
         int management = freePort();
         List<String> cmd = new ArrayList<>(command);
@@ -134,7 +153,9 @@ final class Server implements AutoCloseable {
         cmd.addAll(args);
         Path logFile = dir.resolve("server-" + port + ".log");
         long t0 = System.nanoTime();
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
                 .redirectOutput(logFile.toFile());
         pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2"); // as the image sets it (functions/pom.xml)
         // The embedded API server requires a bearer token; the setup shortcuts talk to it directly, so the
@@ -163,8 +184,8 @@ final class Server implements AutoCloseable {
         long deadline = t0 + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("server exited with " + process.exitValue() + "; see " + logFile
-                        + ":\n" + tail(logFile, 30));
+                throw new IllegalStateException(
+                        "server exited with " + process.exitValue() + "; see " + logFile + ":\n" + tail(logFile, 30));
             }
             try {
                 if (probe.ok(port)) {
@@ -237,8 +258,10 @@ final class Server implements AutoCloseable {
             // a TLS port: asked again below
         }
         if (managementClient == null) {
-            managementClient = TlsClient.bundle(new DevCertificates(dir.resolve(LaunchOptions.DEV_CERTS_DIR))
-                    .bundle(DevCertificates.ADMIN), managementPort, null);
+            managementClient = TlsClient.bundle(
+                    new DevCertificates(dir.resolve(LaunchOptions.DEV_CERTS_DIR)).bundle(DevCertificates.ADMIN),
+                    managementPort,
+                    null);
         }
         Connection.Response r;
         try (Connection c = managementClient.open()) {
@@ -258,7 +281,8 @@ final class Server implements AutoCloseable {
     Map<String, Long> apiCounts() throws Exception {
         if (realApi != null) {
             return realApi.auditLog() != null && Files.exists(realApi.auditLog())
-                    ? audit.counts(realApi.auditLog(), namespace) : realApi.requestTotals();
+                    ? audit.counts(realApi.auditLog(), namespace)
+                    : realApi.requestTotals();
         }
         Map<String, Long> out = new TreeMap<>();
         Matcher m = LOCAL_API_REQUESTS.matcher(managementGet("/actuator/prometheus"));

@@ -1,5 +1,8 @@
 package org.sqlflow.playground.bench;
 
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -11,10 +14,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
@@ -27,22 +26,37 @@ import org.sqlflow.playground.cluster.UserKey;
  */
 final class Shortcuts {
 
-    private Shortcuts() {
-    }
+    private Shortcuts() {}
 
     /** A Deployment the playground takes for {@code userId}'s database root. */
     static Deployment slimRoot(String userId, String namespace) {
         UserKey user = UserKey.of(userId);
         Map<String, String> labels = PlaygroundLabels.database(user);
         return new DeploymentBuilder()
-                .withNewMetadata().withName(user.resourceName()).withNamespace(namespace).withLabels(labels)
-                .addToAnnotations(PlaygroundLabels.USER_ID, userId).endMetadata()
-                .withNewSpec().withReplicas(1)
-                .withNewSelector().addToMatchLabels(PlaygroundLabels.USER, user.key()).endSelector()
-                .withNewTemplate().withNewMetadata().withLabels(labels).endMetadata()
-                .withNewSpec().addNewContainer().withName("mysql").withImage("bench").endContainer().endSpec()
+                .withNewMetadata()
+                .withName(user.resourceName())
+                .withNamespace(namespace)
+                .withLabels(labels)
+                .addToAnnotations(PlaygroundLabels.USER_ID, userId)
+                .endMetadata()
+                .withNewSpec()
+                .withReplicas(1)
+                .withNewSelector()
+                .addToMatchLabels(PlaygroundLabels.USER, user.key())
+                .endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .withLabels(labels)
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("mysql")
+                .withImage("bench")
+                .endContainer()
+                .endSpec()
                 .endTemplate()
-                .endSpec().build();
+                .endSpec()
+                .build();
     }
 
     /** Creates the roots of {@code users} (several connections at once); returns the seconds it took. */
@@ -106,14 +120,21 @@ final class Shortcuts {
         String path = "/api/v1/namespaces/" + s.namespace + "/configmaps";
         try (Connection c = s.kubernetes()) {
             for (int i = 0; i < shards; i++) {
-                String name = HeartbeatLedger.NAME_PREFIX
-                        + String.format(Locale.ROOT, shards <= 100 ? "%02d" : "%03d", i);
-                Connection.Response r = c.send("PATCH", path + "/" + name,
-                        Json.compact(Map.of("data", byShard.get(i))), Connection.MERGE_PATCH);
+                String name =
+                        HeartbeatLedger.NAME_PREFIX + String.format(Locale.ROOT, shards <= 100 ? "%02d" : "%03d", i);
+                Connection.Response r = c.send(
+                        "PATCH",
+                        path + "/" + name,
+                        Json.compact(Map.of("data", byShard.get(i))),
+                        Connection.MERGE_PATCH);
                 if (r.status() == 404) {
-                    String body = KubernetesApi.SERIALIZATION.asJson(new ConfigMapBuilder().withNewMetadata()
-                            .withName(name).withLabels(PlaygroundLabels.common(PlaygroundLabels.COMPONENT_HEARTBEATS))
-                            .endMetadata().withData(byShard.get(i)).build());
+                    String body = KubernetesApi.SERIALIZATION.asJson(new ConfigMapBuilder()
+                            .withNewMetadata()
+                            .withName(name)
+                            .withLabels(PlaygroundLabels.common(PlaygroundLabels.COMPONENT_HEARTBEATS))
+                            .endMetadata()
+                            .withData(byShard.get(i))
+                            .build());
                     r = c.send("POST", path, body, Connection.JSON);
                 }
                 if (r.status() / 100 != 2) {

@@ -36,12 +36,20 @@ final class StartSection implements Section {
         Path dir = run.dir("start");
         String jar = run.opt.jar.toString();
         try (Server s = Server.start(dir, run.command(List.of("-jar", jar)), NO_DELAY, null, Run.LOCAL_NAMESPACE)) {
-            out.put("first_run_including_dev_cert_generation", map("ms", round(s.firstOkMillis, 0),
-                    "cpu_ms", round(s.firstOkCpuMillis, 0)));
+            out.put(
+                    "first_run_including_dev_cert_generation",
+                    map("ms", round(s.firstOkMillis, 0), "cpu_ms", round(s.firstOkCpuMillis, 0)));
         }
         // The README's command, `java -jar functions/target/sqlflow-playground.jar --local`: no JVM flags at all.
-        measure(run, dir, out, new Variant("readme_local_default_jvm", "README's command (fat jar, default JVM)",
-                List.of("-jar", jar), true));
+        measure(
+                run,
+                dir,
+                out,
+                new Variant(
+                        "readme_local_default_jvm",
+                        "README's command (fat jar, default JVM)",
+                        List.of("-jar", jar),
+                        true));
         measure(run, dir, out, new Variant("fat_jar", "fat jar", List.of("-jar", jar)));
         if (!run.opt.cds) {
             return;
@@ -50,15 +58,36 @@ final class StartSection implements Section {
         String app = extracted.toString();
         Path jsa = run.cdsArchive();
         try {
-            exec(List.of(Run.java(), "-Djarmode=tools", "-jar", jar, "extract", "--destination",
-                    extracted.getParent().toString()), run.opt.work, 120);
+            exec(
+                    List.of(
+                            Run.java(),
+                            "-Djarmode=tools",
+                            "-jar",
+                            jar,
+                            "extract",
+                            "--destination",
+                            extracted.getParent().toString()),
+                    run.opt.work,
+                    120);
             measure(run, dir, out, new Variant("extracted_jar", "extracted jar", List.of("-jar", app)));
             train(run, dir, app, jsa);
             out.put("cds_archive_mb", round(Files.size(jsa) / 1e6, 1));
-            measure(run, dir, out, new Variant("extracted_jar_with_cds", "extracted jar + CDS",
-                    List.of("-XX:SharedArchiveFile=" + jsa, "-jar", app)));
-            measure(run, dir, out, new Variant("extracted_jar_with_cds_c1_only", "extracted jar + CDS + C1 only",
-                    List.of("-XX:SharedArchiveFile=" + jsa, "-XX:TieredStopAtLevel=1", "-jar", app)));
+            measure(
+                    run,
+                    dir,
+                    out,
+                    new Variant(
+                            "extracted_jar_with_cds",
+                            "extracted jar + CDS",
+                            List.of("-XX:SharedArchiveFile=" + jsa, "-jar", app)));
+            measure(
+                    run,
+                    dir,
+                    out,
+                    new Variant(
+                            "extracted_jar_with_cds_c1_only",
+                            "extracted jar + CDS + C1 only",
+                            List.of("-XX:SharedArchiveFile=" + jsa, "-XX:TieredStopAtLevel=1", "-jar", app)));
         } catch (Exception e) {
             out.put("cds_error", String.valueOf(e));
             log("CDS measurement failed: %s", e);
@@ -70,20 +99,32 @@ final class StartSection implements Section {
         List<Double> wall = new ArrayList<>();
         List<Double> cpu = new ArrayList<>();
         for (int i = 0; i < Math.max(1, run.opt.startRuns); i++) {
-            List<String> command = variant.defaultJvm() ? run.commandWithoutFlags(variant.launch())
-                    : run.command(variant.launch());
+            List<String> command =
+                    variant.defaultJvm() ? run.commandWithoutFlags(variant.launch()) : run.command(variant.launch());
             try (Server s = Server.start(dir, command, NO_DELAY, null, Run.LOCAL_NAMESPACE)) {
                 wall.add(round(s.firstOkMillis, 0));
                 cpu.add(round(s.firstOkCpuMillis, 0));
-                log("start (%s) run %d: %.0f ms to first 200, %.0f ms CPU, load %s", variant.name(), i + 1,
-                        s.firstOkMillis, s.firstOkCpuMillis, Bench.loadAverage());
+                log(
+                        "start (%s) run %d: %.0f ms to first 200, %.0f ms CPU, load %s",
+                        variant.name(), i + 1, s.firstOkMillis, s.firstOkCpuMillis, Bench.loadAverage());
             }
         }
-        run.results.row("start", "start to first 200, " + variant.name() + ": wall (CPU)",
+        run.results.row(
+                "start",
+                "start to first 200, " + variant.name() + ": wall (CPU)",
                 Format.ms(Format.median(wall)) + " (" + Format.ms(Format.median(cpu)) + " CPU)",
                 variant.defaultJvm() ? "< 3000 ms" : "< 2500 ms");
-        out.put(variant.key(), map("wall_ms", wall, "cpu_ms", cpu, "median_wall_ms", Format.median(wall),
-                "median_cpu_ms", Format.median(cpu)));
+        out.put(
+                variant.key(),
+                map(
+                        "wall_ms",
+                        wall,
+                        "cpu_ms",
+                        cpu,
+                        "median_wall_ms",
+                        Format.median(wall),
+                        "median_cpu_ms",
+                        Format.median(cpu)));
     }
 
     /**
@@ -110,8 +151,11 @@ final class StartSection implements Section {
     private static void exec(List<String> cmd, Path dir, int seconds) throws Exception {
         Files.createDirectories(dir);
         Path log = dir.resolve("cmd.log");
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new IllegalStateException(cmd + " did not finish in " + seconds + " s");

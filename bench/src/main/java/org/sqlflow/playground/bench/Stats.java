@@ -22,8 +22,15 @@ final class Stats {
     final long clientCpuNanos;
     private final long[] sorted;
 
-    Stats(String name, int concurrency, long[] sorted, long errors, double seconds, String firstError,
-          long serverCpuNanos, long clientCpuNanos) {
+    Stats(
+            String name,
+            int concurrency,
+            long[] sorted,
+            long errors,
+            double seconds,
+            String firstError,
+            long serverCpuNanos,
+            long clientCpuNanos) {
         this.name = name;
         this.concurrency = concurrency;
         this.sorted = sorted;
@@ -74,10 +81,18 @@ final class Stats {
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%7d ok %4d err %8.1f/s p50 %7.2f ms p99 %7.2f ms max %7.1f ms"
-                        + " cpu/req server %6.0f us client %5.0f us%s", ok, errors, rate(), pct(0.5), pct(0.99),
+        return String.format(
+                Locale.ROOT,
+                "%7d ok %4d err %8.1f/s p50 %7.2f ms p99 %7.2f ms max %7.1f ms"
+                        + " cpu/req server %6.0f us client %5.0f us%s",
+                ok,
+                errors,
+                rate(),
+                pct(0.5),
+                pct(0.99),
                 pct(1.0),
-                ok == 0 ? 0 : serverCpuNanos / 1e3 / ok, ok == 0 ? 0 : clientCpuNanos / 1e3 / ok,
+                ok == 0 ? 0 : serverCpuNanos / 1e3 / ok,
+                ok == 0 ? 0 : clientCpuNanos / 1e3 / ok,
                 firstError == null ? "" : "  first error: " + Format.truncate(firstError, 200));
     }
 }

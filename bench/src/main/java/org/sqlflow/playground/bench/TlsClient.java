@@ -5,13 +5,11 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
-
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
-
 import org.sqlflow.playground.certs.CertsDirectory;
 import org.sqlflow.playground.certs.ClientCertificateTrustManager;
 import org.sqlflow.playground.certs.Pem;
@@ -26,6 +24,7 @@ final class TlsClient {
     final int port;
     /** The server this client measures (its CPU time goes into the figures), or null for an API server. */
     final Server server;
+
     private final KeyManager[] keys;
     private final TrustManager[] trust;
     private final SSLSocketFactory shared;
@@ -41,8 +40,11 @@ final class TlsClient {
 
     static TlsClient of(Path caCertificates, Path clientCertificate, Path clientKey, int port, Server server)
             throws IOException, GeneralSecurityException {
-        return new TlsClient(keyManagers(clientCertificate, clientKey),
-                new TrustManager[] {ClientCertificateTrustManager.of(caCertificates, null)}, port, server);
+        return new TlsClient(
+                keyManagers(clientCertificate, clientKey),
+                new TrustManager[] {ClientCertificateTrustManager.of(caCertificates, null)},
+                port,
+                server);
     }
 
     /** The client's key and chain; the server trusts their issuer, so the JDK's key manager presents them. */
@@ -51,7 +53,10 @@ final class TlsClient {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         char[] none = new char[0];
-        store.setKeyEntry("client", Pem.readPrivateKey(privateKey), none,
+        store.setKeyEntry(
+                "client",
+                Pem.readPrivateKey(privateKey),
+                none,
                 Pem.readCertificates(certificateChain).toArray(X509Certificate[]::new));
         KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         factory.init(store, none);
@@ -60,8 +65,12 @@ final class TlsClient {
 
     /** A certs bundle directory as the certs tool writes one: ca.crt, client.crt, client.key. */
     static TlsClient bundle(Path bundle, int port, Server server) throws IOException, GeneralSecurityException {
-        return of(bundle.resolve(CertsDirectory.CA_CERT), bundle.resolve(CertsDirectory.CLIENT_CERT),
-                bundle.resolve(CertsDirectory.CLIENT_KEY), port, server);
+        return of(
+                bundle.resolve(CertsDirectory.CA_CERT),
+                bundle.resolve(CertsDirectory.CLIENT_CERT),
+                bundle.resolve(CertsDirectory.CLIENT_KEY),
+                port,
+                server);
     }
 
     /** A context of its own, with an empty session cache; the key and trust managers are shared. */

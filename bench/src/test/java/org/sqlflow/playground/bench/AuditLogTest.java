@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,17 +38,31 @@ class AuditLogTest {
         append(log, event("create", "curl/8.0", "bench-1", "deployments", null)); // the benchmark's own setup
         append(log, event("get", agent, "bench-1", "secrets", null).replace("ResponseComplete", "RequestReceived"));
         append(log, event("delete", agent, "bench-1", "deployments", null).replace("}}\n", "")); // still being written
-        assertThat(audit.counts(log, "bench-1")).containsExactly(Map.entry("LIST deployments", 1L),
-                Map.entry("PATCH configmaps", 1L), Map.entry("PUT deployments/status", 1L));
+        assertThat(audit.counts(log, "bench-1"))
+                .containsExactly(
+                        Map.entry("LIST deployments", 1L),
+                        Map.entry("PATCH configmaps", 1L),
+                        Map.entry("PUT deployments/status", 1L));
 
         append(log, "}}\n"); // the rest of the delete
-        assertThat(audit.counts(log, "bench-1")).containsEntry("DELETE deployments", 1L).hasSize(4);
+        assertThat(audit.counts(log, "bench-1"))
+                .containsEntry("DELETE deployments", 1L)
+                .hasSize(4);
     }
 
     @Test
     void writesArePostPutPatchAndDelete() {
-        var calls = Map.of("POST deployments", 2L, "PATCH configmaps", 3L, "LIST deployments", 5L,
-                "GET secrets", 7L, "DELETE deployments", 1L);
+        var calls = Map.of(
+                "POST deployments",
+                2L,
+                "PATCH configmaps",
+                3L,
+                "LIST deployments",
+                5L,
+                "GET secrets",
+                7L,
+                "DELETE deployments",
+                1L);
         assertThat(ApiCalls.writesPer(calls, 12)).isEqualTo(0.5);
         assertThat(ApiCalls.writesPer(calls, 0)).isNaN();
     }

@@ -3,7 +3,6 @@ package org.sqlflow.playground.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 
 class StatsTest {
@@ -39,8 +38,11 @@ class StatsTest {
         Stats st = new Stats("t", 1, new long[0], 5, 2.0, "-1 refused", 0, 0);
         assertThat(st.pct(0.99)).isNaN();
         assertThat(st.p50p99()).isEqualTo("n/a / n/a");
-        assertThat(st.json()).containsEntry("ok", 0L).containsEntry("errors", 5L)
-                .containsEntry("server_cpu_us_per_request", null).containsEntry("first_error", "-1 refused");
+        assertThat(st.json())
+                .containsEntry("ok", 0L)
+                .containsEntry("errors", 5L)
+                .containsEntry("server_cpu_us_per_request", null)
+                .containsEntry("first_error", "-1 refused");
         assertThat(Json.compact(st.json())).contains("\"p99_ms\":null");
     }
 

@@ -1,10 +1,5 @@
 package org.sqlflow.playground.api;
 
-import java.io.IOException;
-import java.time.Duration;
-import java.util.EnumSet;
-import java.util.Set;
-
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.servlet.FilterChain;
@@ -12,6 +7,10 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
 import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.cloud.function.context.catalog.SimpleFunctionRegistry.FunctionInvocationWrapper;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -35,8 +34,13 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
     private final Duration retryAfter;
     private final MeterRegistry meters;
 
-    public ApiEdgeFilter(Set<String> servedFunctions, FunctionCatalog functions, ApiInput input,
-            InFlightLimits limits, Duration retryAfter, MeterRegistry meters) {
+    public ApiEdgeFilter(
+            Set<String> servedFunctions,
+            FunctionCatalog functions,
+            ApiInput input,
+            InFlightLimits limits,
+            Duration retryAfter,
+            MeterRegistry meters) {
         for (Endpoint e : Endpoint.values()) {
             if (servedFunctions.contains(e.function)) {
                 // Looked up by name, as the framework will; a catalog of one function answers any name with it.
@@ -64,8 +68,8 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
             endpointTag = endpoint.function;
             ApiInput.Checked checked = input.check(endpoint, request);
             response.setHeader("Cache-Control", "no-store");
-            InFlightLimits.Permit permit = endpoint == Endpoint.CREATE_DB
-                    ? limits.acquire(checked.userId(), checked.caller()) : null;
+            InFlightLimits.Permit permit =
+                    endpoint == Endpoint.CREATE_DB ? limits.acquire(checked.userId(), checked.caller()) : null;
             try {
                 chain.doFilter(new CanonicalRequest(request, checked.json()), new HttpServletResponseWrapper(response) {
                     @Override
@@ -81,11 +85,16 @@ public class ApiEdgeFilter extends OncePerRequestFilter {
             }
         } catch (ServletException | RuntimeException e) {
             PlaygroundException error = ApiErrors.classify(e);
-            meters.counter("playground.api.errors", "endpoint", endpointTag, "code", error.code()).increment();
+            meters.counter("playground.api.errors", "endpoint", endpointTag, "code", error.code())
+                    .increment();
             ApiErrors.write(response, error, retryAfter);
         } finally {
-            sample.stop(meters.timer("playground.api.requests", "endpoint", endpointTag,
-                    "status", Integer.toString(response.getStatus())));
+            sample.stop(meters.timer(
+                    "playground.api.requests",
+                    "endpoint",
+                    endpointTag,
+                    "status",
+                    Integer.toString(response.getStatus())));
         }
     }
 

@@ -1,12 +1,11 @@
 package org.sqlflow.playground.api;
 
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlflow.playground.error.PlaygroundError;
@@ -19,8 +18,7 @@ final class ApiErrors {
     private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private ApiErrors() {
-    }
+    private ApiErrors() {}
 
     /**
      * Finds what the caller should hear about an exception that escaped a function. The application's own
@@ -36,7 +34,10 @@ final class ApiErrors {
         for (Throwable t = thrown; t != null; t = t.getCause()) {
             if (t instanceof KubernetesClientException k) {
                 // Only the status code is logged: fabric8's messages can quote request details.
-                log.warn("Kubernetes API call failed (HTTP {}): {}", k.getCode(), k.getClass().getSimpleName());
+                log.warn(
+                        "Kubernetes API call failed (HTTP {}): {}",
+                        k.getCode(),
+                        k.getClass().getSimpleName());
                 return (k.getCode() == 409 ? PlaygroundError.CONFLICT : PlaygroundError.CLUSTER_UNAVAILABLE)
                         .exception(k);
             }
@@ -51,7 +52,8 @@ final class ApiErrors {
         write(response, e.status(), e.code(), e.getMessage(), e.retryAfter(configuredRetryAfter));
     }
 
-    private static void write(HttpServletResponse response, int status, String code, String message, Duration retryAfter)
+    private static void write(
+            HttpServletResponse response, int status, String code, String message, Duration retryAfter)
             throws IOException {
         if (response.isCommitted()) {
             return;

@@ -1,5 +1,6 @@
 package org.sqlflow.playground.api;
 
+import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLDecoder;
@@ -11,11 +12,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-
-import jakarta.servlet.http.HttpServletRequest;
+import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.error.PlaygroundError;
 import org.sqlflow.playground.error.PlaygroundException;
-import org.sqlflow.playground.cluster.UserKey;
 import org.sqlflow.playground.identity.CallerIdentity;
 import org.sqlflow.playground.identity.IdentityResolver;
 import org.sqlflow.playground.listing.DatabaseListing;
@@ -33,13 +32,13 @@ import tools.jackson.databind.json.JsonMapper;
 public final class ApiInput {
 
     /** A request that may go on: the function's input as JSON, and for whom and by whom (create_db, heart_beat). */
-    record Checked(String json, String userId, CallerIdentity caller) {
-    }
+    record Checked(String json, String userId, CallerIdentity caller) {}
 
-    private static final Set<String> BODY_TYPES = Set.of("application/x-www-form-urlencoded", "application/json",
-            "text/plain");
+    private static final Set<String> BODY_TYPES =
+            Set.of("application/x-www-form-urlencoded", "application/json", "text/plain");
     private static final JsonMapper JSON = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
 
     private final int maxBodyBytes;
     private final IdentityResolver identities;
@@ -54,8 +53,8 @@ public final class ApiInput {
     Checked check(Endpoint endpoint, HttpServletRequest request) throws IOException {
         if (endpoint == Endpoint.REAP_STALE) {
             boolean detail = authorizeReaper(request);
-            return new Checked(JSON.writeValueAsString(Map.of("dry_run", dryRun(request), "detail", detail)), null,
-                    null);
+            return new Checked(
+                    JSON.writeValueAsString(Map.of("dry_run", dryRun(request), "detail", detail)), null, null);
         }
         if (endpoint == Endpoint.DATABASES) {
             Map<String, Object> page = pageFromQuery(request.getQueryString());
@@ -65,8 +64,8 @@ public final class ApiInput {
             }
             return new Checked(JSON.writeValueAsString(page), null, caller);
         }
-        String userId = endpoint == Endpoint.CREATE_DB ? userIdFromBody(request)
-                : userIdFromQuery(request.getQueryString());
+        String userId =
+                endpoint == Endpoint.CREATE_DB ? userIdFromBody(request) : userIdFromQuery(request.getQueryString());
         CallerIdentity caller = authorize(request, userId);
         return new Checked(JSON.writeValueAsString(Map.of("user_id", userId)), userId, caller);
     }
@@ -187,7 +186,9 @@ public final class ApiInput {
         }
         List<String> after = values.getOrDefault("after", List.of());
         List<String> limit = values.getOrDefault("limit", List.of());
-        if (after.size() > 1 || limit.size() > 1 || (after.size() == 1 && !UserKey.isValidUserId(after.get(0)))
+        if (after.size() > 1
+                || limit.size() > 1
+                || (after.size() == 1 && !UserKey.isValidUserId(after.get(0)))
                 || (limit.size() == 1 && !limit.get(0).matches("[1-9][0-9]{0,2}"))) {
             throw PlaygroundError.INVALID_PAGE.exception();
         }

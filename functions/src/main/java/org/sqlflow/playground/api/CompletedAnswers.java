@@ -2,7 +2,6 @@ package org.sqlflow.playground.api;
 
 import java.util.ArrayList;
 import java.util.List;
-
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.core.MethodParameter;
 import org.springframework.web.context.request.NativeWebRequest;
@@ -27,7 +26,9 @@ final class CompletedAnswers implements AsyncHandlerMethodReturnValueHandler, Be
     public Object postProcessAfterInitialization(Object bean, String name) {
         if (bean instanceof RequestMappingHandlerAdapter adapter) {
             List<HandlerMethodReturnValueHandler> handlers = new ArrayList<>(adapter.getReturnValueHandlers());
-            entities = handlers.stream().filter(ResponseEntityReturnValueHandler.class::isInstance).findFirst()
+            entities = handlers.stream()
+                    .filter(ResponseEntityReturnValueHandler.class::isInstance)
+                    .findFirst()
                     .orElseThrow();
             handlers.add(0, this);
             adapter.setReturnValueHandlers(handlers);
@@ -46,8 +47,12 @@ final class CompletedAnswers implements AsyncHandlerMethodReturnValueHandler, Be
     }
 
     @Override
-    public void handleReturnValue(Object returnValue, MethodParameter returnType, ModelAndViewContainer mavContainer,
-            NativeWebRequest webRequest) throws Exception {
+    public void handleReturnValue(
+            Object returnValue,
+            MethodParameter returnType,
+            ModelAndViewContainer mavContainer,
+            NativeWebRequest webRequest)
+            throws Exception {
         entities.handleReturnValue(((Mono<?>) returnValue).block(), returnType, mavContainer, webRequest);
     }
 }

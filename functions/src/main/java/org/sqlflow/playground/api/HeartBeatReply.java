@@ -8,5 +8,4 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 public record HeartBeatReply(
         @JsonProperty("user_id") String userId,
         @JsonProperty("database") String database,
-        @JsonProperty("expires_at") String expiresAt) {
-}
+        @JsonProperty("expires_at") String expiresAt) {}

@@ -3,7 +3,6 @@ package org.sqlflow.playground.api;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import org.sqlflow.playground.error.PlaygroundError;
 import org.sqlflow.playground.identity.CallerIdentity;
 
@@ -21,8 +20,7 @@ import org.sqlflow.playground.identity.CallerIdentity;
 public final class InFlightLimits {
 
     /** @param perUser calls for one target user id; @param perCaller calls by one certificate; @param total all */
-    public record Settings(int perUser, int perCaller, int total) {
-    }
+    public record Settings(int perUser, int perCaller, int total) {}
 
     private final Settings settings;
     private final ConcurrentMap<String, Integer> byUser = new ConcurrentHashMap<>();

@@ -1,13 +1,12 @@
 package org.sqlflow.playground.assembly;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.DatabaseProvisioner;
@@ -18,9 +17,9 @@ import org.sqlflow.playground.cluster.HeartbeatRecorder;
 import org.sqlflow.playground.cluster.KnownDatabases;
 import org.sqlflow.playground.cluster.WarmPool;
 import org.sqlflow.playground.listing.DatabaseListing;
-import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.sqlflow.playground.reaper.Reaper;
 import org.sqlflow.playground.reaper.SweepThrottle;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /**
  * The playground's parts, built from its settings on one Kubernetes client. This is the only place that calls
@@ -49,7 +48,11 @@ public final class Playground implements AutoCloseable {
      * @param garbageCollected whether the cluster's garbage collector removes what a deleted database owned (a
      *     real cluster); the embedded API server of local mode has none, so the reaper deletes those itself
      */
-    public Playground(KubernetesClient client, PlaygroundProperties settings, boolean garbageCollected, Clock clock,
+    public Playground(
+            KubernetesClient client,
+            PlaygroundProperties settings,
+            boolean garbageCollected,
+            Clock clock,
             MeterRegistry meters) {
         this.settings = settings;
         String namespace = settings.namespace();
@@ -60,17 +63,44 @@ public final class Playground implements AutoCloseable {
         directory = new DatabaseDirectory(client, namespace);
         expiry = new ExpiryPolicy(heartbeat.ttl(), settings.reaper().maxAge());
         writers = writerThreads(heartbeat.writerThreads());
-        ledger = new HeartbeatLedger(client, namespace, heartbeat.shards(), heartbeat.precision(),
-                settings.kubernetes().writeTimeout(), clock, writers);
-        pool = new WarmPool(client, namespace, objects, directory, clock,
-                new WarmPool.Settings(settings.pool().size(), settings.pool().brokenAfter()), database.maxDatabases(),
+        ledger = new HeartbeatLedger(
+                client,
+                namespace,
+                heartbeat.shards(),
+                heartbeat.precision(),
+                settings.kubernetes().writeTimeout(),
+                clock,
+                writers);
+        pool = new WarmPool(
+                client,
+                namespace,
+                objects,
+                directory,
+                clock,
+                new WarmPool.Settings(settings.pool().size(), settings.pool().brokenAfter()),
+                database.maxDatabases(),
                 meters);
-        provisioner = new DatabaseProvisioner(client, namespace, objects, roots, directory, ledger, expiry,
-                database.readyWait(), database.maxDatabases(), pool);
+        provisioner = new DatabaseProvisioner(
+                client,
+                namespace,
+                objects,
+                roots,
+                directory,
+                ledger,
+                expiry,
+                database.readyWait(),
+                database.maxDatabases(),
+                pool);
         knownDatabases = new KnownDatabases(provisioner, directory, ledger, expiry, clock);
         recorder = new HeartbeatRecorder(roots, directory, ledger, expiry, clock);
         PlaygroundProperties.Reaper r = settings.reaper();
-        reaper = new Reaper(client, roots, ledger, expiry, pool, clock,
+        reaper = new Reaper(
+                client,
+                roots,
+                ledger,
+                expiry,
+                pool,
+                clock,
                 new Reaper.Settings(r.dryRun(), r.parallelism(), r.pageSize(), database.readyWait(), garbageCollected),
                 meters);
         sweepThrottle = new SweepThrottle(r.minInterval(), clock);

@@ -13,11 +13,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
-
 import org.sqlflow.playground.userid.UserIds;
 
 /**
@@ -29,7 +27,10 @@ public final class CertIndex {
 
     /** What a certificate is for; the names are what index.tsv stores. */
     public enum Kind {
-        SERVER, USER, ADMIN, OTHER;
+        SERVER,
+        USER,
+        ADMIN,
+        OTHER;
 
         String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -57,8 +58,13 @@ public final class CertIndex {
         }
 
         String line() {
-            return String.join("\t", serial.toString(16), kind.label(), notAfter.toString(),
-                    revokedAt == null ? "-" : revokedAt.toString(), subject);
+            return String.join(
+                    "\t",
+                    serial.toString(16),
+                    kind.label(),
+                    notAfter.toString(),
+                    revokedAt == null ? "-" : revokedAt.toString(),
+                    subject);
         }
 
         static Entry parse(String line) {
@@ -66,8 +72,12 @@ public final class CertIndex {
             if (fields.length != 5) {
                 throw new IllegalArgumentException("malformed index line: " + line);
             }
-            return new Entry(new BigInteger(fields[0], 16), Kind.parse(fields[1]), Instant.parse(fields[2]),
-                    "-".equals(fields[3]) ? null : Instant.parse(fields[3]), fields[4]);
+            return new Entry(
+                    new BigInteger(fields[0], 16),
+                    Kind.parse(fields[1]),
+                    Instant.parse(fields[2]),
+                    "-".equals(fields[3]) ? null : Instant.parse(fields[3]),
+                    fields[4]);
         }
     }
 
@@ -110,13 +120,20 @@ public final class CertIndex {
      */
     public List<Entry> clientsActingFor(String userId) {
         return entries.values().stream()
-                .filter(e -> e.kind() != Kind.SERVER && UserIds.userIdOf(e.subject()).equals(Optional.of(userId)))
+                .filter(e ->
+                        e.kind() != Kind.SERVER && UserIds.userIdOf(e.subject()).equals(Optional.of(userId)))
                 .toList();
     }
 
     public void add(X509Certificate certificate, Kind kind) {
-        entries.put(certificate.getSerialNumber(), new Entry(certificate.getSerialNumber(), kind,
-                certificate.getNotAfter().toInstant(), null, subjectOf(certificate)));
+        entries.put(
+                certificate.getSerialNumber(),
+                new Entry(
+                        certificate.getSerialNumber(),
+                        kind,
+                        certificate.getNotAfter().toInstant(),
+                        null,
+                        subjectOf(certificate)));
     }
 
     /** Marks the entry revoked (keeping the first revocation time if it already was). */

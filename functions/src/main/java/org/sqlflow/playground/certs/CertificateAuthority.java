@@ -18,7 +18,6 @@ import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -95,16 +94,17 @@ public final class CertificateAuthority {
 
     public static CertificateAuthority create(String name, Instant notBefore, Instant notAfter) {
         KeyPair keys = newKeyPair();
-        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, name).build();
+        X500Name subject =
+                new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, name).build();
         try {
             JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
-            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, newSerial(),
-                    Date.from(notBefore), Date.from(notAfter), subject, keys.getPublic())
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
+                            subject, newSerial(), Date.from(notBefore), Date.from(notAfter), subject, keys.getPublic())
                     // Path length 0: this CA signs leaf certificates only, never another CA.
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-                    .addExtension(Extension.subjectKeyIdentifier, false,
-                            utils.createSubjectKeyIdentifier(keys.getPublic()));
+                    .addExtension(
+                            Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(keys.getPublic()));
             return new CertificateAuthority(sign(builder, keys.getPrivate()), keys.getPrivate());
         } catch (GeneralSecurityException | CertIOException e) {
             throw new IllegalStateException("cannot create CA certificate", e);
@@ -136,8 +136,8 @@ public final class CertificateAuthority {
      * the JDK print it) and extended key usage clientAuth only. {@code organizationalUnit} may be null for a
      * certificate with no OU (like those of the original playground's gen_cert.sh).
      */
-    public IssuedCertificate issueClient(String commonName, String organizationalUnit,
-                                         Instant notBefore, Instant notAfter) {
+    public IssuedCertificate issueClient(
+            String commonName, String organizationalUnit, Instant notBefore, Instant notAfter) {
         X500NameBuilder subject = new X500NameBuilder(BCStyle.INSTANCE);
         if (organizationalUnit != null) {
             subject.addRDN(BCStyle.OU, organizationalUnit);
@@ -156,10 +156,13 @@ public final class CertificateAuthority {
         if (subjectAltNames.isEmpty()) {
             throw new IllegalArgumentException("a server certificate needs at least one SAN");
         }
-        GeneralName[] names = subjectAltNames.stream().map(CertificateAuthority::generalName)
-                .toArray(GeneralName[]::new);
-        String commonName = subjectAltNames.get(0).substring(subjectAltNames.get(0).indexOf(':') + 1);
-        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, commonName).build();
+        GeneralName[] names =
+                subjectAltNames.stream().map(CertificateAuthority::generalName).toArray(GeneralName[]::new);
+        String commonName =
+                subjectAltNames.get(0).substring(subjectAltNames.get(0).indexOf(':') + 1);
+        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
+                .addRDN(BCStyle.CN, commonName)
+                .build();
         return issue(subject, KeyPurposeId.id_kp_serverAuth, new GeneralNames(names), notBefore, notAfter);
     }
 
@@ -167,19 +170,28 @@ public final class CertificateAuthority {
      * The general case: an end-entity certificate with a fresh EC P-256 key, one extended key usage and optional
      * subject alternative names.
      */
-    public IssuedCertificate issue(X500Name subject, KeyPurposeId extendedKeyUsage, GeneralNames subjectAltNames,
-                                   Instant notBefore, Instant notAfter) {
+    public IssuedCertificate issue(
+            X500Name subject,
+            KeyPurposeId extendedKeyUsage,
+            GeneralNames subjectAltNames,
+            Instant notBefore,
+            Instant notAfter) {
         KeyPair keys = newKeyPair();
         try {
             JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-                    issuerName(), newSerial(), Date.from(notBefore), Date.from(notAfter), subject, keys.getPublic())
+                            issuerName(),
+                            newSerial(),
+                            Date.from(notBefore),
+                            Date.from(notAfter),
+                            subject,
+                            keys.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     // ECDSA keys only sign in TLS (ECDHE), so digitalSignature is the only usage they need.
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
                     .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(extendedKeyUsage))
-                    .addExtension(Extension.subjectKeyIdentifier, false,
-                            utils.createSubjectKeyIdentifier(keys.getPublic()))
+                    .addExtension(
+                            Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(keys.getPublic()))
                     .addExtension(Extension.authorityKeyIdentifier, false, authorityKeyIdentifier());
             if (subjectAltNames != null) {
                 builder.addExtension(Extension.subjectAlternativeName, false, subjectAltNames);
@@ -233,8 +245,9 @@ public final class CertificateAuthority {
         byte[] ski = certificate.getExtensionValue(Extension.subjectKeyIdentifier.getId());
         try {
             if (ski != null) {
-                return new AuthorityKeyIdentifier(SubjectKeyIdentifier.getInstance(
-                        JcaX509ExtensionUtils.parseExtensionValue(ski)).getKeyIdentifier());
+                return new AuthorityKeyIdentifier(
+                        SubjectKeyIdentifier.getInstance(JcaX509ExtensionUtils.parseExtensionValue(ski))
+                                .getKeyIdentifier());
             }
         } catch (IOException e) {
             throw new GeneralSecurityException("unreadable subject key identifier in the CA certificate", e);
@@ -256,7 +269,8 @@ public final class CertificateAuthority {
         }
         switch (type.toUpperCase(Locale.ROOT)) {
             case "DNS":
-                if (!value.matches("(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")) {
+                if (!value.matches(
+                        "(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")) {
                     throw new IllegalArgumentException("not a DNS name: \"" + value + "\"");
                 }
                 return new GeneralName(GeneralName.dNSName, value);

@@ -142,10 +142,12 @@ public final class CertsCommand {
 
     private void initCa(CertsDirectory dir, Args args) throws IOException, CertsException, UsageException {
         args.positionals(0);
-        CertificateAuthority ca = dir.initCa(args.single("--name", CertificateAuthority.DEFAULT_CA_NAME),
+        CertificateAuthority ca = dir.initCa(
+                args.single("--name", CertificateAuthority.DEFAULT_CA_NAME),
                 args.days("--days", CertsDirectory.DEFAULT_CA_VALIDITY));
-        out.println("Created the CA \"" + ca.certificate().getSubjectX500Principal().getName() + "\", valid until "
-                + DATE.format(ca.certificate().getNotAfter().toInstant()) + ":");
+        out.println(
+                "Created the CA \"" + ca.certificate().getSubjectX500Principal().getName() + "\", valid until "
+                        + DATE.format(ca.certificate().getNotAfter().toInstant()) + ":");
         out.println("  " + dir.caCert() + "  public: it goes into every bundle and the gateway secret");
         out.println("  " + dir.caKey() + "  keep it here, private and backed up; never send it to anyone:"
                 + " whoever holds it can issue any identity, admins included");
@@ -160,15 +162,16 @@ public final class CertsCommand {
         if (sans.isEmpty()) {
             throw new UsageException("server needs at least one --san DNS:host or --san IP:address");
         }
-        CertsDirectory.Server server = dir.issueServer(sans, args.days("--days", CertsDirectory.DEFAULT_LEAF_VALIDITY),
-                args.flags.contains("--force"));
+        CertsDirectory.Server server = dir.issueServer(
+                sans, args.days("--days", CertsDirectory.DEFAULT_LEAF_VALIDITY), args.flags.contains("--force"));
         out.println("Issued the server certificate " + describe(server.issued()) + " for " + String.join(", ", sans));
         capped(server.cappedToCa());
         out.println("  " + dir.serverCert() + " and " + dir.serverKey() + " (owner-only)");
         out.println("Standalone: start the jar with --ca_crt=" + dir.caCert() + " --server_crt=" + dir.serverCert()
                 + " --server_key=" + dir.serverKey() + " --crl=" + dir.crl() + " (if this CA predates " + dir.crl()
                 + ", write it with " + self(dir) + " crl).");
-        out.println("Gateway: " + self(dir) + " gateway-secret --name NAME --namespace istio-system | kubectl apply -f -");
+        out.println(
+                "Gateway: " + self(dir) + " gateway-secret --name NAME --namespace istio-system | kubectl apply -f -");
         out.println("The server key stays on the server or in that Secret; do not send it to users.");
     }
 
@@ -178,11 +181,17 @@ public final class CertsCommand {
         String url = args.single("--server", null);
         String sqlflow = args.single("--sqlflow-server", null);
         CertsDirectory.EnvSettings env = new CertsDirectory.EnvSettings(
-                url == null ? DEFAULT_PLAYGROUND_URL : url, sqlflow == null ? DEFAULT_SQLFLOW_SERVER : sqlflow,
+                url == null ? DEFAULT_PLAYGROUND_URL : url,
+                sqlflow == null ? DEFAULT_SQLFLOW_SERVER : sqlflow,
                 EnvFile.DEFAULT_BUNDLE_LOCATION);
         Path target = kind == CertIndex.Kind.ADMIN ? dir.adminBundle(id) : dir.userBundle(id);
-        CertsDirectory.Bundle bundle = dir.issueBundle(kind, id, target,
-                args.days("--days", CertsDirectory.DEFAULT_LEAF_VALIDITY), env, args.flags.contains("--force"));
+        CertsDirectory.Bundle bundle = dir.issueBundle(
+                kind,
+                id,
+                target,
+                args.days("--days", CertsDirectory.DEFAULT_LEAF_VALIDITY),
+                env,
+                args.flags.contains("--force"));
         out.println("Issued " + (kind == CertIndex.Kind.ADMIN ? "an ADMIN" : "a user") + " certificate "
                 + describe(bundle.issued()) + ", subject "
                 + bundle.issued().certificate().getSubjectX500Principal().getName());
@@ -204,10 +213,11 @@ public final class CertsCommand {
 
     private void revoke(CertsDirectory dir, Args args) throws IOException, CertsException, UsageException {
         String target = args.positionals(1).get(0);
-        List<CertIndex.Entry> revoked = dir.revoke(target, args.days("--crl-days", CertsDirectory.DEFAULT_CRL_VALIDITY));
+        List<CertIndex.Entry> revoked =
+                dir.revoke(target, args.days("--crl-days", CertsDirectory.DEFAULT_CRL_VALIDITY));
         for (CertIndex.Entry entry : revoked) {
-            out.println("Revoked " + entry.kind().label() + " certificate serial " + entry.serial().toString(16)
-                    + " (" + entry.subject() + ") at " + entry.revokedAt());
+            out.println("Revoked " + entry.kind().label() + " certificate serial "
+                    + entry.serial().toString(16) + " (" + entry.subject() + ") at " + entry.revokedAt());
         }
         crlWritten(dir, Pem.readCrl(dir.crl()));
     }
@@ -218,7 +228,9 @@ public final class CertsCommand {
     }
 
     private void crlWritten(CertsDirectory dir, X509CRL crl) {
-        int count = crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size();
+        int count = crl.getRevokedCertificates() == null
+                ? 0
+                : crl.getRevokedCertificates().size();
         out.println("Wrote " + dir.crl() + ": " + count + " revoked, next update "
                 + DATE.format(crl.getNextUpdate().toInstant()) + ". Run `crl` again before then: an outdated CRL"
                 + " makes the server and the gateway reject every client.");
@@ -279,8 +291,8 @@ public final class CertsCommand {
         if (!size.matches("[1-9][0-9]{0,2}") || Integer.parseInt(size) > 500) {
             throw new UsageException("--page-size takes 1 to 500, got " + size);
         }
-        out.print(DatabasesTable.render(DatabasesTable.fetch(args.single("--server", DEFAULT_PLAYGROUND_URL),
-                bundle, Integer.parseInt(size))));
+        out.print(DatabasesTable.render(
+                DatabasesTable.fetch(args.single("--server", DEFAULT_PLAYGROUND_URL), bundle, Integer.parseInt(size))));
     }
 
     private void capped(boolean capped) {
@@ -397,8 +409,8 @@ public final class CertsCommand {
                 }
                 return Duration.ofDays(days);
             } catch (NumberFormatException e) {
-                throw new UsageException(name + " must be a whole number of days from 1 to 36500, got \"" + value
-                        + "\"");
+                throw new UsageException(
+                        name + " must be a whole number of days from 1 to 36500, got \"" + value + "\"");
             }
         }
     }

@@ -15,7 +15,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
@@ -68,16 +67,13 @@ public final class CertsDirectory {
     }
 
     /** Where a bundle went, what it holds, and whether its expiry was cut to the CA's. */
-    public record Bundle(Path dir, IssuedCertificate issued, List<Path> files, boolean cappedToCa) {
-    }
+    public record Bundle(Path dir, IssuedCertificate issued, List<Path> files, boolean cappedToCa) {}
 
     /** A server certificate just written, and whether its expiry was cut to the CA's. */
-    public record Server(IssuedCertificate issued, boolean cappedToCa) {
-    }
+    public record Server(IssuedCertificate issued, boolean cappedToCa) {}
 
     /** Settings for a bundle's .sqlflow_playground.env (see {@link EnvFile}). */
-    public record EnvSettings(String playgroundUrl, String sqlflowServer, String bundleLocation) {
-    }
+    public record EnvSettings(String playgroundUrl, String sqlflowServer, String bundleLocation) {}
 
     public Path root() {
         return root;
@@ -142,8 +138,10 @@ public final class CertsDirectory {
     /** Creates the CA. There is deliberately no force: a new CA silently voids every certificate issued so far. */
     public CertificateAuthority initCa(String name, Duration validity) throws IOException, CertsException {
         return locked(() -> {
-            refuseExisting(List.of(caCert(), caKey()), "a CA already exists here; a new one would void every "
-                    + "certificate it issued. Delete ca.crt and ca.key yourself if that is really what you want");
+            refuseExisting(
+                    List.of(caCert(), caKey()),
+                    "a CA already exists here; a new one would void every "
+                            + "certificate it issued. Delete ca.crt and ca.key yourself if that is really what you want");
             CertificateAuthority ca = CertificateAuthority.create(name, validity);
             // Key first: if writing it fails, no certificate exists to suggest the CA is usable.
             SecureFiles.writeNew(caKey(), Pem.encode(ca.privateKey()), SecureFiles.OWNER_ONLY);
@@ -193,8 +191,9 @@ public final class CertsDirectory {
      * Issues a user or admin certificate and writes a bundle into {@code bundleDir}: ca.crt, client.crt,
      * client.key (0600) and, when {@code env} is given, .sqlflow_playground.env.
      */
-    public Bundle issueBundle(CertIndex.Kind kind, String id, Path bundleDir, Duration validity, EnvSettings env,
-                              boolean force) throws IOException, CertsException {
+    public Bundle issueBundle(
+            CertIndex.Kind kind, String id, Path bundleDir, Duration validity, EnvSettings env, boolean force)
+            throws IOException, CertsException {
         if (kind != CertIndex.Kind.USER && kind != CertIndex.Kind.ADMIN) {
             throw new IllegalArgumentException("bundles are for users and admins, not " + kind);
         }
@@ -210,8 +209,10 @@ public final class CertsDirectory {
                 files.add(envFile);
             }
             if (!force) {
-                refuseExisting(files, "use --force to replace this bundle (the old certificate stays valid until it "
-                        + "expires unless you revoke it)");
+                refuseExisting(
+                        files,
+                        "use --force to replace this bundle (the old certificate stays valid until it "
+                                + "expires unless you revoke it)");
             }
             CertificateAuthority ca = ca();
             String envText = null;
@@ -229,8 +230,8 @@ public final class CertsDirectory {
             // The certificate as the server will read it, not just the name we meant: nothing is written otherwise.
             String subject = CertIndex.subjectOf(issued.certificate());
             if (!UserIds.userIdOf(subject).equals(Optional.of(id))) {
-                throw new CertsException("refusing to write " + subject + ": the server would not read it as \""
-                        + id + "\"");
+                throw new CertsException(
+                        "refusing to write " + subject + ": the server would not read it as \"" + id + "\"");
             }
             record(issued, kind);
             SecureFiles.createDirectories(bundleDir);
@@ -371,7 +372,8 @@ public final class CertsDirectory {
     }
 
     private static void refuseExisting(List<Path> files, String advice) throws CertsException {
-        List<String> existing = files.stream().filter(Files::exists).map(Path::toString).toList();
+        List<String> existing =
+                files.stream().filter(Files::exists).map(Path::toString).toList();
         if (!existing.isEmpty()) {
             throw new CertsException("refusing to overwrite " + String.join(", ", existing) + ": " + advice);
         }
@@ -396,8 +398,8 @@ public final class CertsDirectory {
                 throw new IllegalStateException("already holding the lock of " + LOCK_HELD.get());
             }
             SecureFiles.createDirectories(root);
-            try (FileChannel channel = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE)) {
+            try (FileChannel channel =
+                    FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
                 FileLock lock = channel.lock();
                 LOCK_HELD.set(key);
                 try {

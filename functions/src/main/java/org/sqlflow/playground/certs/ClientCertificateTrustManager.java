@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-
 import javax.net.ssl.CertPathTrustManagerParameters;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
@@ -58,15 +57,14 @@ public final class ClientCertificateTrustManager extends X509ExtendedTrustManage
      * validated again at least every few seconds (so a CRL that goes past its nextUpdate fails it as before).
      */
     private final Map<List<X509Certificate>, Verified> verified = new ConcurrentHashMap<>();
+
     private static final int MAX_VERIFIED = 10_000;
     private static final long REVERIFY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    private record Verified(X509ExtendedTrustManager delegate, long atNanos) {
-    }
+    private record Verified(X509ExtendedTrustManager delegate, long atNanos) {}
 
     /** What is in force, and the file stamp it came from (or the stamp of a rejected file, to warn only once). */
-    private record State(Object stamp, X509ExtendedTrustManager delegate) {
-    }
+    private record State(Object stamp, X509ExtendedTrustManager delegate) {}
 
     /**
      * @param caCertificates the CA(s) whose certificates are accepted
@@ -74,7 +72,8 @@ public final class ClientCertificateTrustManager extends X509ExtendedTrustManage
      */
     public ClientCertificateTrustManager(List<X509Certificate> caCertificates, Path crlFile)
             throws IOException, GeneralSecurityException {
-        this.anchors = caCertificates.stream().map(c -> new TrustAnchor(c, null)).collect(Collectors.toSet());
+        this.anchors =
+                caCertificates.stream().map(c -> new TrustAnchor(c, null)).collect(Collectors.toSet());
         this.acceptedIssuers = caCertificates.toArray(X509Certificate[]::new);
         this.crlFile = crlFile;
         if (crlFile == null) {
@@ -207,13 +206,14 @@ public final class ClientCertificateTrustManager extends X509ExtendedTrustManage
             parameters.setRevocationEnabled(false);
         } else {
             // CRLs only: our certificates name no OCSP responder or CRL distribution point to fall back to.
-            PKIXRevocationChecker checker =
-                    (PKIXRevocationChecker) CertPathValidator.getInstance("PKIX").getRevocationChecker();
-            checker.setOptions(EnumSet.of(PKIXRevocationChecker.Option.PREFER_CRLS,
-                    PKIXRevocationChecker.Option.NO_FALLBACK));
+            PKIXRevocationChecker checker = (PKIXRevocationChecker)
+                    CertPathValidator.getInstance("PKIX").getRevocationChecker();
+            checker.setOptions(
+                    EnumSet.of(PKIXRevocationChecker.Option.PREFER_CRLS, PKIXRevocationChecker.Option.NO_FALLBACK));
             parameters.addCertPathChecker(checker);
             parameters.setRevocationEnabled(true);
-            parameters.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(List.of(crl))));
+            parameters.addCertStore(
+                    CertStore.getInstance("Collection", new CollectionCertStoreParameters(List.of(crl))));
         }
         TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
         factory.init(new CertPathTrustManagerParameters(parameters));
@@ -227,7 +227,9 @@ public final class ClientCertificateTrustManager extends X509ExtendedTrustManage
 
     private static Object stamp(Path file) throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-        return List.of(attributes.lastModifiedTime(), attributes.size(),
+        return List.of(
+                attributes.lastModifiedTime(),
+                attributes.size(),
                 Objects.requireNonNullElse(attributes.fileKey(), "no-key"));
     }
 }

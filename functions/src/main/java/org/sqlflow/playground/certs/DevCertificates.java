@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
@@ -45,8 +44,8 @@ public record DevCertificates(Path dir) {
         Path dir = certs.root();
         if (!certs.hasCa()) {
             if (Files.exists(certs.caCert()) || Files.exists(certs.caKey())) {
-                throw new CertsException(dir + " holds only half a CA (ca.crt or ca.key); delete " + dir
-                        + " to start over");
+                throw new CertsException(
+                        dir + " holds only half a CA (ca.crt or ca.key); delete " + dir + " to start over");
             }
             certs.initCa("sqlflow-playground dev CA", Duration.ofDays(3650));
         }
@@ -124,8 +123,10 @@ public record DevCertificates(Path dir) {
             return true;
         }
         X509Certificate certificate = Pem.readCertificate(certificateFile);
-        boolean expiring = certificate.getNotAfter().toInstant().isBefore(Instant.now().plus(RENEW_BEFORE));
-        return expiring || !CertificateAuthority.load(certs.caCert(), certs.caKey()).issued(certificate);
+        boolean expiring =
+                certificate.getNotAfter().toInstant().isBefore(Instant.now().plus(RENEW_BEFORE));
+        return expiring
+                || !CertificateAuthority.load(certs.caCert(), certs.caKey()).issued(certificate);
     }
 
     // Missing (a directory made before dev certificates came with a CRL), unreadable, not from the current CA, or
@@ -150,7 +151,8 @@ public record DevCertificates(Path dir) {
                     new JcaX509CertificateHolder(Pem.readCertificate(serverCertificate)).getExtensions(),
                     Extension.subjectAlternativeName);
             Set<GeneralName> have = present == null ? Set.of() : Set.of(present.getNames());
-            Set<GeneralName> want = sans.stream().map(CertificateAuthority::generalName).collect(Collectors.toSet());
+            Set<GeneralName> want =
+                    sans.stream().map(CertificateAuthority::generalName).collect(Collectors.toSet());
             return have.containsAll(want);
         } catch (java.security.cert.CertificateEncodingException e) {
             throw new IOException("unreadable server certificate " + serverCertificate, e);

@@ -25,19 +25,18 @@ public final class EnvFile {
     // Values go between double quotes; these characters would end the value or trigger expansion/escapes.
     private static final Pattern SAFE_VALUE = Pattern.compile("[^\"\\\\$`\\s]+");
 
-    private EnvFile() {
-    }
+    private EnvFile() {}
 
     /**
      * Variable to value, in file order; values are as written (before python-dotenv expands ${HOME}). A trailing
      * slash is dropped from the URL, because the magic appends "/api/...".
      */
-    public static Map<String, String> variables(String userId, String playgroundUrl, String sqlflowServer,
-                                                String bundleLocation) {
+    public static Map<String, String> variables(
+            String userId, String playgroundUrl, String sqlflowServer, String bundleLocation) {
         requireSafe("playground URL", playgroundUrl);
         if (!playgroundUrl.matches("https?://[^/?#]+(/[^?#]*)?")) {
-            throw new IllegalArgumentException("playground URL must look like https://host:port, got \""
-                    + playgroundUrl + "\"");
+            throw new IllegalArgumentException(
+                    "playground URL must look like https://host:port, got \"" + playgroundUrl + "\"");
         }
         String url = playgroundUrl.replaceAll("/+$", "");
         requireSafe("SQLFlow server", sqlflowServer);
@@ -54,20 +53,27 @@ public final class EnvFile {
 
     public static String render(String userId, String playgroundUrl, String sqlflowServer, String bundleLocation) {
         StringBuilder text = new StringBuilder()
-                .append("# SQLFlow playground settings for user ").append(userId).append(".\n")
+                .append("# SQLFlow playground settings for user ")
+                .append(userId)
+                .append(".\n")
                 .append("# The paths below expect this whole folder (ca.crt, client.crt, client.key, this file) at ")
-                .append(bundleLocation).append("/\n")
-                .append("# Then: export SQLFLOW_JUPYTER_ENV_PATH=\"").append(bundleLocation).append('/')
-                .append(FILE_NAME).append("\" before starting jupyter notebook.\n");
+                .append(bundleLocation)
+                .append("/\n")
+                .append("# Then: export SQLFLOW_JUPYTER_ENV_PATH=\"")
+                .append(bundleLocation)
+                .append('/')
+                .append(FILE_NAME)
+                .append("\" before starting jupyter notebook.\n");
         variables(userId, playgroundUrl, sqlflowServer, bundleLocation)
-                .forEach((name, value) -> text.append(name).append("=\"").append(value).append("\"\n"));
+                .forEach((name, value) ->
+                        text.append(name).append("=\"").append(value).append("\"\n"));
         return text.toString();
     }
 
     private static void requireSafe(String what, String value) {
         if (!SAFE_VALUE.matcher(value).matches()) {
-            throw new IllegalArgumentException(what + " must be non-empty without quotes, backslashes, $, ` or "
-                    + "spaces: \"" + value + "\"");
+            throw new IllegalArgumentException(
+                    what + " must be non-empty without quotes, backslashes, $, ` or " + "spaces: \"" + value + "\"");
         }
     }
 }

@@ -19,8 +19,7 @@ public final class GatewaySecret {
             Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
-    private GatewaySecret() {
-    }
+    private GatewaySecret() {}
 
     /** Secret key to file, in the order written; ca.crl only if the file exists. */
     public static Map<String, Path> files(CertsDirectory dir) {
@@ -42,21 +41,30 @@ public final class GatewaySecret {
             throw new IllegalArgumentException("namespace must be a DNS label (lower case): \"" + namespace + "\"");
         }
         StringBuilder yaml = new StringBuilder()
-                .append("# Istio gateway credential (tls.mode: MUTUAL, credentialName: ").append(name).append(").\n")
+                .append("# Istio gateway credential (tls.mode: MUTUAL, credentialName: ")
+                .append(name)
+                .append(").\n")
                 .append("# Holds the server's private key: apply it, do not commit it.\n")
                 .append("apiVersion: v1\n")
                 .append("kind: Secret\n")
                 .append("metadata:\n")
-                .append("  name: ").append(name).append('\n')
-                .append("  namespace: ").append(namespace).append('\n')
+                .append("  name: ")
+                .append(name)
+                .append('\n')
+                .append("  namespace: ")
+                .append(namespace)
+                .append('\n')
                 // part-of only: managed-by would make it look like one of the objects our functions own and clean up.
                 .append("  labels:\n")
                 .append("    app.kubernetes.io/part-of: sqlflow-playground\n")
                 .append("type: Opaque\n")
                 .append("data:\n");
         for (Map.Entry<String, Path> file : files.entrySet()) {
-            yaml.append("  ").append(file.getKey()).append(": ")
-                    .append(Base64.getEncoder().encodeToString(Files.readAllBytes(file.getValue()))).append('\n');
+            yaml.append("  ")
+                    .append(file.getKey())
+                    .append(": ")
+                    .append(Base64.getEncoder().encodeToString(Files.readAllBytes(file.getValue())))
+                    .append('\n');
         }
         return yaml.toString();
     }

@@ -7,7 +7,6 @@ import java.security.GeneralSecurityException;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
-
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -20,8 +19,7 @@ import javax.net.ssl.X509ExtendedKeyManager;
  */
 public final class MutualTls {
 
-    private MutualTls() {
-    }
+    private MutualTls() {}
 
     /**
      * A client's context (tests, tools): trusts only {@code caCertificates} and always presents the given
@@ -32,10 +30,14 @@ public final class MutualTls {
     public static SSLContext clientContext(Path caCertificates, Path clientCertificate, Path clientKey)
             throws IOException, GeneralSecurityException {
         SSLContext context = SSLContext.getInstance("TLS");
-        KeyManager[] keys = clientCertificate == null ? null : new KeyManager[] {new ClientKeyManager(
-                Pem.readCertificates(clientCertificate).toArray(X509Certificate[]::new), Pem.readPrivateKey(clientKey))};
-        context.init(keys,
-                new TrustManager[] {ClientCertificateTrustManager.of(caCertificates, null)}, null);
+        KeyManager[] keys = clientCertificate == null
+                ? null
+                : new KeyManager[] {
+                    new ClientKeyManager(
+                            Pem.readCertificates(clientCertificate).toArray(X509Certificate[]::new),
+                            Pem.readPrivateKey(clientKey))
+                };
+        context.init(keys, new TrustManager[] {ClientCertificateTrustManager.of(caCertificates, null)}, null);
         return context;
     }
 

@@ -22,16 +22,14 @@ import java.util.UUID;
 public final class SecureFiles {
 
     /** Owner-only file: private keys, and anything else in a key directory the tool wants private. */
-    public static final Set<PosixFilePermission> OWNER_ONLY =
-            Set.copyOf(PosixFilePermissions.fromString("rw-------"));
+    public static final Set<PosixFilePermission> OWNER_ONLY = Set.copyOf(PosixFilePermissions.fromString("rw-------"));
     /** Certificates and CRLs are public; the enclosing 0700 directory still keeps others out. */
-    public static final Set<PosixFilePermission> PUBLIC_READ =
-            Set.copyOf(PosixFilePermissions.fromString("rw-r--r--"));
+    public static final Set<PosixFilePermission> PUBLIC_READ = Set.copyOf(PosixFilePermissions.fromString("rw-r--r--"));
+
     public static final Set<PosixFilePermission> OWNER_ONLY_DIR =
             Set.copyOf(PosixFilePermissions.fromString("rwx------"));
 
-    private SecureFiles() {
-    }
+    private SecureFiles() {}
 
     /** Creates the directory (and missing parents) as 0700; an existing directory is left as it is. */
     public static void createDirectories(Path dir) throws IOException {
@@ -55,8 +53,8 @@ public final class SecureFiles {
     /** Writes a new file; fails with {@link FileAlreadyExistsException} if anything exists at that path. */
     public static void writeNew(Path file, String content, Set<PosixFilePermission> permissions) throws IOException {
         requirePosix(file);
-        try (OutputStream out = Files.newOutputStream(
-                Files.createFile(file, attribute(permissions)), StandardOpenOption.WRITE)) {
+        try (OutputStream out =
+                Files.newOutputStream(Files.createFile(file, attribute(permissions)), StandardOpenOption.WRITE)) {
             out.write(content.getBytes(StandardCharsets.UTF_8));
         }
     }
@@ -90,8 +88,8 @@ public final class SecureFiles {
     // Without POSIX permissions we could not promise owner-only keys, so we refuse rather than write them open.
     private static void requirePosix(Path path) throws IOException {
         if (!path.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            throw new IOException("the certs tool needs a POSIX file system (Linux, macOS, WSL) to protect keys: "
-                    + path);
+            throw new IOException(
+                    "the certs tool needs a POSIX file system (Linux, macOS, WSL) to protect keys: " + path);
         }
     }
 }

@@ -1,7 +1,5 @@
 package org.sqlflow.playground.cluster;
 
-import java.util.List;
-
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
@@ -9,6 +7,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import java.util.List;
 
 /**
  * A watch-fed cache of the database roots in the namespace, so that a heartbeat from a user who has a
@@ -34,8 +33,11 @@ public class DatabaseDirectory implements AutoCloseable {
     /** Starts the watch; returns once the first list is in, or throws if the API server cannot be reached. */
     public synchronized void start() {
         if (informer == null) {
-            SharedIndexInformer<Deployment> i = client.apps().deployments().inNamespace(namespace)
-                    .withLabels(PlaygroundLabels.allDatabases()).runnableInformer(0);
+            SharedIndexInformer<Deployment> i = client.apps()
+                    .deployments()
+                    .inNamespace(namespace)
+                    .withLabels(PlaygroundLabels.allDatabases())
+                    .runnableInformer(0);
             i.itemStore(new SlimStore());
             i.run();
             informer = i;
@@ -73,7 +75,11 @@ public class DatabaseDirectory implements AutoCloseable {
      */
     public int databaseCount() {
         SharedIndexInformer<Deployment> i = informer;
-        return i == null ? 0 : (int) i.getStore().list().stream().filter(d -> DatabaseRoot.of(d).runsPod()).count();
+        return i == null
+                ? 0
+                : (int) i.getStore().list().stream()
+                        .filter(d -> DatabaseRoot.of(d).runsPod())
+                        .count();
     }
 
     /**
@@ -107,12 +113,29 @@ public class DatabaseDirectory implements AutoCloseable {
 
         static Deployment slim(Deployment root) {
             ObjectMeta m = root.getMetadata();
-            ObjectMeta meta = m == null ? null : new ObjectMeta(m.getAnnotations(), m.getCreationTimestamp(),
-                    m.getDeletionGracePeriodSeconds(), m.getDeletionTimestamp(), m.getFinalizers(), m.getGenerateName(),
-                    m.getGeneration(), m.getLabels(), null, m.getName(), m.getNamespace(), m.getOwnerReferences(),
-                    m.getResourceVersion(), m.getSelfLink(), m.getUid());
-            DeploymentBuilder slim = new DeploymentBuilder().withApiVersion(root.getApiVersion())
-                    .withKind(root.getKind()).withMetadata(meta).withStatus(root.getStatus());
+            ObjectMeta meta = m == null
+                    ? null
+                    : new ObjectMeta(
+                            m.getAnnotations(),
+                            m.getCreationTimestamp(),
+                            m.getDeletionGracePeriodSeconds(),
+                            m.getDeletionTimestamp(),
+                            m.getFinalizers(),
+                            m.getGenerateName(),
+                            m.getGeneration(),
+                            m.getLabels(),
+                            null,
+                            m.getName(),
+                            m.getNamespace(),
+                            m.getOwnerReferences(),
+                            m.getResourceVersion(),
+                            m.getSelfLink(),
+                            m.getUid());
+            DeploymentBuilder slim = new DeploymentBuilder()
+                    .withApiVersion(root.getApiVersion())
+                    .withKind(root.getKind())
+                    .withMetadata(meta)
+                    .withStatus(root.getStatus());
             if (root.getSpec() != null) {
                 // The replicas alone: a root that claims a warm-pool database has none and runs no pod.
                 slim.withNewSpec().withReplicas(root.getSpec().getReplicas()).endSpec();

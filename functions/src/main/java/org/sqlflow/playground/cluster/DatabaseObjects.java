@@ -1,13 +1,5 @@
 package org.sqlflow.playground.cluster;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -29,6 +21,13 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.sqlflow.playground.settings.PlaygroundProperties.StorageKind;
 
@@ -53,8 +52,16 @@ public final class DatabaseObjects {
     }
 
     public Deployment root(UserKey user) {
-        return deployment(meta(user), PlaygroundLabels.database(user), Map.of(PlaygroundLabels.USER, user.key(),
-                PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE), user.resourceName(), 1);
+        return deployment(
+                meta(user),
+                PlaygroundLabels.database(user),
+                Map.of(
+                        PlaygroundLabels.USER,
+                        user.key(),
+                        PlaygroundLabels.COMPONENT,
+                        PlaygroundLabels.COMPONENT_DATABASE),
+                user.resourceName(),
+                1);
     }
 
     /**
@@ -73,17 +80,25 @@ public final class DatabaseObjects {
         Map<String, String> labels = PlaygroundLabels.pooled(name);
         Map<String, String> metaLabels = new LinkedHashMap<>(labels);
         metaLabels.put(PlaygroundLabels.POOL_STATE, PlaygroundLabels.POOL_UNCLAIMED);
-        ObjectMeta meta = new ObjectMetaBuilder().withName(name).withLabels(metaLabels).build();
-        return deployment(meta, labels, Map.of(PlaygroundLabels.POOL, name,
-                PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE), name, 1);
+        ObjectMeta meta =
+                new ObjectMetaBuilder().withName(name).withLabels(metaLabels).build();
+        return deployment(
+                meta,
+                labels,
+                Map.of(PlaygroundLabels.POOL, name, PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE),
+                name,
+                1);
     }
 
     /** The Secret of a warm-pool database, owned by it. */
     public Secret pooledSecret(Deployment pooled, String password) {
         String name = pooled.getMetadata().getName();
         return new SecretBuilder()
-                .withMetadata(new ObjectMetaBuilder().withName(name).withLabels(PlaygroundLabels.pooled(name))
-                        .withOwnerReferences(ownerReference(pooled)).build())
+                .withMetadata(new ObjectMetaBuilder()
+                        .withName(name)
+                        .withLabels(PlaygroundLabels.pooled(name))
+                        .withOwnerReferences(ownerReference(pooled))
+                        .build())
                 .withType("Opaque")
                 .withStringData(Map.of(PASSWORD_KEY, password))
                 .build();
@@ -92,8 +107,11 @@ public final class DatabaseObjects {
     /** The volume claim of a warm-pool database, owned by it. */
     public PersistentVolumeClaim pooledVolumeClaim(Deployment pooled) {
         String name = pooled.getMetadata().getName();
-        return volumeClaim(new ObjectMetaBuilder().withName(name).withLabels(PlaygroundLabels.pooled(name))
-                .withOwnerReferences(ownerReference(pooled)).build());
+        return volumeClaim(new ObjectMetaBuilder()
+                .withName(name)
+                .withLabels(PlaygroundLabels.pooled(name))
+                .withOwnerReferences(ownerReference(pooled))
+                .build());
     }
 
     /** Whether the object names the owner of this uid among its owner references. */
@@ -102,26 +120,36 @@ public final class DatabaseObjects {
         return ownerUid != null && refs != null && refs.stream().anyMatch(ref -> ownerUid.equals(ref.getUid()));
     }
 
-    private Deployment deployment(ObjectMeta meta, Map<String, String> podLabels, Map<String, String> selector,
-            String secretAndClaimName, int replicas) {
+    private Deployment deployment(
+            ObjectMeta meta,
+            Map<String, String> podLabels,
+            Map<String, String> selector,
+            String secretAndClaimName,
+            int replicas) {
         return new DeploymentBuilder()
                 .withMetadata(meta)
                 .withNewSpec()
-                    .withReplicas(replicas)
-                    .withNewSelector().withMatchLabels(selector).endSelector()
-                    // One writer on the data directory at a time.
-                    .withNewStrategy().withType("Recreate").endStrategy()
-                    .withNewTemplate()
-                        .withNewMetadata().withLabels(podLabels)
-                            .addToLabels(PlaygroundLabels.SIDECAR_INJECT, "false").endMetadata()
-                        .withNewSpec()
-                            .withAutomountServiceAccountToken(false)
-                            .withEnableServiceLinks(false)
-                            .withSecurityContext(podSecurity())
-                            .withContainers(container(secretAndClaimName))
-                            .withVolumes(dataVolume(secretAndClaimName))
-                        .endSpec()
-                    .endTemplate()
+                .withReplicas(replicas)
+                .withNewSelector()
+                .withMatchLabels(selector)
+                .endSelector()
+                // One writer on the data directory at a time.
+                .withNewStrategy()
+                .withType("Recreate")
+                .endStrategy()
+                .withNewTemplate()
+                .withNewMetadata()
+                .withLabels(podLabels)
+                .addToLabels(PlaygroundLabels.SIDECAR_INJECT, "false")
+                .endMetadata()
+                .withNewSpec()
+                .withAutomountServiceAccountToken(false)
+                .withEnableServiceLinks(false)
+                .withSecurityContext(podSecurity())
+                .withContainers(container(secretAndClaimName))
+                .withVolumes(dataVolume(secretAndClaimName))
+                .endSpec()
+                .endTemplate()
                 .endSpec()
                 .build();
     }
@@ -139,9 +167,13 @@ public final class DatabaseObjects {
         return new ServiceBuilder()
                 .withMetadata(owned(user, owner))
                 .withNewSpec()
-                    .withSelector(serviceSelector(user, owner))
-                    .addNewPort().withName("mysql").withPort(db.port())
-                        .withNewTargetPort(db.port()).withProtocol("TCP").endPort()
+                .withSelector(serviceSelector(user, owner))
+                .addNewPort()
+                .withName("mysql")
+                .withPort(db.port())
+                .withNewTargetPort(db.port())
+                .withProtocol("TCP")
+                .endPort()
                 .endSpec()
                 .build();
     }
@@ -149,8 +181,13 @@ public final class DatabaseObjects {
     public static Map<String, String> serviceSelector(UserKey user, Deployment root) {
         String pooled = DatabaseRoot.of(root).claims();
         return pooled == null
-                ? Map.of(PlaygroundLabels.USER, user.key(), PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE)
-                : Map.of(PlaygroundLabels.POOL, pooled, PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE);
+                ? Map.of(
+                        PlaygroundLabels.USER,
+                        user.key(),
+                        PlaygroundLabels.COMPONENT,
+                        PlaygroundLabels.COMPONENT_DATABASE)
+                : Map.of(
+                        PlaygroundLabels.POOL, pooled, PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE);
     }
 
     public boolean usesVolumeClaim() {
@@ -166,9 +203,11 @@ public final class DatabaseObjects {
         return new PersistentVolumeClaimBuilder()
                 .withMetadata(meta)
                 .withNewSpec()
-                    .withAccessModes("ReadWriteOnce")
-                    .withStorageClassName(storageClass == null || storageClass.isBlank() ? null : storageClass)
-                    .withNewResources().addToRequests("storage", new Quantity(db.storage().size())).endResources()
+                .withAccessModes("ReadWriteOnce")
+                .withStorageClassName(storageClass == null || storageClass.isBlank() ? null : storageClass)
+                .withNewResources()
+                .addToRequests("storage", new Quantity(db.storage().size()))
+                .endResources()
                 .endSpec()
                 .build();
     }
@@ -217,25 +256,47 @@ public final class DatabaseObjects {
         ContainerBuilder c = new ContainerBuilder()
                 .withName(CONTAINER)
                 .withImage(db.image())
-                .addNewEnv().withName("MYSQL_ROOT_PASSWORD").withNewValueFrom().withNewSecretKeyRef()
-                    .withName(secretName).withKey(PASSWORD_KEY).endSecretKeyRef().endValueFrom().endEnv()
-                .addNewEnv().withName("MYSQL_PORT").withValue(Integer.toString(db.port())).endEnv()
-                .addNewPort().withName("mysql").withContainerPort(db.port()).withProtocol("TCP").endPort()
+                .addNewEnv()
+                .withName("MYSQL_ROOT_PASSWORD")
+                .withNewValueFrom()
+                .withNewSecretKeyRef()
+                .withName(secretName)
+                .withKey(PASSWORD_KEY)
+                .endSecretKeyRef()
+                .endValueFrom()
+                .endEnv()
+                .addNewEnv()
+                .withName("MYSQL_PORT")
+                .withValue(Integer.toString(db.port()))
+                .endEnv()
+                .addNewPort()
+                .withName("mysql")
+                .withContainerPort(db.port())
+                .withProtocol("TCP")
+                .endPort()
                 // Log in with the user's own password: Ready means "SQLFlow can connect with what create_db returns".
                 .withNewReadinessProbe()
-                    .withNewExec().withCommand("sh", "-c",
-                            "mysql -h127.0.0.1 -P\"$MYSQL_PORT\" -uroot -p\"$MYSQL_ROOT_PASSWORD\" -e 'select 1' >/dev/null 2>&1")
-                    .endExec()
-                    .withPeriodSeconds(2).withTimeoutSeconds(5).withFailureThreshold(3)
+                .withNewExec()
+                .withCommand(
+                        "sh",
+                        "-c",
+                        "mysql -h127.0.0.1 -P\"$MYSQL_PORT\" -uroot -p\"$MYSQL_ROOT_PASSWORD\" -e 'select 1' >/dev/null 2>&1")
+                .endExec()
+                .withPeriodSeconds(2)
+                .withTimeoutSeconds(5)
+                .withFailureThreshold(3)
                 .endReadinessProbe()
                 .withNewResources()
-                    .addToRequests("cpu", new Quantity(db.resources().cpuRequest()))
-                    .addToRequests("memory", new Quantity(db.resources().memoryRequest()))
-                    .addToLimits("cpu", new Quantity(db.resources().cpuLimit()))
-                    .addToLimits("memory", new Quantity(db.resources().memoryLimit()))
+                .addToRequests("cpu", new Quantity(db.resources().cpuRequest()))
+                .addToRequests("memory", new Quantity(db.resources().memoryRequest()))
+                .addToLimits("cpu", new Quantity(db.resources().cpuLimit()))
+                .addToLimits("memory", new Quantity(db.resources().memoryLimit()))
                 .endResources()
                 .withSecurityContext(containerSecurity())
-                .addNewVolumeMount().withName(DATA_VOLUME).withMountPath("/var/lib/mysql").endVolumeMount();
+                .addNewVolumeMount()
+                .withName(DATA_VOLUME)
+                .withMountPath("/var/lib/mysql")
+                .endVolumeMount();
         if (db.entrypoint() == PlaygroundProperties.Entrypoint.SQLFLOW_START_SCRIPT) {
             // sqlflow/sqlflow:mysql is Alpine: /bin/sh is BusyBox ash, and there is no bash.
             c.withCommand("/bin/sh", "-c", ENTRYPOINT);
@@ -245,9 +306,13 @@ public final class DatabaseObjects {
 
     private io.fabric8.kubernetes.api.model.PodSecurityContext podSecurity() {
         PodSecurityContextBuilder b = new PodSecurityContextBuilder()
-                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile();
+                .withNewSeccompProfile()
+                .withType("RuntimeDefault")
+                .endSeccompProfile();
         if (db.runAsUser() != null) {
-            b.withRunAsNonRoot(true).withRunAsUser(db.runAsUser()).withRunAsGroup(db.runAsUser())
+            b.withRunAsNonRoot(true)
+                    .withRunAsUser(db.runAsUser())
+                    .withRunAsGroup(db.runAsUser())
                     .withFsGroup(db.runAsUser());
         }
         return b.build();
@@ -259,7 +324,9 @@ public final class DatabaseObjects {
             b.withNewCapabilities().withDrop("ALL").endCapabilities();
         } else {
             // Started as root only to hand the data directory to its mysql user and switch to it.
-            b.withNewCapabilities().withDrop("ALL").withAdd("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID")
+            b.withNewCapabilities()
+                    .withDrop("ALL")
+                    .withAdd("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID")
                     .endCapabilities();
         }
         return b.build();
@@ -268,9 +335,15 @@ public final class DatabaseObjects {
     private Volume dataVolume(String claimName) {
         VolumeBuilder v = new VolumeBuilder().withName(DATA_VOLUME);
         if (usesVolumeClaim()) {
-            return v.withNewPersistentVolumeClaim().withClaimName(claimName).endPersistentVolumeClaim().build();
+            return v.withNewPersistentVolumeClaim()
+                    .withClaimName(claimName)
+                    .endPersistentVolumeClaim()
+                    .build();
         }
-        return v.withNewEmptyDir().withSizeLimit(new Quantity(db.storage().size())).endEmptyDir().build();
+        return v.withNewEmptyDir()
+                .withSizeLimit(new Quantity(db.storage().size()))
+                .endEmptyDir()
+                .build();
     }
 
     private static String loadEntrypoint() {

@@ -1,5 +1,11 @@
 package org.sqlflow.playground.cluster;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -8,13 +14,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlflow.playground.error.PlaygroundError;
@@ -42,9 +41,17 @@ public class DatabaseProvisioner {
     /** Concurrent create_db calls for one database share one watch on it, not one each. */
     private final SharedWaits readiness = new SharedWaits();
 
-    public DatabaseProvisioner(KubernetesClient client, String namespace, DatabaseObjects objects, DatabaseRoots roots,
-            DatabaseDirectory directory, HeartbeatLedger ledger, ExpiryPolicy expiry, Duration readyWait,
-            int maxDatabases, WarmPool pool) {
+    public DatabaseProvisioner(
+            KubernetesClient client,
+            String namespace,
+            DatabaseObjects objects,
+            DatabaseRoots roots,
+            DatabaseDirectory directory,
+            HeartbeatLedger ledger,
+            ExpiryPolicy expiry,
+            Duration readyWait,
+            int maxDatabases,
+            WarmPool pool) {
         this.client = client;
         this.namespace = namespace;
         this.objects = objects;
@@ -77,10 +84,15 @@ public class DatabaseProvisioner {
                     throw PlaygroundError.PLAYGROUND_FULL.exception();
                 }
             }
-            Deployment fresh = pooled.isEmpty() ? objects.root(user)
+            Deployment fresh = pooled.isEmpty()
+                    ? objects.root(user)
                     : objects.claimingRoot(user, pooled.get(0).getMetadata().getName());
             try {
-                root = client.apps().deployments().inNamespace(namespace).resource(fresh).create();
+                root = client.apps()
+                        .deployments()
+                        .inNamespace(namespace)
+                        .resource(fresh)
+                        .create();
                 created = true;
                 log.info("created database {} for user key {}", user.resourceName(), user.key());
             } catch (KubernetesClientException e) {
@@ -111,19 +123,27 @@ public class DatabaseProvisioner {
             database = claim.pooled() == null ? root : claim.pooled();
         }
         final Deployment owner = root;
-        String password = database == root ? passwordOf(ensureSecret(user, owner))
-                : passwordOf(pooledSecret(database));
+        String password = database == root ? passwordOf(ensureSecret(user, owner)) : passwordOf(pooledSecret(database));
         ensureService(user, owner);
         if (objects.usesVolumeClaim() && database == root) {
-            createOrFetch(() -> client.persistentVolumeClaims().inNamespace(namespace)
-                    .resource(objects.volumeClaim(user, owner)).create(),
-                    () -> client.persistentVolumeClaims().inNamespace(namespace).withName(user.resourceName()).get());
+            createOrFetch(
+                    () -> client.persistentVolumeClaims()
+                            .inNamespace(namespace)
+                            .resource(objects.volumeClaim(user, owner))
+                            .create(),
+                    () -> client.persistentVolumeClaims()
+                            .inNamespace(namespace)
+                            .withName(user.resourceName())
+                            .get());
         }
         Instant beat = ledger.beat(user);
         awaitReady(database, deadline);
         String dataSource = "mysql://" + objects.databaseUser() + ":" + password + "@tcp("
                 + objects.host(user, namespace) + ":" + objects.port() + ")/?maxAllowedPacket=0";
-        return new Provisioned(user.userId(), dataSource, expiry.expiresAt(beat, DatabaseRoot.of(owner).createdAt()),
+        return new Provisioned(
+                user.userId(),
+                dataSource,
+                expiry.expiresAt(beat, DatabaseRoot.of(owner).createdAt()),
                 created);
     }
 
@@ -131,11 +151,21 @@ public class DatabaseProvisioner {
     private void ensureService(UserKey user, Deployment owner) {
         // Read first: a repeated create_db (the common case) then makes no write attempt, where create-first
         // cost a POST answered 409 and a GET (measured by bench/).
-        io.fabric8.kubernetes.api.model.Service existing =
-                client.services().inNamespace(namespace).withName(user.resourceName()).get();
-        io.fabric8.kubernetes.api.model.Service service = existing != null ? existing : createOrFetch(
-                () -> client.services().inNamespace(namespace).resource(objects.service(user, owner)).create(),
-                () -> client.services().inNamespace(namespace).withName(user.resourceName()).get());
+        io.fabric8.kubernetes.api.model.Service existing = client.services()
+                .inNamespace(namespace)
+                .withName(user.resourceName())
+                .get();
+        io.fabric8.kubernetes.api.model.Service service = existing != null
+                ? existing
+                : createOrFetch(
+                        () -> client.services()
+                                .inNamespace(namespace)
+                                .resource(objects.service(user, owner))
+                                .create(),
+                        () -> client.services()
+                                .inNamespace(namespace)
+                                .withName(user.resourceName())
+                                .get());
         if (!DatabaseObjects.ownedBy(service, owner.getMetadata().getUid())) {
             throw leftOver(service);
         }
@@ -144,8 +174,14 @@ public class DatabaseProvisioner {
             // The root's claim moved after the Service was made (its pooled database went): point it at the pod that
             // serves the user now. update() sends the resourceVersion read, so a concurrent fix answers 409.
             try {
-                client.services().inNamespace(namespace).resource(new ServiceBuilder(service).editSpec()
-                        .withSelector(selector).endSpec().build()).update();
+                client.services()
+                        .inNamespace(namespace)
+                        .resource(new ServiceBuilder(service)
+                                .editSpec()
+                                .withSelector(selector)
+                                .endSpec()
+                                .build())
+                        .update();
                 log.info("the Service {} now selects the pod that serves user key {}", user.resourceName(), user.key());
             } catch (KubernetesClientException e) {
                 if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
@@ -162,24 +198,36 @@ public class DatabaseProvisioner {
      * never deletes: its Role grants no delete, so a replaced object can only be one the cluster removed itself.
      */
     private static PlaygroundException leftOver(HasMetadata object) {
-        log.info("the {} {} belongs to a removed database; waiting for it to go", object.getKind(),
+        log.info(
+                "the {} {} belongs to a removed database; waiting for it to go",
+                object.getKind(),
                 object.getMetadata().getName());
         return PlaygroundError.DATABASE_DELETING.exception();
     }
 
     /** The Secret of a claimed warm-pool database: the password it was started with is the user's now. */
     private Secret pooledSecret(Deployment pooled) {
-        Secret secret = client.secrets().inNamespace(namespace).withName(pooled.getMetadata().getName()).get();
-        if (secret == null || !DatabaseObjects.ownedBy(secret, pooled.getMetadata().getUid())) {
-            log.error("the pooled database {} has no Secret of its own", pooled.getMetadata().getName());
+        Secret secret = client.secrets()
+                .inNamespace(namespace)
+                .withName(pooled.getMetadata().getName())
+                .get();
+        if (secret == null
+                || !DatabaseObjects.ownedBy(secret, pooled.getMetadata().getUid())) {
+            log.error(
+                    "the pooled database {} has no Secret of its own",
+                    pooled.getMetadata().getName());
             throw PlaygroundError.DATABASE_DAMAGED.exception();
         }
         return secret;
     }
 
     private Secret ensureSecret(UserKey user, Deployment owner) {
-        Secret existing = client.secrets().inNamespace(namespace).withName(user.resourceName()).get();
-        if (existing != null && DatabaseObjects.ownedBy(existing, owner.getMetadata().getUid())) {
+        Secret existing = client.secrets()
+                .inNamespace(namespace)
+                .withName(user.resourceName())
+                .get();
+        if (existing != null
+                && DatabaseObjects.ownedBy(existing, owner.getMetadata().getUid())) {
             return existing;
         }
         if (existing != null) {
@@ -187,9 +235,15 @@ public class DatabaseProvisioner {
             throw leftOver(existing);
         }
         // Concurrent callers each draw a password; the API server keeps exactly one, and the losers read it.
-        return createOrFetch(() -> client.secrets().inNamespace(namespace)
-                        .resource(objects.secret(user, owner, Passwords.generate())).create(),
-                () -> client.secrets().inNamespace(namespace).withName(user.resourceName()).get());
+        return createOrFetch(
+                () -> client.secrets()
+                        .inNamespace(namespace)
+                        .resource(objects.secret(user, owner, Passwords.generate()))
+                        .create(),
+                () -> client.secrets()
+                        .inNamespace(namespace)
+                        .withName(user.resourceName())
+                        .get());
     }
 
     private static String passwordOf(Secret secret) {
@@ -197,9 +251,12 @@ public class DatabaseProvisioner {
         if (encoded != null) {
             return new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
         }
-        String plain = secret.getStringData() == null ? null : secret.getStringData().get(DatabaseObjects.PASSWORD_KEY);
+        String plain =
+                secret.getStringData() == null ? null : secret.getStringData().get(DatabaseObjects.PASSWORD_KEY);
         if (plain == null) {
-            log.error("the database Secret {} has no password", secret.getMetadata().getName());
+            log.error(
+                    "the database Secret {} has no password",
+                    secret.getMetadata().getName());
             throw PlaygroundError.DATABASE_DAMAGED.exception();
         }
         return plain;
@@ -211,9 +268,15 @@ public class DatabaseProvisioner {
             return;
         }
         long remaining = deadlineNanos - System.nanoTime();
-        if (remaining > 0 && readiness.await(name, () -> client.apps().deployments().inNamespace(namespace)
-                .withName(name).informOnCondition(list -> list.stream().anyMatch(DatabaseRoot::isReady)),
-                remaining)) {
+        if (remaining > 0
+                && readiness.await(
+                        name,
+                        () -> client.apps()
+                                .deployments()
+                                .inNamespace(namespace)
+                                .withName(name)
+                                .informOnCondition(list -> list.stream().anyMatch(DatabaseRoot::isReady)),
+                        remaining)) {
             return;
         }
         throw PlaygroundError.DATABASE_STARTING.exception();

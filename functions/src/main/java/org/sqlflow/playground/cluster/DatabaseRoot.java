@@ -1,16 +1,15 @@
 package org.sqlflow.playground.cluster;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 
 /**
  * What a database's Deployment means, read in one place: a user's root (its user, whether the reaper condemned it,
@@ -107,7 +106,8 @@ public final class DatabaseRoot {
     public boolean isUnclaimed() {
         Map<String, String> labels = deployment.getMetadata().getLabels();
         List<?> owners = deployment.getMetadata().getOwnerReferences();
-        return isPooled() && PlaygroundLabels.POOL_UNCLAIMED.equals(labels.get(PlaygroundLabels.POOL_STATE))
+        return isPooled()
+                && PlaygroundLabels.POOL_UNCLAIMED.equals(labels.get(PlaygroundLabels.POOL_STATE))
                 && (owners == null || owners.isEmpty());
     }
 
@@ -118,13 +118,15 @@ public final class DatabaseRoot {
 
     /** Whether it runs a database pod (a root that claims a warm-pool database runs none: its pooled one does). */
     public boolean runsPod() {
-        return deployment.getSpec() == null || deployment.getSpec().getReplicas() == null
+        return deployment.getSpec() == null
+                || deployment.getSpec().getReplicas() == null
                 || deployment.getSpec().getReplicas() > 0;
     }
 
     /** At least one pod Ready: SQLFlow can connect with the password create_db returns. */
     public boolean isReady() {
-        return deployment.getStatus() != null && deployment.getStatus().getReadyReplicas() != null
+        return deployment.getStatus() != null
+                && deployment.getStatus().getReadyReplicas() != null
                 && deployment.getStatus().getReadyReplicas() >= 1;
     }
 
@@ -137,7 +139,8 @@ public final class DatabaseRoot {
     public Instant notReadySince() {
         if (deployment.getStatus() != null && deployment.getStatus().getConditions() != null) {
             for (DeploymentCondition c : deployment.getStatus().getConditions()) {
-                if ("Available".equals(c.getType()) && "False".equals(c.getStatus())
+                if ("Available".equals(c.getType())
+                        && "False".equals(c.getStatus())
                         && c.getLastTransitionTime() != null) {
                     return Instant.parse(c.getLastTransitionTime());
                 }
@@ -153,7 +156,8 @@ public final class DatabaseRoot {
      * A rescue, a keep or another sweep's condemnation all change a playground annotation.
      */
     public boolean sameJudgementAs(DatabaseRoot before) {
-        return !isDeleting() && Objects.equals(uid(), before.uid())
+        return !isDeleting()
+                && Objects.equals(uid(), before.uid())
                 && playgroundAnnotations().equals(before.playgroundAnnotations());
     }
 
@@ -210,7 +214,8 @@ public final class DatabaseRoot {
     /** A deep copy with one annotation set (or removed, for null); the resourceVersion stays, so updates are guarded. */
     private Deployment withAnnotation(String key, String value) {
         Deployment copy = new DeploymentBuilder(deployment).build();
-        Map<String, String> annotations = copy.getMetadata().getAnnotations() == null ? new LinkedHashMap<>()
+        Map<String, String> annotations = copy.getMetadata().getAnnotations() == null
+                ? new LinkedHashMap<>()
                 : new LinkedHashMap<>(copy.getMetadata().getAnnotations());
         if (value == null) {
             annotations.remove(key);

@@ -1,10 +1,9 @@
 package org.sqlflow.playground.cluster;
 
-import java.net.HttpURLConnection;
-
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.net.HttpURLConnection;
 import org.sqlflow.playground.error.PlaygroundError;
 
 /** Authoritative reads and guarded writes of database roots (the per-user Deployments). */
@@ -23,7 +22,11 @@ public class DatabaseRoots {
     }
 
     public Deployment get(UserKey user) {
-        return client.apps().deployments().inNamespace(namespace).withName(user.resourceName()).get();
+        return client.apps()
+                .deployments()
+                .inNamespace(namespace)
+                .withName(user.resourceName())
+                .get();
     }
 
     /**
@@ -51,8 +54,11 @@ public class DatabaseRoots {
                 return current;
             }
             try {
-                return client.apps().deployments().inNamespace(namespace)
-                        .resource(DatabaseRoot.of(current).rescued()).update();
+                return client.apps()
+                        .deployments()
+                        .inNamespace(namespace)
+                        .resource(DatabaseRoot.of(current).rescued())
+                        .update();
             } catch (KubernetesClientException e) {
                 if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
                     return null;
@@ -60,8 +66,11 @@ public class DatabaseRoots {
                 if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
                     throw e;
                 }
-                current = client.apps().deployments().inNamespace(namespace)
-                        .withName(root.getMetadata().getName()).get();
+                current = client.apps()
+                        .deployments()
+                        .inNamespace(namespace)
+                        .withName(root.getMetadata().getName())
+                        .get();
             }
         }
         throw PlaygroundError.CONFLICT.exception();

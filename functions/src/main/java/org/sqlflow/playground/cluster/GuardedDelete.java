@@ -1,14 +1,13 @@
 package org.sqlflow.playground.cluster;
 
-import java.net.HttpURLConnection;
-import java.util.List;
-
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.StatusDetails;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.extension.ExtensibleResource;
+import java.net.HttpURLConnection;
+import java.util.List;
 
 /**
  * A delete conditioned on the resourceVersion the caller decided on, with Background propagation: whoever changed
@@ -16,10 +15,13 @@ import io.fabric8.kubernetes.client.extension.ExtensibleResource;
  */
 public final class GuardedDelete {
 
-    public enum Outcome { DELETED, GONE, CHANGED }
-
-    private GuardedDelete() {
+    public enum Outcome {
+        DELETED,
+        GONE,
+        CHANGED
     }
+
+    private GuardedDelete() {}
 
     public static Outcome ifUnchanged(Resource<?> resource, String resourceVersion) {
         try {
@@ -27,8 +29,10 @@ public final class GuardedDelete {
             if (resource instanceof ExtensibleResource<?> extensible) {
                 // fabric8's Resource interface hides withPropagationPolicy behind lockResourceVersion's return type;
                 // its implementations are ExtensibleResources, which keep both settings.
-                details = extensible.withPropagationPolicy(DeletionPropagation.BACKGROUND)
-                        .lockResourceVersion(resourceVersion).delete();
+                details = extensible
+                        .withPropagationPolicy(DeletionPropagation.BACKGROUND)
+                        .lockResourceVersion(resourceVersion)
+                        .delete();
             } else {
                 details = resource.lockResourceVersion(resourceVersion).delete();
             }
@@ -51,7 +55,8 @@ public final class GuardedDelete {
      */
     public static <T extends HasMetadata> Outcome ifOwnedBy(Resource<T> resource, String ownerUid) {
         T object = resource.get();
-        if (object == null || object.getMetadata().getDeletionTimestamp() != null
+        if (object == null
+                || object.getMetadata().getDeletionTimestamp() != null
                 || !DatabaseObjects.ownedBy(object, ownerUid)) {
             return Outcome.GONE;
         }

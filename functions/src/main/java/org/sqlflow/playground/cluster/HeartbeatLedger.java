@@ -1,5 +1,14 @@
 package org.sqlflow.playground.cluster;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ConfigMapList;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,16 +28,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
-
-import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.ConfigMapList;
-import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import org.sqlflow.playground.error.PlaygroundError;
 
 /**
@@ -57,8 +56,14 @@ public class HeartbeatLedger {
     private final Map<String, Instant> lastStored = new ConcurrentHashMap<>();
     private final LongAdder writes = new LongAdder();
 
-    public HeartbeatLedger(KubernetesClient client, String namespace, int shardCount, Duration precision,
-            Duration writeTimeout, Clock clock, ExecutorService writers) {
+    public HeartbeatLedger(
+            KubernetesClient client,
+            String namespace,
+            int shardCount,
+            Duration precision,
+            Duration writeTimeout,
+            Clock clock,
+            ExecutorService writers) {
         this.client = client;
         this.namespace = namespace;
         this.shardCount = shardCount;
@@ -91,7 +96,9 @@ public class HeartbeatLedger {
     public Instant beat(UserKey user) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Instant stored = lastStored.get(user.key());
-        if (stored != null && !stored.isAfter(now) && Duration.between(stored, now).compareTo(precision) < 0) {
+        if (stored != null
+                && !stored.isAfter(now)
+                && Duration.between(stored, now).compareTo(precision) < 0) {
             return stored;
         }
         Shard shard = shards[shardOf(user)];
@@ -116,7 +123,10 @@ public class HeartbeatLedger {
 
     /** An authoritative read of one shard (a quorum read at the API server, not a cache). */
     public Map<String, Instant> read(int shard) {
-        ConfigMap cm = client.configMaps().inNamespace(namespace).withName(shardName(shard)).get();
+        ConfigMap cm = client.configMaps()
+                .inNamespace(namespace)
+                .withName(shardName(shard))
+                .get();
         return parse(cm);
     }
 
@@ -130,8 +140,13 @@ public class HeartbeatLedger {
         String next = null;
         do {
             // Small pages: a shard holds up to a few hundred KB at 100,000 users.
-            ConfigMapList page = client.configMaps().inNamespace(namespace).withLabels(PlaygroundLabels.heartbeats())
-                    .list(new ListOptionsBuilder().withLimit(4L).withContinue(next).build());
+            ConfigMapList page = client.configMaps()
+                    .inNamespace(namespace)
+                    .withLabels(PlaygroundLabels.heartbeats())
+                    .list(new ListOptionsBuilder()
+                            .withLimit(4L)
+                            .withContinue(next)
+                            .build());
             page.getItems().forEach(cm -> all.put(cm.getMetadata().getName(), parse(cm)));
             next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
         } while (next != null && !next.isEmpty());
@@ -157,7 +172,10 @@ public class HeartbeatLedger {
             return 0;
         }
         for (int attempt = 0; attempt < 5; attempt++) {
-            ConfigMap cm = client.configMaps().inNamespace(namespace).withName(shardName).get();
+            ConfigMap cm = client.configMaps()
+                    .inNamespace(namespace)
+                    .withName(shardName)
+                    .get();
             if (cm == null || cm.getData() == null) {
                 return 0;
             }
@@ -223,25 +241,38 @@ public class HeartbeatLedger {
         String patch = Serialization.asJson(Map.of("data", entries));
         // Patched through a resource that only names the ConfigMap: fabric8's withName(..).patch(..) would
         // first GET the whole object (up to ~300 KB of other users' beats) just to learn its name.
-        ConfigMap target = new ConfigMapBuilder().withNewMetadata().withName(name).withNamespace(namespace)
-                .endMetadata().build();
+        ConfigMap target = new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withNamespace(namespace)
+                .endMetadata()
+                .build();
         try {
-            client.configMaps().inNamespace(namespace).resource(target)
+            client.configMaps()
+                    .inNamespace(namespace)
+                    .resource(target)
                     .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
         } catch (KubernetesClientException e) {
             if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) {
                 throw e;
             }
             // First beat into this shard: make the ConfigMap, or lose the race to another instance and patch.
-            ConfigMap cm = new ConfigMapBuilder().withNewMetadata().withName(name)
-                    .withLabels(PlaygroundLabels.heartbeats()).endMetadata().withData(entries).build();
+            ConfigMap cm = new ConfigMapBuilder()
+                    .withNewMetadata()
+                    .withName(name)
+                    .withLabels(PlaygroundLabels.heartbeats())
+                    .endMetadata()
+                    .withData(entries)
+                    .build();
             try {
                 client.configMaps().inNamespace(namespace).resource(cm).create();
             } catch (KubernetesClientException race) {
                 if (race.getCode() != HttpURLConnection.HTTP_CONFLICT) {
                     throw race;
                 }
-                client.configMaps().inNamespace(namespace).resource(target)
+                client.configMaps()
+                        .inNamespace(namespace)
+                        .resource(target)
                         .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
             }
         }

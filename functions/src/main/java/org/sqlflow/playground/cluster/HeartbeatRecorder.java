@@ -1,12 +1,11 @@
 package org.sqlflow.playground.cluster;
 
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 
 /**
  * heart_beat: "this user is alive now". A user without a database costs no write, and no read while the
@@ -19,10 +18,13 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 public class HeartbeatRecorder {
 
     /** What heart_beat answers. */
-    public record Beat(String userId, DatabaseState database, Instant expiresAt) {
-    }
+    public record Beat(String userId, DatabaseState database, Instant expiresAt) {}
 
-    public enum DatabaseState { READY, STARTING, NONE }
+    public enum DatabaseState {
+        READY,
+        STARTING,
+        NONE
+    }
 
     private final DatabaseRoots roots;
     private final DatabaseDirectory directory;
@@ -32,8 +34,12 @@ public class HeartbeatRecorder {
     private final Duration confirmFor;
     private final Map<String, Instant> confirmed = new ConcurrentHashMap<>();
 
-    public HeartbeatRecorder(DatabaseRoots roots, DatabaseDirectory directory, HeartbeatLedger ledger,
-            ExpiryPolicy expiry, Clock clock) {
+    public HeartbeatRecorder(
+            DatabaseRoots roots,
+            DatabaseDirectory directory,
+            HeartbeatLedger ledger,
+            ExpiryPolicy expiry,
+            Clock clock) {
         this.roots = roots;
         this.directory = directory;
         this.ledger = ledger;
@@ -62,7 +68,8 @@ public class HeartbeatRecorder {
         Instant stored = ledger.beat(user);
         Instant now = clock.instant();
         Instant confirmedAt = confirmed.get(user.key());
-        if (confirmedAt == null || Duration.between(confirmedAt, now).compareTo(confirmFor) >= 0
+        if (confirmedAt == null
+                || Duration.between(confirmedAt, now).compareTo(confirmFor) >= 0
                 || confirmedAt.isAfter(now)) {
             root = roots.rescue(roots.get(user));
             if (root == null) {
@@ -74,7 +81,10 @@ public class HeartbeatRecorder {
         }
         // A root that claims a warm-pool database runs no pod: the pooled database's readiness is the user's.
         DatabaseState state = directory.isServingReady(root) ? DatabaseState.READY : DatabaseState.STARTING;
-        return new Beat(user.userId(), state, expiry.expiresAt(stored, DatabaseRoot.of(root).createdAt()));
+        return new Beat(
+                user.userId(),
+                state,
+                expiry.expiresAt(stored, DatabaseRoot.of(root).createdAt()));
     }
 
     /** Called when this instance learns the database is gone, so the next beat checks again. */

@@ -1,12 +1,11 @@
 package org.sqlflow.playground.cluster;
 
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 
 /**
  * create_db for a user whose database this instance provisioned a moment ago (the notebook's kernel restarts
@@ -37,8 +36,12 @@ public class KnownDatabases {
     private final Duration trustFor;
     private final Map<String, Known> known = new ConcurrentHashMap<>();
 
-    public KnownDatabases(DatabaseProvisioner provisioner, DatabaseDirectory directory, HeartbeatLedger ledger,
-            ExpiryPolicy expiry, Clock clock) {
+    public KnownDatabases(
+            DatabaseProvisioner provisioner,
+            DatabaseDirectory directory,
+            HeartbeatLedger ledger,
+            ExpiryPolicy expiry,
+            Clock clock) {
         this.provisioner = provisioner;
         this.directory = directory;
         this.ledger = ledger;
@@ -51,14 +54,21 @@ public class KnownDatabases {
         Deployment cached = directory.cached(user);
         Known k = known.get(user.key());
         Instant now = clock.instant();
-        if (k != null && cached != null && k.rootUid().equals(cached.getMetadata().getUid())
-                && !DatabaseRoot.of(cached).isDeleting() && !DatabaseRoot.of(cached).isCondemned()
-                && directory.isServingReady(cached) && !k.confirmedAt().isAfter(now)
+        if (k != null
+                && cached != null
+                && k.rootUid().equals(cached.getMetadata().getUid())
+                && !DatabaseRoot.of(cached).isDeleting()
+                && !DatabaseRoot.of(cached).isCondemned()
+                && directory.isServingReady(cached)
+                && !k.confirmedAt().isAfter(now)
                 && Duration.between(k.confirmedAt(), now).compareTo(trustFor) < 0) {
             DatabaseRoots.checkOwner(cached, user);
             Instant beat = ledger.beat(user);
-            return new DatabaseProvisioner.Provisioned(user.userId(), k.dataSource(),
-                    expiry.expiresAt(beat, DatabaseRoot.of(cached).createdAt()), false);
+            return new DatabaseProvisioner.Provisioned(
+                    user.userId(),
+                    k.dataSource(),
+                    expiry.expiresAt(beat, DatabaseRoot.of(cached).createdAt()),
+                    false);
         }
         known.remove(user.key());
         String uidBefore = uid(cached);

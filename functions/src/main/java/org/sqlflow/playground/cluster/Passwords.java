@@ -7,12 +7,12 @@ public final class Passwords {
 
     /** 32 base62 characters carry about 190 bits, well above the 128 the design asks for. */
     public static final int LENGTH = 32;
+
     private static final char[] ALPHABET =
             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private Passwords() {
-    }
+    private Passwords() {}
 
     public static String generate() {
         char[] out = new char[LENGTH];

@@ -28,6 +28,7 @@ public final class PlaygroundLabels {
     public static final String POOL = "sqlflow-playground.org/pool";
     /** Label on a warm-pool database: {@link #POOL_UNCLAIMED} or {@link #POOL_CLAIMED}. */
     public static final String POOL_STATE = "sqlflow-playground.org/pool-state";
+
     public static final String POOL_UNCLAIMED = "unclaimed";
     public static final String POOL_CLAIMED = "claimed";
     /**
@@ -47,8 +48,7 @@ public final class PlaygroundLabels {
     public static final String COMPONENT_DATABASE = "database";
     public static final String COMPONENT_HEARTBEATS = "heartbeats";
 
-    private PlaygroundLabels() {
-    }
+    private PlaygroundLabels() {}
 
     /** Labels every object the playground makes carries. */
     public static Map<String, String> common(String component) {

@@ -5,7 +5,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
-
 import org.sqlflow.playground.userid.UserIds;
 
 /**
@@ -41,7 +40,9 @@ public record UserKey(String userId, String key) {
         if (userId.length() <= MAX_KEY && LOSSLESS.matcher(userId).matches() && !userId.contains("--")) {
             return new UserKey(userId, userId);
         }
-        String sanitised = userId.toLowerCase().replaceAll("[^a-z0-9-]", "-").replaceAll("-+", "-")
+        String sanitised = userId.toLowerCase()
+                .replaceAll("[^a-z0-9-]", "-")
+                .replaceAll("-+", "-")
                 .replaceAll("^-|-$", "");
         int room = MAX_KEY - 2 - HASH_HEX;
         if (sanitised.length() > room) {
@@ -59,7 +60,10 @@ public record UserKey(String userId, String key) {
     /** A stable shard in [0, shards): the same user always beats into the same ConfigMap. */
     public int shard(int shards) {
         byte[] digest = sha256(userId);
-        int h = ((digest[0] & 0xff) << 24) | ((digest[1] & 0xff) << 16) | ((digest[2] & 0xff) << 8) | (digest[3] & 0xff);
+        int h = ((digest[0] & 0xff) << 24)
+                | ((digest[1] & 0xff) << 16)
+                | ((digest[2] & 0xff) << 8)
+                | (digest[3] & 0xff);
         return Math.floorMod(h, shards);
     }
 

@@ -1,5 +1,17 @@
 package org.sqlflow.playground.cluster;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentList;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.dsl.RollableScalableResource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.net.HttpURLConnection;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -16,19 +28,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentList;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
-import io.fabric8.kubernetes.client.dsl.Resource;
-import io.fabric8.kubernetes.client.dsl.RollableScalableResource;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlflow.playground.error.PlaygroundError;
@@ -70,12 +69,10 @@ public class WarmPool implements AutoCloseable {
     }
 
     /** The outcome of settling a root's claim: the root as it is now, and the pooled database it owns, if any. */
-    public record Claim(Deployment root, Deployment pooled) {
-    }
+    public record Claim(Deployment root, Deployment pooled) {}
 
     /** What one round of upkeep found and did; part of the reaper's report. Nothing here is secret. */
-    public record Upkeep(int size, int ready, int starting, int created, int replaced, int trimmed) {
-    }
+    public record Upkeep(int size, int ready, int starting, int created, int replaced, int trimmed) {}
 
     private final KubernetesClient client;
     private final String namespace;
@@ -93,8 +90,15 @@ public class WarmPool implements AutoCloseable {
     /** Pooled databases this instance made that its watch has not shown yet: they count against the maximum. */
     private final Set<String> createdUnseen = ConcurrentHashMap.newKeySet();
 
-    public WarmPool(KubernetesClient client, String namespace, DatabaseObjects objects, DatabaseDirectory directory,
-            Clock clock, Settings settings, int maxDatabases, MeterRegistry meters) {
+    public WarmPool(
+            KubernetesClient client,
+            String namespace,
+            DatabaseObjects objects,
+            DatabaseDirectory directory,
+            Clock clock,
+            Settings settings,
+            int maxDatabases,
+            MeterRegistry meters) {
         this.client = client;
         this.namespace = namespace;
         this.objects = objects;
@@ -106,9 +110,12 @@ public class WarmPool implements AutoCloseable {
         this.misses = meters.counter("playground.pool.misses");
         this.replaced = meters.counter("playground.pool.replaced");
         this.refillTimer = meters.timer("playground.pool.refill");
-        Gauge.builder("playground.pool.size", this, p -> p.cachedCount(true)).tag("state", "ready")
-                .description("unclaimed pooled databases, as the watch sees them").register(meters);
-        Gauge.builder("playground.pool.size", this, p -> p.cachedCount(false)).tag("state", "starting")
+        Gauge.builder("playground.pool.size", this, p -> p.cachedCount(true))
+                .tag("state", "ready")
+                .description("unclaimed pooled databases, as the watch sees them")
+                .register(meters);
+        Gauge.builder("playground.pool.size", this, p -> p.cachedCount(false))
+                .tag("state", "starting")
                 .register(meters);
         Gauge.builder("playground.pool.target", this, p -> p.settings.size()).register(meters);
         this.refiller = Executors.newSingleThreadExecutor(r -> {
@@ -166,7 +173,8 @@ public class WarmPool implements AutoCloseable {
                     try {
                         // update() sends the resourceVersion read: 409 if anyone else claimed (or touched) it since.
                         Deployment claimed = deployments()
-                                .resource(DatabaseRoot.of(pooled).claimedBy(DatabaseRoot.of(current), user)).update();
+                                .resource(DatabaseRoot.of(pooled).claimedBy(DatabaseRoot.of(current), user))
+                                .update();
                         claims.increment();
                         log.info("user key {} claimed pooled database {}", user.key(), name);
                         requestRefill();
@@ -184,9 +192,12 @@ public class WarmPool implements AutoCloseable {
             }
             // Gone, or someone else's: name another Ready one, or become an ordinary root.
             tried.add(name);
-            Deployment next = candidates().stream().filter(d -> !tried.contains(d.getMetadata().getName()))
-                    .findFirst().orElse(null);
-            Deployment changed = next == null ? DatabaseRoot.of(current).ordinary()
+            Deployment next = candidates().stream()
+                    .filter(d -> !tried.contains(d.getMetadata().getName()))
+                    .findFirst()
+                    .orElse(null);
+            Deployment changed = next == null
+                    ? DatabaseRoot.of(current).ordinary()
                     : DatabaseRoot.of(current).claiming(next.getMetadata().getName());
             try {
                 current = deployments().resource(changed).update();
@@ -222,7 +233,8 @@ public class WarmPool implements AutoCloseable {
                 try {
                     upkeep(false);
                 } catch (RuntimeException e) {
-                    log.warn("refilling the warm pool failed; the next claim or reaper run tries again: {}",
+                    log.warn(
+                            "refilling the warm pool failed; the next claim or reaper run tries again: {}",
                             e.getMessage());
                 }
             });
@@ -250,7 +262,9 @@ public class WarmPool implements AutoCloseable {
                     if (delete(d)) {
                         brokenCount++;
                         replaced.increment();
-                        log.warn("replaced pooled database {}: not Ready since {}", pooled.name(),
+                        log.warn(
+                                "replaced pooled database {}: not Ready since {}",
+                                pooled.name(),
                                 pooled.notReadySince());
                     }
                 } else {
@@ -299,7 +313,10 @@ public class WarmPool implements AutoCloseable {
 
     private List<Deployment> listUnclaimed() {
         List<Deployment> unclaimed = new ArrayList<>();
-        for (Deployment d : deployments().withLabels(PlaygroundLabels.unclaimedPool()).list().getItems()) {
+        for (Deployment d : deployments()
+                .withLabels(PlaygroundLabels.unclaimedPool())
+                .list()
+                .getItems()) {
             if (isClaimable(DatabaseRoot.of(d))) {
                 unclaimed.add(d);
             }
@@ -317,9 +334,15 @@ public class WarmPool implements AutoCloseable {
         // database that never becomes Ready, which upkeep replaces.
         Deployment pooled = deployments().resource(objects.pooled(name)).create();
         createdUnseen.add(name);
-        client.secrets().inNamespace(namespace).resource(objects.pooledSecret(pooled, Passwords.generate())).create();
+        client.secrets()
+                .inNamespace(namespace)
+                .resource(objects.pooledSecret(pooled, Passwords.generate()))
+                .create();
         if (objects.usesVolumeClaim()) {
-            client.persistentVolumeClaims().inNamespace(namespace).resource(objects.pooledVolumeClaim(pooled)).create();
+            client.persistentVolumeClaims()
+                    .inNamespace(namespace)
+                    .resource(objects.pooledVolumeClaim(pooled))
+                    .create();
         }
         log.info("started pooled database {}", name);
     }
@@ -327,7 +350,8 @@ public class WarmPool implements AutoCloseable {
     /** Deletes an unclaimed database as listed; false when it changed meanwhile (a claim) or is gone. */
     private boolean delete(Deployment d) {
         String name = d.getMetadata().getName();
-        if (GuardedDelete.ifUnchanged(deployments().withName(name), d.getMetadata().getResourceVersion())
+        if (GuardedDelete.ifUnchanged(
+                        deployments().withName(name), d.getMetadata().getResourceVersion())
                 != GuardedDelete.Outcome.DELETED) {
             return false;
         }
@@ -341,7 +365,8 @@ public class WarmPool implements AutoCloseable {
         try {
             GuardedDelete.ifOwnedBy(resource, owner.getMetadata().getUid());
         } catch (KubernetesClientException e) {
-            log.debug("left {} to the garbage collector: {}", owner.getMetadata().getName(), e.getMessage());
+            log.debug(
+                    "left {} to the garbage collector: {}", owner.getMetadata().getName(), e.getMessage());
         }
     }
 

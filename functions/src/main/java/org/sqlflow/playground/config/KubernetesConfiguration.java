@@ -4,12 +4,11 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import java.util.concurrent.atomic.LongAdder;
-
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
@@ -53,28 +52,36 @@ public class KubernetesConfiguration {
     static class LocalKubernetes {
 
         @Bean(destroyMethod = "close")
-        EmbeddedKubernetes embeddedKubernetes(ObjectProvider<CountingDispatcher> dispatcher, MeterRegistry meters,
-                PlaygroundProperties props) {
+        EmbeddedKubernetes embeddedKubernetes(
+                ObjectProvider<CountingDispatcher> dispatcher, MeterRegistry meters, PlaygroundProperties props) {
             // Tests may supply a dispatcher that injects API faults.
-            EmbeddedKubernetes embedded = new EmbeddedKubernetes(dispatcher.getIfAvailable(CountingDispatcher::new),
+            EmbeddedKubernetes embedded = new EmbeddedKubernetes(
+                    dispatcher.getIfAvailable(CountingDispatcher::new),
                     props.local().apiToken());
             // What the embedded API server answered, by verb and resource: the benchmark's "API calls per beat".
-            embedded.requests().onNewKind((kind, count) -> FunctionCounter
-                    .builder("playground.local.api.requests", count, LongAdder::sum)
-                    .tag("request", kind).register(meters));
-            log.warn("LOCAL MODE: an in-memory Kubernetes API at {} (bearer token required) stands in for a cluster; "
-                    + "databases are simulated and vanish when the server stops", embedded.url());
+            embedded.requests()
+                    .onNewKind((kind, count) -> FunctionCounter.builder(
+                                    "playground.local.api.requests", count, LongAdder::sum)
+                            .tag("request", kind)
+                            .register(meters));
+            log.warn(
+                    "LOCAL MODE: an in-memory Kubernetes API at {} (bearer token required) stands in for a cluster; "
+                            + "databases are simulated and vanish when the server stops",
+                    embedded.url());
             return embedded;
         }
 
         @Bean(destroyMethod = "close")
         KubernetesClient kubernetesClient(EmbeddedKubernetes embedded, PlaygroundProperties props) {
-            return new KubernetesClientBuilder().withConfig(tuned(embedded.client().getConfiguration(), props)).build();
+            return new KubernetesClientBuilder()
+                    .withConfig(tuned(embedded.client().getConfiguration(), props))
+                    .build();
         }
 
         @Bean(destroyMethod = "close")
         StandInKubelet standInKubelet(KubernetesClient client, PlaygroundProperties props) {
-            log.warn("LOCAL MODE: a stand-in kubelet marks each database ready {} after it is created",
+            log.warn(
+                    "LOCAL MODE: a stand-in kubelet marks each database ready {} after it is created",
                     props.local().databaseStartDelay());
             return new StandInKubelet(client, props.namespace(), props.local().databaseStartDelay()).start();
         }

@@ -1,9 +1,8 @@
 package org.sqlflow.playground.config;
 
-import java.time.Clock;
-
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -75,8 +74,11 @@ public class PlaygroundConfiguration {
     }
 
     @Bean
-    IdentityResolver identityResolver(PlaygroundProperties props, Environment env,
-            ObjectProvider<ClientCertificateTrustManager> trust, Clock clock) {
+    IdentityResolver identityResolver(
+            PlaygroundProperties props,
+            Environment env,
+            ObjectProvider<ClientCertificateTrustManager> trust,
+            Clock clock) {
         TransportGuard.check(props, env);
         PlaygroundProperties.Identity identity = props.identity();
         // Gateway mode believes a header; only the proof says the public gateway (or, on the reaper's instance,
@@ -97,12 +99,20 @@ public class PlaygroundConfiguration {
     }
 
     @Bean
-    FilterRegistrationBean<ApiEdgeFilter> apiEdgeFilter(PlaygroundProperties props, IdentityResolver identities,
-            FunctionCatalog functions, InFlightLimits limits, MeterRegistry meters) {
+    FilterRegistrationBean<ApiEdgeFilter> apiEdgeFilter(
+            PlaygroundProperties props,
+            IdentityResolver identities,
+            FunctionCatalog functions,
+            InFlightLimits limits,
+            MeterRegistry meters) {
         PlaygroundProperties.Api api = props.api();
-        ApiEdgeFilter filter = new ApiEdgeFilter(api.functions(), functions,
-                new ApiInput(api.maxBodyBytes(), identities, api.reaperTrigger()), limits,
-                props.database().retryAfter(), meters);
+        ApiEdgeFilter filter = new ApiEdgeFilter(
+                api.functions(),
+                functions,
+                new ApiInput(api.maxBodyBytes(), identities, api.reaperTrigger()),
+                limits,
+                props.database().retryAfter(),
+                meters);
         FilterRegistrationBean<ApiEdgeFilter> registration = new FilterRegistrationBean<>(filter);
         registration.addUrlPatterns("/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);

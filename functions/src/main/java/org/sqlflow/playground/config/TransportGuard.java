@@ -17,15 +17,15 @@ import org.sqlflow.playground.settings.PlaygroundProperties.IdentitySource;
  */
 public final class TransportGuard {
 
-    private TransportGuard() {
-    }
+    private TransportGuard() {}
 
     public static void check(PlaygroundProperties props, Environment env) {
         boolean sslOn = env.getProperty("server.ssl.enabled", Boolean.class, true);
         if (props.identity().source() == IdentitySource.GATEWAY) {
-            if (sslOn && (env.getProperty("server.ssl.certificate") != null
-                    || env.getProperty("server.ssl.trust-certificate") != null
-                    || env.getProperty("server.ssl.bundle") != null)) {
+            if (sslOn
+                    && (env.getProperty("server.ssl.certificate") != null
+                            || env.getProperty("server.ssl.trust-certificate") != null
+                            || env.getProperty("server.ssl.bundle") != null)) {
                 throw new IllegalStateException("Refusing to start: playground.identity.source=gateway with the "
                         + "server's own TLS (--ca_crt/--server_crt): gateway identity is only for the Istio ingress "
                         + "gateway, which terminates TLS itself. Standalone, leave playground.identity.source=tls.");

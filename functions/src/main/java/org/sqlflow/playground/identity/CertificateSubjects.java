@@ -4,7 +4,6 @@ import java.security.cert.X509Certificate;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
-
 import org.sqlflow.playground.userid.UserIds;
 
 /**
@@ -16,12 +15,12 @@ import org.sqlflow.playground.userid.UserIds;
  */
 public final class CertificateSubjects {
 
-    private CertificateSubjects() {
-    }
+    private CertificateSubjects() {}
 
     public static Optional<CallerIdentity> identify(String subjectDn, String adminOrganizationalUnit) {
-        return UserIds.parse(subjectDn).map(subject -> new CallerIdentity(subject.userId(),
-                subject.organizationalUnits().equals(List.of(adminOrganizationalUnit))));
+        return UserIds.parse(subjectDn)
+                .map(subject -> new CallerIdentity(
+                        subject.userId(), subject.organizationalUnits().equals(List.of(adminOrganizationalUnit))));
     }
 
     /**
@@ -33,8 +32,8 @@ public final class CertificateSubjects {
      *
      * @param anchors the CA certificates the server trusts
      */
-    public static Optional<CallerIdentity> identify(X509Certificate peer, Collection<X509Certificate> anchors,
-                                                    String adminOrganizationalUnit) {
+    public static Optional<CallerIdentity> identify(
+            X509Certificate peer, Collection<X509Certificate> anchors, String adminOrganizationalUnit) {
         if (peer.getBasicConstraints() >= 0 || isAnchor(peer, anchors)) {
             return Optional.empty();
         }
@@ -44,8 +43,9 @@ public final class CertificateSubjects {
     // The anchor itself, or a copy of it: same subject and key (a v1 CA certificate has no basicConstraints).
     private static boolean isAnchor(X509Certificate peer, Collection<X509Certificate> anchors) {
         for (X509Certificate anchor : anchors) {
-            if (anchor.equals(peer) || (anchor.getSubjectX500Principal().equals(peer.getSubjectX500Principal())
-                    && anchor.getPublicKey().equals(peer.getPublicKey()))) {
+            if (anchor.equals(peer)
+                    || (anchor.getSubjectX500Principal().equals(peer.getSubjectX500Principal())
+                            && anchor.getPublicKey().equals(peer.getPublicKey()))) {
                 return true;
             }
         }

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +45,7 @@ public final class GatewayProof {
     private final Clock clock;
     private volatile Loaded loaded;
 
-    private record Loaded(List<byte[]> accepted, Instant readAt) {
-    }
+    private record Loaded(List<byte[]> accepted, Instant readAt) {}
 
     private GatewayProof(Path directory, Duration refresh, Clock clock, Loaded first) {
         this.directory = directory;
@@ -69,8 +67,8 @@ public final class GatewayProof {
         try {
             return new GatewayProof(directory, refresh, clock, read(directory, clock));
         } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalStateException("Refusing to start: playground.identity.proof-directory " + directory
-                    + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Refusing to start: playground.identity.proof-directory " + directory + ": " + e.getMessage(), e);
         }
     }
 
@@ -107,8 +105,10 @@ public final class GatewayProof {
                 loaded = read(directory, clock);
             } catch (IOException | IllegalArgumentException e) {
                 // Keep answering with what was read before; try again after the next interval.
-                log.warn("could not re-read the gateway proof in {} ({}); keeping the values read before",
-                        directory, e.getMessage());
+                log.warn(
+                        "could not re-read the gateway proof in {} ({}); keeping the values read before",
+                        directory,
+                        e.getMessage());
                 loaded = new Loaded(now.accepted(), instant);
             }
             return loaded;
@@ -139,8 +139,8 @@ public final class GatewayProof {
             return null;
         }
         if (text.contains(PLACEHOLDER)) {
-            throw new IllegalArgumentException("the file " + file.getFileName()
-                    + " holds the placeholder, not a value; run the install step");
+            throw new IllegalArgumentException(
+                    "the file " + file.getFileName() + " holds the placeholder, not a value; run the install step");
         }
         if (text.length() < MIN_LENGTH) {
             throw new IllegalArgumentException("the file " + file.getFileName() + " holds fewer than " + MIN_LENGTH

@@ -1,12 +1,11 @@
 package org.sqlflow.playground.identity;
 
+import jakarta.servlet.http.HttpServletRequest;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-
-import jakarta.servlet.http.HttpServletRequest;
 import org.sqlflow.playground.certs.ClientCertificateTrustManager;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.sqlflow.playground.settings.PlaygroundProperties.IdentitySource;
@@ -31,8 +30,8 @@ public class IdentityResolver {
      * @param trust re-checks each request's peer chain (standalone); null in gateway mode
      * @param proof the gateway's proof; required in gateway mode, ignored standalone
      */
-    public IdentityResolver(PlaygroundProperties.Identity config, ClientCertificateTrustManager trust,
-            GatewayProof proof) {
+    public IdentityResolver(
+            PlaygroundProperties.Identity config, ClientCertificateTrustManager trust, GatewayProof proof) {
         if (config.source() == IdentitySource.GATEWAY && proof == null) {
             throw new IllegalStateException("gateway identity needs the gateway's proof");
         }
@@ -76,8 +75,10 @@ public class IdentityResolver {
                     return Optional.empty();
                 }
             }
-            return CertificateSubjects.identify(chain[0],
-                    trust == null ? List.of() : List.of(trust.getAcceptedIssuers()), config.adminOrganizationalUnit());
+            return CertificateSubjects.identify(
+                    chain[0],
+                    trust == null ? List.of() : List.of(trust.getAcceptedIssuers()),
+                    config.adminOrganizationalUnit());
         }
         return Optional.empty();
     }

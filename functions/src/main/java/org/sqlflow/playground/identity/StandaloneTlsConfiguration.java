@@ -3,7 +3,6 @@ package org.sqlflow.playground.identity;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-
 import org.apache.tomcat.util.net.SSLHostConfig;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
@@ -29,7 +28,8 @@ public class StandaloneTlsConfiguration {
     ClientCertificateTrustManager clientCertificateTrustManager(Environment env, PlaygroundProperties props)
             throws IOException, GeneralSecurityException {
         Path ca = Path.of(stripFilePrefix(env.getRequiredProperty("server.ssl.trust-certificate")));
-        ClientCertificateTrustManager trust = ClientCertificateTrustManager.of(ca, props.tls().crl());
+        ClientCertificateTrustManager trust =
+                ClientCertificateTrustManager.of(ca, props.tls().crl());
         TomcatTrustManager.install(trust);
         return trust;
     }

@@ -3,10 +3,8 @@ package org.sqlflow.playground.identity;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
-
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
-
 import org.sqlflow.playground.certs.ClientCertificateTrustManager;
 
 /**
@@ -31,7 +29,8 @@ public final class TomcatTrustManager extends X509ExtendedTrustManager {
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+            throws CertificateException {
         delegate().checkClientTrusted(chain, authType, socket);
     }
 
@@ -47,7 +46,8 @@ public final class TomcatTrustManager extends X509ExtendedTrustManager {
     }
 
     @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+            throws CertificateException {
         throw new CertificateException("the playground server trusts clients only");
     }
 

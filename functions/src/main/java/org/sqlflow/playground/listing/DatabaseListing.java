@@ -1,5 +1,8 @@
 package org.sqlflow.playground.listing;
 
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -8,10 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
 import org.sqlflow.playground.cluster.DatabaseRoot;
 import org.sqlflow.playground.cluster.ExpiryPolicy;
@@ -32,7 +31,11 @@ public class DatabaseListing {
     public static final int MAX_PAGE = 500;
 
     /** A user's database as the listing names it. */
-    public enum State { STARTING, READY, CONDEMNED }
+    public enum State {
+        STARTING,
+        READY,
+        CONDEMNED
+    }
 
     private final DatabaseDirectory directory;
     private final HeartbeatLedger ledger;
@@ -41,8 +44,14 @@ public class DatabaseListing {
     private final Reaper reaper;
     private final int maxDatabases;
 
-    public DatabaseListing(DatabaseDirectory directory, HeartbeatLedger ledger, ExpiryPolicy expiry, WarmPool pool,
-            Reaper reaper, int maxDatabases, MeterRegistry meters) {
+    public DatabaseListing(
+            DatabaseDirectory directory,
+            HeartbeatLedger ledger,
+            ExpiryPolicy expiry,
+            WarmPool pool,
+            Reaper reaper,
+            int maxDatabases,
+            MeterRegistry meters) {
         this.directory = directory;
         this.ledger = ledger;
         this.expiry = expiry;
@@ -50,17 +59,23 @@ public class DatabaseListing {
         this.reaper = reaper;
         this.maxDatabases = maxDatabases;
         for (State state : State.values()) {
-            Gauge.builder("playground.databases.users", this, l -> l.countByState().get(state))
+            Gauge.builder(
+                            "playground.databases.users",
+                            this,
+                            l -> l.countByState().get(state))
                     .tag("state", state.name().toLowerCase(Locale.ROOT))
-                    .description("users' databases by state, as the watch sees them").register(meters);
+                    .description("users' databases by state, as the watch sees them")
+                    .register(meters);
         }
         Gauge.builder("playground.databases.running", directory, DatabaseDirectory::databaseCount)
                 .description("databases that run a pod (what playground.database.max-databases bounds)")
                 .register(meters);
         Gauge.builder("playground.databases.max", () -> maxDatabases)
-                .description("playground.database.max-databases").register(meters);
+                .description("playground.database.max-databases")
+                .register(meters);
         Gauge.builder("playground.kubernetes.synced", directory, d -> d.isSynced() ? 1 : 0)
-                .description("1 while the watch of the databases holds a complete list and is open").register(meters);
+                .description("1 while the watch of the databases holds a complete list and is open")
+                .register(meters);
     }
 
     /**
@@ -96,13 +111,23 @@ public class DatabaseListing {
             UserKey user = root.user();
             Instant beat = user == null ? null : beats.get(user.key());
             Instant created = root.createdAt();
-            entries.add(new ListingPage.Entry(root.userId(), state(root).name().toLowerCase(Locale.ROOT),
-                    format(created), format(beat), format(expiry.expiresAt(beat, created)), root.claims() != null,
+            entries.add(new ListingPage.Entry(
+                    root.userId(),
+                    state(root).name().toLowerCase(Locale.ROOT),
+                    format(created),
+                    format(beat),
+                    format(expiry.expiresAt(beat, created)),
+                    root.claims() != null,
                     root.isKept()));
         }
-        return new ListingPage(entries, roots.size(), more ? page.get(page.size() - 1).userId() : null,
-                directory.databaseCount(), maxDatabases,
-                new ListingPage.Pool(pool.target(), pool.unclaimed(true), pool.unclaimed(false)), reaper.lastSweep(),
+        return new ListingPage(
+                entries,
+                roots.size(),
+                more ? page.get(page.size() - 1).userId() : null,
+                directory.databaseCount(),
+                maxDatabases,
+                new ListingPage.Pool(pool.target(), pool.unclaimed(true), pool.unclaimed(false)),
+                reaper.lastSweep(),
                 synced);
     }
 

@@ -1,8 +1,7 @@
 package org.sqlflow.playground.listing;
 
-import java.util.List;
-
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
 import org.sqlflow.playground.reaper.ReapReport;
 
 /**
@@ -27,13 +26,11 @@ public record ListingPage(
             @JsonProperty("last_beat") String lastBeat,
             @JsonProperty("expires_at") String expiresAt,
             @JsonProperty("pooled") boolean pooled,
-            @JsonProperty("kept") boolean kept) {
-    }
+            @JsonProperty("kept") boolean kept) {}
 
     /** The warm pool: its configured size and its unclaimed databases by readiness. */
     public record Pool(
             @JsonProperty("size") int size,
             @JsonProperty("ready") int ready,
-            @JsonProperty("starting") int starting) {
-    }
+            @JsonProperty("starting") int starting) {}
 }

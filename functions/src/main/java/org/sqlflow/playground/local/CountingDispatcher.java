@@ -1,5 +1,8 @@
 package org.sqlflow.playground.local;
 
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Map;
@@ -8,10 +11,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.mockwebserver.http.MockResponse;
-import io.fabric8.mockwebserver.http.RecordedRequest;
-
 /**
  * The embedded API server's dispatcher, counting requests by verb and resource ("PATCH configmaps",
  * "GET deployments/status"), so the benchmark and the tests can say how many API calls a beat costs.
@@ -19,7 +18,7 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 public class CountingDispatcher extends KubernetesCrudDispatcher {
 
     private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
-    private volatile BiConsumer<String, LongAdder> onNewKind = (k, c) -> { };
+    private volatile BiConsumer<String, LongAdder> onNewKind = (k, c) -> {};
     private volatile byte[] expectedAuthorization;
 
     /**
@@ -48,16 +47,19 @@ public class CountingDispatcher extends KubernetesCrudDispatcher {
         if (expected != null) {
             String given = request.getHeader("Authorization");
             if (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.US_ASCII))) {
-                return new MockResponse().setResponseCode(401).setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-                        + "\"status\":\"Failure\",\"reason\":\"Unauthorized\",\"code\":401}");
+                return new MockResponse()
+                        .setResponseCode(401)
+                        .setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+                                + "\"status\":\"Failure\",\"reason\":\"Unauthorized\",\"code\":401}");
             }
         }
         String kind = request.getMethod() + " " + resourceOf(request.getPath());
         counts.computeIfAbsent(kind, k -> {
-            LongAdder adder = new LongAdder();
-            onNewKind.accept(k, adder);
-            return adder;
-        }).increment();
+                    LongAdder adder = new LongAdder();
+                    onNewKind.accept(k, adder);
+                    return adder;
+                })
+                .increment();
         return super.dispatch(request);
     }
 

@@ -1,17 +1,16 @@
 package org.sqlflow.playground.local;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.security.SecureRandom;
-import java.util.Base64;
-import java.util.HashMap;
-
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
 
 /**
  * fabric8's mock API server in CRUD mode, on 127.0.0.1 only, answering only requests that carry its random
@@ -55,7 +54,10 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         dispatcher.requireBearerToken(token);
         try (KubernetesClient plain = server.createClient()) {
             client = new KubernetesClientBuilder()
-                    .withConfig(new ConfigBuilder(plain.getConfiguration()).withOauthToken(token).build()).build();
+                    .withConfig(new ConfigBuilder(plain.getConfiguration())
+                            .withOauthToken(token)
+                            .build())
+                    .build();
         }
     }
 

@@ -1,16 +1,15 @@
 package org.sqlflow.playground.local;
 
-import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlflow.playground.cluster.DatabaseRoot;
@@ -42,7 +41,10 @@ public class StandInKubelet implements AutoCloseable {
     }
 
     public StandInKubelet start() {
-        informer = client.apps().deployments().inNamespace(namespace).withLabels(PlaygroundLabels.allDatabases())
+        informer = client.apps()
+                .deployments()
+                .inNamespace(namespace)
+                .withLabels(PlaygroundLabels.allDatabases())
                 .inform(new ResourceEventHandler<>() {
                     @Override
                     public void onAdd(Deployment d) {
@@ -74,9 +76,13 @@ public class StandInKubelet implements AutoCloseable {
     private void markReady(String name) {
         try {
             client.apps().deployments().inNamespace(namespace).withName(name).editStatus(d -> {
-                d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1)
-                        .withAvailableReplicas(1).withUpdatedReplicas(1)
-                        .withObservedGeneration(d.getMetadata().getGeneration()).build());
+                d.setStatus(new DeploymentStatusBuilder()
+                        .withReplicas(1)
+                        .withReadyReplicas(1)
+                        .withAvailableReplicas(1)
+                        .withUpdatedReplicas(1)
+                        .withObservedGeneration(d.getMetadata().getGeneration())
+                        .build());
                 return d;
             });
         } catch (KubernetesClientException e) {

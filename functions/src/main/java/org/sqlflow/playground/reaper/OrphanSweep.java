@@ -1,17 +1,16 @@
 package org.sqlflow.playground.reaper;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResourceList;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.dsl.MixedOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.KubernetesResourceList;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.dsl.MixedOperation;
-import io.fabric8.kubernetes.client.dsl.Resource;
 import org.sqlflow.playground.cluster.GuardedDelete;
 import org.sqlflow.playground.cluster.GuardedDelete.Outcome;
 import org.sqlflow.playground.cluster.HeartbeatLedger;
@@ -53,7 +52,8 @@ final class OrphanSweep {
         do {
             L page;
             try {
-                page = ops.inNamespace(sweep.namespace).withLabels(PlaygroundLabels.allDatabases())
+                page = ops.inNamespace(sweep.namespace)
+                        .withLabels(PlaygroundLabels.allDatabases())
                         .list(sweep.page(next));
             } catch (RuntimeException e) {
                 sweep.tally.failed("listing " + kind + "s failed; the next sweep goes on: " + Tally.describe(e));
@@ -70,8 +70,8 @@ final class OrphanSweep {
         } while (next != null && !next.isEmpty());
     }
 
-    private <T extends HasMetadata> Runnable remover(MixedOperation<T, ?, ? extends Resource<T>> ops, String kind,
-            T object) {
+    private <T extends HasMetadata> Runnable remover(
+            MixedOperation<T, ?, ? extends Resource<T>> ops, String kind, T object) {
         String name = object.getMetadata().getName();
         if (sweep.dryRun) {
             sweep.tally.orphan(kind, name, true);
@@ -81,7 +81,13 @@ final class OrphanSweep {
         return () -> {
             try {
                 // The listing of roots is older than this: ask again before deleting.
-                if (sweep.client.apps().deployments().inNamespace(sweep.namespace).withName(name).get() != null) {
+                if (sweep.client
+                                .apps()
+                                .deployments()
+                                .inNamespace(sweep.namespace)
+                                .withName(name)
+                                .get()
+                        != null) {
                     return;
                 }
                 orphanSecret(name);
@@ -101,13 +107,15 @@ final class OrphanSweep {
             return;
         }
         try {
-            Resource<Secret> resource = sweep.client.secrets().inNamespace(sweep.namespace).withName(name);
+            Resource<Secret> resource =
+                    sweep.client.secrets().inNamespace(sweep.namespace).withName(name);
             Secret secret = resource.get();
             if (secret == null || !sweep.policy.isOrphan(secret, rootNames, sweep.now)) {
                 return;
             }
-            if (sweep.dryRun || GuardedDelete.ifUnchanged(resource, secret.getMetadata().getResourceVersion())
-                    == Outcome.DELETED) {
+            if (sweep.dryRun
+                    || GuardedDelete.ifUnchanged(resource, secret.getMetadata().getResourceVersion())
+                            == Outcome.DELETED) {
                 sweep.tally.orphan("Secret", name, true);
             }
         } catch (RuntimeException e) {
@@ -131,8 +139,8 @@ final class OrphanSweep {
                 stale.keySet().forEach(key -> sweep.tally.orphan(Reaper.KIND_HEARTBEAT_ENTRY, key, false));
                 sweep.tally.orphansRemoved(removed);
             } catch (RuntimeException e) {
-                sweep.tally.failed("removing stale heartbeat entries from " + shard.getKey() + " failed: "
-                        + Tally.describe(e));
+                sweep.tally.failed(
+                        "removing stale heartbeat entries from " + shard.getKey() + " failed: " + Tally.describe(e));
             }
         }
     }

@@ -1,5 +1,6 @@
 package org.sqlflow.playground.reaper;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -7,8 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import org.sqlflow.playground.cluster.DatabaseRoot;
 import org.sqlflow.playground.cluster.ExpiryPolicy;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
@@ -80,8 +79,12 @@ record ReapPolicy(ExpiryPolicy expiry, Duration orphanAge) {
         }
         UserKey user = root.user();
         if (user == null) {
-            return new Decision(Verdict.UNOWNED, root, null, null, "database " + root.name()
-                    + " has no user-id annotation matching its name; left alone");
+            return new Decision(
+                    Verdict.UNOWNED,
+                    root,
+                    null,
+                    null,
+                    "database " + root.name() + " has no user-id annotation matching its name; left alone");
         }
         Instant beat = beats.get(user.key());
         Instant last = expiry.lastActivity(beat, root.createdAt());
@@ -101,11 +104,15 @@ record ReapPolicy(ExpiryPolicy expiry, Duration orphanAge) {
     Decision recheck(Decision condemnation, Instant fresh, Instant now) {
         DatabaseRoot condemned = condemnation.root();
         if (!expiry.isExpired(now, fresh, condemned.createdAt())) {
-            return new Decision(Verdict.SPARE, condemned, condemnation.user(),
-                    expiry.lastActivity(fresh, condemned.createdAt()), "heartbeat arrived");
+            return new Decision(
+                    Verdict.SPARE,
+                    condemned,
+                    condemnation.user(),
+                    expiry.lastActivity(fresh, condemned.createdAt()),
+                    "heartbeat arrived");
         }
-        return new Decision(Verdict.DELETE, condemned, condemnation.user(), condemnation.lastActivity(),
-                condemnation.reason());
+        return new Decision(
+                Verdict.DELETE, condemned, condemnation.user(), condemnation.lastActivity(), condemnation.reason());
     }
 
     /**
@@ -117,8 +124,10 @@ record ReapPolicy(ExpiryPolicy expiry, Duration orphanAge) {
         Instant created = DatabaseRoot.createdAt(object);
         return !rootNames.contains(object.getMetadata().getName())
                 && object.getMetadata().getDeletionTimestamp() == null
-                && labels != null && labels.entrySet().containsAll(PlaygroundLabels.allDatabases().entrySet())
-                && created != null && now.isAfter(created.plus(orphanAge));
+                && labels != null
+                && labels.entrySet().containsAll(PlaygroundLabels.allDatabases().entrySet())
+                && created != null
+                && now.isAfter(created.plus(orphanAge));
     }
 
     /** The entries of one heartbeat ConfigMap whose user has no listed root and that are older than the TTL. */

@@ -1,9 +1,8 @@
 package org.sqlflow.playground.reaper;
 
-import java.util.List;
-
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
 import org.sqlflow.playground.cluster.WarmPool;
 
 /**
@@ -16,10 +15,19 @@ public record ReapReport(
         @JsonProperty("started_at") String startedAt,
         @JsonProperty("finished_at") String finishedAt,
         @JsonProperty("counts") Counts counts,
-        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("reaped") List<UserOutcome> reaped,
-        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("kept") List<UserOutcome> kept,
-        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("failed") List<UserOutcome> failed,
-        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("orphans") List<Orphan> orphans,
+
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("reaped")
+        List<UserOutcome> reaped,
+
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("kept")
+        List<UserOutcome> kept,
+
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("failed")
+        List<UserOutcome> failed,
+
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("orphans")
+        List<Orphan> orphans,
+
         @JsonProperty("pool") WarmPool.Upkeep pool) {
 
     public record Counts(
@@ -28,22 +36,19 @@ public record ReapReport(
             @JsonProperty("reaped") int reaped,
             @JsonProperty("kept") int kept,
             @JsonProperty("failed") int failed,
-            @JsonProperty("orphans_removed") int orphansRemoved) {
-    }
+            @JsonProperty("orphans_removed") int orphansRemoved) {}
 
     /** One user's outcome; user_id is absent for a failure that concerns no single user (a listing, a shard). */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record UserOutcome(
             @JsonProperty("user_id") String userId,
             @JsonProperty("reason") String reason,
-            @JsonProperty("last_activity") String lastActivity) {
-    }
+            @JsonProperty("last_activity") String lastActivity) {}
 
     /** A left-over object or heartbeat entry without a database: kind, and its name or ledger key. */
     public record Orphan(
             @JsonProperty("kind") String kind,
-            @JsonProperty("name") String name) {
-    }
+            @JsonProperty("name") String name) {}
 
     /** The same sweep as counts only: no user ids, no object names (they stay in the log and the Events). */
     public ReapReport withoutDetail() {

@@ -7,5 +7,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * alone decides {@code detail} (an admin certificate: yes; the reaper's CronJob: no); a client cannot set it.
  * Absent, it is false: counts only.
  */
-public record ReapRequest(@JsonProperty("dry_run") boolean dryRun, @JsonProperty("detail") boolean detail) {
-}
+public record ReapRequest(
+        @JsonProperty("dry_run") boolean dryRun,
+        @JsonProperty("detail") boolean detail) {}

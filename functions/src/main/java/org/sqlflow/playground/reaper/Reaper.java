@@ -1,5 +1,10 @@
 package org.sqlflow.playground.reaper;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -7,12 +12,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
-
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlflow.playground.cluster.DatabaseRoots;
@@ -56,8 +55,8 @@ public class Reaper implements AutoCloseable {
      * @param garbageCollected a garbage collector deletes what a deleted root owns (every real cluster); without one
      *                     (the embedded API server of local mode) the reaper deletes the Secret, Service and claim
      */
-    public record Settings(boolean forceDryRun, int parallelism, int pageSize, Duration orphanAge,
-            boolean garbageCollected) {
+    public record Settings(
+            boolean forceDryRun, int parallelism, int pageSize, Duration orphanAge, boolean garbageCollected) {
         public Settings {
             if (parallelism < 1 || pageSize < 1 || orphanAge == null || orphanAge.isNegative()) {
                 throw new IllegalArgumentException("invalid reaper settings");
@@ -78,7 +77,7 @@ public class Reaper implements AutoCloseable {
     /** Called at each {@link Step}, on the worker thread; lets a test place a heartbeat exactly there. */
     @FunctionalInterface
     public interface Interleaving {
-        Interleaving NONE = (step, user) -> { };
+        Interleaving NONE = (step, user) -> {};
 
         void at(Step step, UserKey user);
     }
@@ -97,13 +96,28 @@ public class Reaper implements AutoCloseable {
     private volatile ReapReport lastSweep;
     private volatile Instant lastComplete;
 
-    public Reaper(KubernetesClient client, DatabaseRoots roots, HeartbeatLedger ledger, ExpiryPolicy expiry,
-            WarmPool pool, Clock clock, Settings settings, MeterRegistry meters) {
+    public Reaper(
+            KubernetesClient client,
+            DatabaseRoots roots,
+            HeartbeatLedger ledger,
+            ExpiryPolicy expiry,
+            WarmPool pool,
+            Clock clock,
+            Settings settings,
+            MeterRegistry meters) {
         this(client, roots, ledger, expiry, pool, clock, settings, meters, Interleaving.NONE);
     }
 
-    public Reaper(KubernetesClient client, DatabaseRoots roots, HeartbeatLedger ledger, ExpiryPolicy expiry,
-            WarmPool pool, Clock clock, Settings settings, MeterRegistry meters, Interleaving interleaving) {
+    public Reaper(
+            KubernetesClient client,
+            DatabaseRoots roots,
+            HeartbeatLedger ledger,
+            ExpiryPolicy expiry,
+            WarmPool pool,
+            Clock clock,
+            Settings settings,
+            MeterRegistry meters,
+            Interleaving interleaving) {
         this.client = client;
         this.roots = roots;
         this.ledger = ledger;
@@ -132,16 +146,24 @@ public class Reaper implements AutoCloseable {
             Timer.Sample sample = Timer.start(meters);
             ReapReport report = new Sweep(this, dryRun, clock.instant()).run();
             Tags tags = Tags.of("dry_run", Boolean.toString(dryRun));
-            meters.counter("playground.reaper.reaped", tags).increment(report.counts().reaped());
-            meters.counter("playground.reaper.kept", tags).increment(report.counts().kept());
-            meters.counter("playground.reaper.failed", tags).increment(report.counts().failed());
-            meters.counter("playground.reaper.orphans", tags).increment(report.counts().orphansRemoved());
+            meters.counter("playground.reaper.reaped", tags)
+                    .increment(report.counts().reaped());
+            meters.counter("playground.reaper.kept", tags)
+                    .increment(report.counts().kept());
+            meters.counter("playground.reaper.failed", tags)
+                    .increment(report.counts().failed());
+            meters.counter("playground.reaper.orphans", tags)
+                    .increment(report.counts().orphansRemoved());
             sample.stop(meters.timer("playground.reaper.sweep", tags));
             lastSweep = report.withoutDetail();
             // Gauges of the last sweep rather than counters alone: the reaper's Knative Service starts a fresh pod
             // for most sweeps, and a counter that a new pod exports already at N shows Prometheus no increase.
-            Gauge.builder("playground.reaper.last_sweep.failed", this, r -> r.lastSweep.counts().failed())
-                    .description("users (and listings) the last sweep of this instance failed on").register(meters);
+            Gauge.builder(
+                            "playground.reaper.last_sweep.failed",
+                            this,
+                            r -> r.lastSweep.counts().failed())
+                    .description("users (and listings) the last sweep of this instance failed on")
+                    .register(meters);
             if (report.failed().stream().noneMatch(f -> f.userId() == null)) {
                 lastComplete = clock.instant();
                 // Registered at the first complete sweep: an instance that never completed one exports no

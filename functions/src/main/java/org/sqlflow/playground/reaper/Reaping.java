@@ -1,5 +1,13 @@
 package org.sqlflow.playground.reaper;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentList;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.MixedOperation;
+import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.dsl.RollableScalableResource;
 import java.net.HttpURLConnection;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,15 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentList;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.MixedOperation;
-import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
-import io.fabric8.kubernetes.client.dsl.Resource;
-import io.fabric8.kubernetes.client.dsl.RollableScalableResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
@@ -51,26 +50,38 @@ final class Reaping {
      * each change with a few writes in a row, spread out on a loaded machine: the pauses between tries let them land.
      */
     static final int WRITE_ATTEMPTS = 10;
+
     private static final Duration FIRST_PAUSE = Duration.ofMillis(20);
     private static final Duration LONGEST_PAUSE = Duration.ofMillis(320);
 
     private static final String CHANGING = "changed during the sweep; the next sweep looks again";
 
-    private enum Ending { DELETED, GONE, RESCUED, CHANGING }
+    private enum Ending {
+        DELETED,
+        GONE,
+        RESCUED,
+        CHANGING
+    }
 
     private final Sweep sweep;
     private final DatabaseRoots roots;
     private final HeartbeatLedger ledger;
     /** The ledger as the sweep began: every heartbeat ConfigMap by name. */
     private final Map<String, Map<String, Instant>> shards;
+
     private final Reaper.Interleaving interleaving;
     private final boolean garbageCollected;
     private final List<Decision> awaitingRecheck = Collections.synchronizedList(new ArrayList<>());
     /** Heartbeat entries of reaped users to remove, by ConfigMap name, with the values the sweep saw. */
     private final Map<String, Map<String, Instant>> reapedEntries = new ConcurrentHashMap<>();
 
-    Reaping(Sweep sweep, DatabaseRoots roots, HeartbeatLedger ledger, Map<String, Map<String, Instant>> shards,
-            Reaper.Interleaving interleaving, boolean garbageCollected) {
+    Reaping(
+            Sweep sweep,
+            DatabaseRoots roots,
+            HeartbeatLedger ledger,
+            Map<String, Map<String, Instant>> shards,
+            Reaper.Interleaving interleaving,
+            boolean garbageCollected) {
         this.sweep = sweep;
         this.roots = roots;
         this.ledger = ledger;
@@ -90,7 +101,8 @@ final class Reaping {
         for (int attempt = 1; ; attempt++) {
             try {
                 // update() sends the resourceVersion of the listing (or of the re-read): 409 if anything changed since.
-                Deployment condemned = deployments().resource(current.condemned(sweep.now)).update();
+                Deployment condemned =
+                        deployments().resource(current.condemned(sweep.now)).update();
                 interleaving.at(Reaper.Step.CONDEMNED, d.user());
                 awaitingRecheck.add(d.on(DatabaseRoot.of(condemned)));
                 return;
@@ -139,8 +151,11 @@ final class Reaping {
             int shard = ledger.shardOf(c.user());
             Map<String, Instant> beats = reread.get(shard);
             if (beats == null) {
-                sweep.tally.failed(c.user(), "re-reading its heartbeat failed, so it stays condemned and the next "
-                        + "sweep decides: " + unreadable.get(shard), c.lastActivity());
+                sweep.tally.failed(
+                        c.user(),
+                        "re-reading its heartbeat failed, so it stays condemned and the next " + "sweep decides: "
+                                + unreadable.get(shard),
+                        c.lastActivity());
                 continue;
             }
             work.add(() -> {
@@ -170,13 +185,17 @@ final class Reaping {
         }
         String shardName = ledger.shardName(shard);
         if (fresh != null) {
-            reapedEntries.computeIfAbsent(shardName, s -> new ConcurrentHashMap<>()).put(user.key(), fresh);
+            reapedEntries
+                    .computeIfAbsent(shardName, s -> new ConcurrentHashMap<>())
+                    .put(user.key(), fresh);
         }
         // Entries left in shards of an earlier shard count go too (the current shard was just re-read).
         shards.forEach((name, entries) -> {
             Instant older = entries.get(user.key());
             if (older != null && !name.equals(shardName)) {
-                reapedEntries.computeIfAbsent(name, s -> new ConcurrentHashMap<>()).put(user.key(), older);
+                reapedEntries
+                        .computeIfAbsent(name, s -> new ConcurrentHashMap<>())
+                        .put(user.key(), older);
             }
         });
         if (ending == Ending.GONE) {
@@ -191,8 +210,11 @@ final class Reaping {
         if (leftovers.isEmpty()) {
             sweep.tally.reaped(user, d.reason(), d.lastActivity());
         } else {
-            sweep.tally.failed(user, "deleted the database but not its " + String.join(", ", leftovers)
-                    + "; the next sweep removes them", d.lastActivity());
+            sweep.tally.failed(
+                    user,
+                    "deleted the database but not its " + String.join(", ", leftovers)
+                            + "; the next sweep removes them",
+                    d.lastActivity());
         }
     }
 
@@ -200,8 +222,8 @@ final class Reaping {
     private Ending deleteCondemned(DatabaseRoot condemned) {
         DatabaseRoot target = condemned;
         for (int attempt = 1; ; attempt++) {
-            Outcome outcome = GuardedDelete.ifUnchanged(deployments().withName(target.name()),
-                    target.resourceVersion());
+            Outcome outcome =
+                    GuardedDelete.ifUnchanged(deployments().withName(target.name()), target.resourceVersion());
             if (outcome != Outcome.CHANGED) {
                 return outcome == Outcome.DELETED ? Ending.DELETED : Ending.GONE;
             }
@@ -248,7 +270,11 @@ final class Reaping {
                     String pooledUid = claimed.getMetadata().getUid();
                     deleteOwned(sweep.client.apps().deployments(), "Deployment", pooled, root.uid(), leftovers);
                     deleteOwned(sweep.client.secrets(), "Secret", pooled, pooledUid, leftovers);
-                    deleteOwned(sweep.client.persistentVolumeClaims(), "PersistentVolumeClaim", pooled, pooledUid,
+                    deleteOwned(
+                            sweep.client.persistentVolumeClaims(),
+                            "PersistentVolumeClaim",
+                            pooled,
+                            pooledUid,
                             leftovers);
                 }
             } catch (RuntimeException e) {
@@ -257,13 +283,16 @@ final class Reaping {
         }
         deleteOwned(sweep.client.secrets(), "Secret", root.name(), root.uid(), leftovers);
         deleteOwned(sweep.client.services(), "Service", root.name(), root.uid(), leftovers);
-        deleteOwned(sweep.client.persistentVolumeClaims(), "PersistentVolumeClaim", root.name(), root.uid(),
-                leftovers);
+        deleteOwned(sweep.client.persistentVolumeClaims(), "PersistentVolumeClaim", root.name(), root.uid(), leftovers);
         return leftovers;
     }
 
-    private <T extends HasMetadata> void deleteOwned(MixedOperation<T, ?, ? extends Resource<T>> ops, String kind,
-            String name, String ownerUid, List<String> leftovers) {
+    private <T extends HasMetadata> void deleteOwned(
+            MixedOperation<T, ?, ? extends Resource<T>> ops,
+            String kind,
+            String name,
+            String ownerUid,
+            List<String> leftovers) {
         try {
             GuardedDelete.ifOwnedBy(ops.inNamespace(sweep.namespace).withName(name), ownerUid);
         } catch (RuntimeException e) {

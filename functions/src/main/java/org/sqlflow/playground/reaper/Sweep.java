@@ -1,5 +1,10 @@
 package org.sqlflow.playground.reaper;
 
+import io.fabric8.kubernetes.api.model.ListOptions;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentList;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -10,12 +15,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
-
-import io.fabric8.kubernetes.api.model.ListOptions;
-import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentList;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlflow.playground.cluster.DatabaseRoot;
@@ -97,8 +96,11 @@ final class Sweep {
         do {
             DeploymentList page;
             try {
-                page = client.apps().deployments().inNamespace(namespace)
-                        .withLabels(PlaygroundLabels.allDatabases()).list(page(next));
+                page = client.apps()
+                        .deployments()
+                        .inNamespace(namespace)
+                        .withLabels(PlaygroundLabels.allDatabases())
+                        .list(page(next));
             } catch (RuntimeException e) {
                 tally.failed("listing the databases failed; the next sweep goes on: " + Tally.describe(e));
                 return false;
@@ -135,14 +137,18 @@ final class Sweep {
             case TAKE_BACK:
                 tally.active();
                 // Condemned by a sweep that stopped half-way, and active since: take it back.
-                return dryRun ? null : () -> {
-                    try {
-                        roots.rescue(d.root().deployment());
-                    } catch (RuntimeException e) {
-                        log.warn("could not take back a stale condemnation of {}: {}", d.root().name(),
-                                Tally.describe(e));
-                    }
-                };
+                return dryRun
+                        ? null
+                        : () -> {
+                            try {
+                                roots.rescue(d.root().deployment());
+                            } catch (RuntimeException e) {
+                                log.warn(
+                                        "could not take back a stale condemnation of {}: {}",
+                                        d.root().name(),
+                                        Tally.describe(e));
+                            }
+                        };
             case KEEP:
                 tally.kept(d.user(), d.reason(), d.lastActivity());
                 return null;
@@ -195,6 +201,9 @@ final class Sweep {
     }
 
     ListOptions page(String next) {
-        return new ListOptionsBuilder().withLimit((long) pageSize).withContinue(next).build();
+        return new ListOptionsBuilder()
+                .withLimit((long) pageSize)
+                .withContinue(next)
+                .build();
     }
 }

@@ -3,7 +3,6 @@ package org.sqlflow.playground.reaper;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-
 import org.sqlflow.playground.error.PlaygroundError;
 
 /**
@@ -27,8 +26,8 @@ public final class SweepThrottle {
         Instant now = clock.instant();
         if (last != null && now.isBefore(last.plus(minInterval))) {
             Duration left = Duration.between(now, last.plus(minInterval));
-            throw PlaygroundError.SWEEP_TOO_SOON.retryingAfter(left.isZero() ? Duration.ofSeconds(1) : left,
-                    minInterval.toSeconds());
+            throw PlaygroundError.SWEEP_TOO_SOON.retryingAfter(
+                    left.isZero() ? Duration.ofSeconds(1) : left, minInterval.toSeconds());
         }
         last = now;
     }

@@ -1,12 +1,11 @@
 package org.sqlflow.playground.reaper;
 
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlflow.playground.cluster.UserKey;
@@ -78,22 +77,31 @@ final class Tally {
     }
 
     synchronized ReapReport report(Clock clock) {
-        Comparator<ReapReport.UserOutcome> byUser = Comparator.comparing(ReapReport.UserOutcome::userId,
-                Comparator.nullsFirst(Comparator.naturalOrder()));
+        Comparator<ReapReport.UserOutcome> byUser =
+                Comparator.comparing(ReapReport.UserOutcome::userId, Comparator.nullsFirst(Comparator.naturalOrder()));
         reaped.sort(byUser);
         kept.sort(byUser);
         failed.sort(byUser);
         orphans.sort(Comparator.comparing(ReapReport.Orphan::kind).thenComparing(ReapReport.Orphan::name));
-        ReapReport.Counts counts = new ReapReport.Counts(examined, active, reaped.size(), kept.size(), failed.size(),
-                orphansRemoved);
-        return new ReapReport(dryRun, startedAt.toString(), clock.instant().toString(), counts, List.copyOf(reaped),
-                List.copyOf(kept), List.copyOf(failed), List.copyOf(orphans), pool);
+        ReapReport.Counts counts =
+                new ReapReport.Counts(examined, active, reaped.size(), kept.size(), failed.size(), orphansRemoved);
+        return new ReapReport(
+                dryRun,
+                startedAt.toString(),
+                clock.instant().toString(),
+                counts,
+                List.copyOf(reaped),
+                List.copyOf(kept),
+                List.copyOf(failed),
+                List.copyOf(orphans),
+                pool);
     }
 
     /** A short reason for the report and the log: status code and the API server's message, never a body. */
     static String describe(Throwable e) {
         if (e instanceof KubernetesClientException k && k.getCode() > 0) {
-            String message = k.getStatus() != null && k.getStatus().getMessage() != null ? k.getStatus().getMessage()
+            String message = k.getStatus() != null && k.getStatus().getMessage() != null
+                    ? k.getStatus().getMessage()
                     : k.getMessage();
             return "Kubernetes API answered " + k.getCode() + ": " + truncate(message);
         }
@@ -108,7 +116,7 @@ final class Tally {
     }
 
     private static ReapReport.UserOutcome outcome(UserKey user, String reason, Instant last) {
-        return new ReapReport.UserOutcome(user == null ? null : user.userId(), reason,
-                last == null ? null : last.toString());
+        return new ReapReport.UserOutcome(
+                user == null ? null : user.userId(), reason, last == null ? null : last.toString());
     }
 }

@@ -1,15 +1,14 @@
 package org.sqlflow.playground.settings;
 
-import java.time.Duration;
-import java.util.List;
-import java.util.Set;
-
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -21,8 +20,11 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("playground")
 public record PlaygroundProperties(
-        @NotBlank @Pattern(regexp = "[a-z0-9]([-a-z0-9]*[a-z0-9])?", message = "must be a Kubernetes namespace name")
-        @DefaultValue("sqlflow-playground") String namespace,
+        @NotBlank
+        @Pattern(regexp = "[a-z0-9]([-a-z0-9]*[a-z0-9])?", message = "must be a Kubernetes namespace name")
+        @DefaultValue("sqlflow-playground")
+        String namespace,
+
         @Valid @NotNull @DefaultValue Database database,
         @Valid @NotNull @DefaultValue Pool pool,
         @Valid @NotNull @DefaultValue Heartbeat heartbeat,
@@ -43,7 +45,7 @@ public record PlaygroundProperties(
             @NotNull @DefaultValue("15s") Duration readyWait,
             @NotNull @DefaultValue("5s") Duration retryAfter,
             /* Unset: the image starts as root and drops to its mysql user itself (sqlflow/sqlflow:mysql does);
-               set: the pod runs as this uid with the "restricted" Pod Security profile. */
+            set: the pod runs as this uid with the "restricted" Pod Security profile. */
             Long runAsUser,
             @Min(1) @DefaultValue("200") int maxDatabases,
             @Valid @NotNull @DefaultValue Resources resources,
@@ -68,9 +70,8 @@ public record PlaygroundProperties(
             /* Unclaimed databases kept Ready; 0 turns the pool off. */
             @Min(0) @Max(100) @DefaultValue("2") int size,
             /* An unclaimed database not Ready for longer than this is replaced (an image that cannot be pulled,
-               a node that died). */
-            @NotNull @DefaultValue("10m") Duration brokenAfter) {
-    }
+            a node that died). */
+            @NotNull @DefaultValue("10m") Duration brokenAfter) {}
 
     /** What the database container runs. */
     public enum Entrypoint {
@@ -88,17 +89,18 @@ public record PlaygroundProperties(
             @NotBlank @DefaultValue("250m") String cpuRequest,
             @NotBlank @DefaultValue("1") String cpuLimit,
             @NotBlank @DefaultValue("512Mi") String memoryRequest,
-            @NotBlank @DefaultValue("1Gi") String memoryLimit) {
-    }
+            @NotBlank @DefaultValue("1Gi") String memoryLimit) {}
 
     /** Ephemeral storage is lost with the pod; a PersistentVolumeClaim survives pod restarts until the reaper runs. */
     public record Storage(
             @NotNull @DefaultValue("ephemeral") StorageKind kind,
             @NotBlank @DefaultValue("5Gi") String size,
-            @DefaultValue("") String storageClass) {
-    }
+            @DefaultValue("") String storageClass) {}
 
-    public enum StorageKind { EPHEMERAL, PERSISTENT_VOLUME_CLAIM }
+    public enum StorageKind {
+        EPHEMERAL,
+        PERSISTENT_VOLUME_CLAIM
+    }
 
     /** The heartbeat ledger: sharded ConfigMaps, one entry per user. */
     public record Heartbeat(
@@ -125,31 +127,34 @@ public record PlaygroundProperties(
             @Min(1) @Max(64) @DefaultValue("4") int parallelism,
             @Min(1) @DefaultValue("500") int pageSize,
             /* A sweep asked for sooner than this after the last one started is refused (429): a holder of the
-               trigger's proof cannot make the reaper hammer the API server. */
+            trigger's proof cannot make the reaper hammer the API server. */
             @NotNull @DefaultValue("60s") Duration minInterval) {
 
         public Reaper {
             if (minInterval != null && minInterval.isNegative()) {
-                throw new IllegalArgumentException("playground.reaper.min-interval must not be negative, got "
-                        + minInterval);
+                throw new IllegalArgumentException(
+                        "playground.reaper.min-interval must not be negative, got " + minInterval);
             }
         }
     }
 
     /** Which endpoints this instance serves: one Knative Service per function, all of them standalone. */
     public record Api(
-            @NotNull @DefaultValue({"create_db", "heart_beat", "reap_stale", "databases"}) Set<String> functions,
+            @NotNull @DefaultValue({"create_db", "heart_beat", "reap_stale", "databases"})
+            Set<String> functions,
+
             @Min(1) @DefaultValue("65536") int maxBodyBytes,
             /* Only for the reaper's own Knative Service, in gateway mode: the proof this instance checks is the
-               reaper CronJob's own value, and a request carrying it may sweep without an identity (its reply
-               then holds counts only). */
+            reaper CronJob's own value, and a request carrying it may sweep without an identity (its reply
+            then holds counts only). */
             @DefaultValue("false") boolean reaperTrigger,
             @Valid @NotNull @DefaultValue Limits limits) {
 
         public Api {
             if (functions != null) {
                 for (String f : functions) {
-                    if (!List.of("create_db", "heart_beat", "reap_stale", "databases").contains(f)) {
+                    if (!List.of("create_db", "heart_beat", "reap_stale", "databases")
+                            .contains(f)) {
                         throw new IllegalArgumentException("playground.api.functions: unknown function '" + f
                                 + "' (known: create_db, heart_beat, reap_stale, databases)");
                     }
@@ -173,8 +178,7 @@ public record PlaygroundProperties(
     public record Limits(
             @Min(1) @DefaultValue("4") int createDbPerUser,
             @Min(1) @DefaultValue("8") int createDbPerCaller,
-            @Min(1) @DefaultValue("64") int createDbInFlight) {
-    }
+            @Min(1) @DefaultValue("64") int createDbInFlight) {}
 
     /**
      * Where the caller's verified identity comes from. In gateway mode the identity header counts only when the
@@ -184,13 +188,19 @@ public record PlaygroundProperties(
      */
     public record Identity(
             @NotNull @DefaultValue("tls") IdentitySource source,
-            @NotBlank @DefaultValue("x-playground-client-subject") String header,
-            @NotBlank @DefaultValue("sqlflow-playground-admins") String adminOrganizationalUnit,
-            @NotBlank @DefaultValue("x-playground-gateway-proof") String proofHeader,
+
+            @NotBlank @DefaultValue("x-playground-client-subject")
+            String header,
+
+            @NotBlank @DefaultValue("sqlflow-playground-admins")
+            String adminOrganizationalUnit,
+
+            @NotBlank @DefaultValue("x-playground-gateway-proof")
+            String proofHeader,
             /* The mounted Secret's directory; required in gateway mode. */
             java.nio.file.Path proofDirectory,
             /* How often the proof files are re-read (a rotation reaches a running pod within the kubelet's
-               Secret sync delay plus this). */
+            Secret sync delay plus this). */
             @NotNull @DefaultValue("30s") Duration proofRefresh) {
 
         public Identity {
@@ -199,8 +209,8 @@ public record PlaygroundProperties(
                         "playground.identity.proof-header must differ from playground.identity.header");
             }
             if (proofRefresh != null && (proofRefresh.isNegative() || proofRefresh.isZero())) {
-                throw new IllegalArgumentException("playground.identity.proof-refresh must be positive, got "
-                        + proofRefresh);
+                throw new IllegalArgumentException(
+                        "playground.identity.proof-refresh must be positive, got " + proofRefresh);
             }
         }
     }
@@ -209,18 +219,16 @@ public record PlaygroundProperties(
     public record Kubernetes(
             @NotNull @DefaultValue("3s") Duration connectTimeout,
             @NotNull @DefaultValue("5s") Duration requestTimeout,
-            @NotNull @DefaultValue("5s") Duration writeTimeout) {
-    }
+            @NotNull @DefaultValue("5s") Duration writeTimeout) {}
 
     /** --local: an embedded API server and a stand-in kubelet, for trying the server on one machine. */
     public record Local(
             @DefaultValue("false") boolean enabled,
             @NotNull @DefaultValue("2s") Duration databaseStartDelay,
             /* The embedded API server's bearer token; random when unset. For tools that talk to that server
-               (bench/): set it in the environment (PLAYGROUND_LOCAL_API_TOKEN), never on a command line, which
-               every local user can read. */
-            String apiToken) {
-    }
+            (bench/): set it in the environment (PLAYGROUND_LOCAL_API_TOKEN), never on a command line, which
+            every local user can read. */
+            String apiToken) {}
 
     /**
      * Standalone TLS extras; the certificates themselves are Spring Boot's server.ssl.* (where the original
@@ -230,8 +238,7 @@ public record PlaygroundProperties(
             /* A CRL (PEM or DER) from the certs tool; re-read when the file changes. Required standalone. */
             java.nio.file.Path crl,
             /* --no-crl: start standalone without a CRL, so no revocation can ever take effect. */
-            @DefaultValue("false") boolean noCrl) {
-    }
+            @DefaultValue("false") boolean noCrl) {}
 
     public enum IdentitySource {
         /** Standalone: the jar terminates mutual TLS and reads the peer certificate. */

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
-
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
@@ -35,11 +34,9 @@ public final class UserIds {
     public static final String LEGACY_PREFIX = "sqlflow-playground-";
 
     /** What a certificate subject says: the user it names and its organisational units, in subject order. */
-    public record Subject(String userId, List<String> organizationalUnits) {
-    }
+    public record Subject(String userId, List<String> organizationalUnits) {}
 
-    private UserIds() {
-    }
+    private UserIds() {}
 
     public static boolean isValid(String userId) {
         return userId != null && PATTERN.matcher(userId).matches();
@@ -107,8 +104,10 @@ public final class UserIds {
             if (!mapped.equals(Optional.of(id))) {
                 return Optional.of("refusing the user id \"" + id + "\": the server would read a certificate " + subject
                         + " as " + mapped.map(m -> "the user \"" + m + "\"").orElse("no user")
-                        + (id.startsWith(LEGACY_PREFIX) ? " (the original server's naming, " + LEGACY_PREFIX
-                                + "NAME for NAME); pick an id that does not start with " + LEGACY_PREFIX : ""));
+                        + (id.startsWith(LEGACY_PREFIX)
+                                ? " (the original server's naming, " + LEGACY_PREFIX
+                                        + "NAME for NAME); pick an id that does not start with " + LEGACY_PREFIX
+                                : ""));
             }
         }
         return Optional.empty();

@@ -2,6 +2,10 @@ package org.sqlflow.playground.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -12,11 +16,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -42,25 +41,28 @@ import org.sqlflow.playground.testing.TestGatewayProof;
  * (local mode: fabric8's mock API server and the stand-in kubelet). Identity comes from the gateway header
  * here; the TLS tests cover the standalone handshake.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "playground.local.enabled=true",
-        "playground.identity.source=gateway",
-        "playground.namespace=" + ApiContractTest.NS,
-        "playground.local.database-start-delay=0s",
-        "playground.database.ready-wait=10s",
-        "playground.database.max-databases=5000",
-        // The ordinary path (a database of one's own, starting or slow); the warm pool has its own scenarios.
-        "playground.pool.size=0",
-        "playground.reaper.schedule=false",
-        "playground.reaper.min-interval=0s",
-        // concurrentCreateDbForOneUserMakesOneDatabase sends 32 calls for one user at once; CreateDbFloodTest
-        // covers the limits themselves.
-        "playground.api.limits.create-db-per-user=64",
-        "playground.api.limits.create-db-per-caller=64",
-        // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
-        "playground.kubernetes.request-timeout=30s",
-        "playground.kubernetes.write-timeout=30s",
-        "management.server.port=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "playground.local.enabled=true",
+            "playground.identity.source=gateway",
+            "playground.namespace=" + ApiContractTest.NS,
+            "playground.local.database-start-delay=0s",
+            "playground.database.ready-wait=10s",
+            "playground.database.max-databases=5000",
+            // The ordinary path (a database of one's own, starting or slow); the warm pool has its own scenarios.
+            "playground.pool.size=0",
+            "playground.reaper.schedule=false",
+            "playground.reaper.min-interval=0s",
+            // concurrentCreateDbForOneUserMakesOneDatabase sends 32 calls for one user at once; CreateDbFloodTest
+            // covers the limits themselves.
+            "playground.api.limits.create-db-per-user=64",
+            "playground.api.limits.create-db-per-caller=64",
+            // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
+            "playground.kubernetes.request-timeout=30s",
+            "playground.kubernetes.write-timeout=30s",
+            "management.server.port=0"
+        })
 class ApiContractTest {
 
     static final String NS = "playground-test";
@@ -72,15 +74,17 @@ class ApiContractTest {
         FaultInjectingDispatcher faultInjectingDispatcher() {
             return new FaultInjectingDispatcher();
         }
-
     }
 
     @Autowired
     Environment env;
+
     @Autowired
     KubernetesClient kube;
+
     @Autowired
     FaultInjectingDispatcher faults;
+
     @Autowired
     HeartbeatLedger ledger;
 
@@ -99,8 +103,11 @@ class ApiContractTest {
 
     /** What the public gateway writes for a client certificate naming {@code user}: the identity and the proof. */
     private static Map<String, String> as(String user) {
-        return Map.of(IDENTITY, "CN=" + user + ",OU=sqlflow-playground-users",
-                TestGatewayProof.HEADER, TestGatewayProof.VALUE);
+        return Map.of(
+                IDENTITY,
+                "CN=" + user + ",OU=sqlflow-playground-users",
+                TestGatewayProof.HEADER,
+                TestGatewayProof.VALUE);
     }
 
     private Reply createDb(String user, String contentType) {
@@ -123,11 +130,14 @@ class ApiContractTest {
     @Test
     void createDbAcceptsEveryContentTypeTheClientMaySend() {
         String first = null;
-        for (String type : new String[] {"application/x-www-form-urlencoded", "application/json",
-                "text/plain; charset=utf-8", null}) {
+        for (String type :
+                new String[] {"application/x-www-form-urlencoded", "application/json", "text/plain; charset=utf-8", null
+                }) {
             Reply r = createDb("ctype-user", type);
             assertThat(r.status()).as(type + ": " + r.body()).isEqualTo(200);
-            assertThat(r.header("Cache-Control")).as("the reply holds a password").isEqualTo("no-store");
+            assertThat(r.header("Cache-Control"))
+                    .as("the reply holds a password")
+                    .isEqualTo("no-store");
             String ds = r.json().get("data_source").asString();
             SqlflowDataSource parsed = SqlflowDataSource.parse(ds);
             assertThat(parsed.user()).isEqualTo("root");
@@ -150,21 +160,26 @@ class ApiContractTest {
         for (int i = 0; i < 5; i++) {
             Reply r = createDb("random-" + i, null);
             assertThat(r.status()).isEqualTo(200);
-            passwords.add(SqlflowDataSource.parse(r.json().get("data_source").asString()).password());
+            passwords.add(SqlflowDataSource.parse(r.json().get("data_source").asString())
+                    .password());
         }
         assertThat(passwords).hasSize(5);
     }
 
     @Test
     void heartBeatForAUserWithADatabaseIsStored() {
-        assertThat(createDb("beater", "application/x-www-form-urlencoded").status()).isEqualTo(200);
+        assertThat(createDb("beater", "application/x-www-form-urlencoded").status())
+                .isEqualTo(200);
         Reply r = http.get("/api/heart_beat?user_id=beater", as("beater"));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         assertThat(r.json().get("user_id").asString()).isEqualTo("beater");
         assertThat(r.json().get("database").asString()).isEqualTo("ready");
         assertThat(r.json().get("expires_at").asString()).isNotBlank();
         UserKey key = UserKey.of("beater");
-        ConfigMap shard = kube.configMaps().inNamespace(NS).withName(ledger.shardName(ledger.shardOf(key))).get();
+        ConfigMap shard = kube.configMaps()
+                .inNamespace(NS)
+                .withName(ledger.shardName(ledger.shardOf(key)))
+                .get();
         assertThat(shard.getData()).containsKey(key.key());
     }
 
@@ -177,7 +192,8 @@ class ApiContractTest {
         assertThat(r.json().get("database").asString()).isEqualTo("none");
         assertThat(r.json().has("expires_at")).isFalse();
         assertThat(faults.writes()).isEqualTo(before);
-        assertThat(faults.counts().getOrDefault("GET deployments", 0L)).as("answered from the synced watch cache")
+        assertThat(faults.counts().getOrDefault("GET deployments", 0L))
+                .as("answered from the synced watch cache")
                 .isEqualTo(reads);
     }
 
@@ -192,9 +208,13 @@ class ApiContractTest {
         assertError(http.post("/api/create_db", "{}", alice), 400, "missing_user_id");
         assertError(http.post("/api/create_db", "{\"user_id\": 7}", alice), 400, "invalid_user_id");
         assertError(http.post("/api/create_db", "{\"user_id\": \"a b\"}", alice), 400, "invalid_user_id");
-        assertError(http.post("/api/create_db", "{\"user_id\": \"" + "x".repeat(64) + "\"}", alice), 400,
+        assertError(
+                http.post("/api/create_db", "{\"user_id\": \"" + "x".repeat(64) + "\"}", alice),
+                400,
                 "invalid_user_id");
-        assertError(http.post("/api/create_db", "{\"user_id\": \"alice\", \"user_id\": \"alice\"}", alice), 400,
+        assertError(
+                http.post("/api/create_db", "{\"user_id\": \"alice\", \"user_id\": \"alice\"}", alice),
+                400,
                 "repeated_user_id");
         assertError(http.get("/api/heart_beat", alice), 400, "missing_user_id");
         assertError(http.get("/api/heart_beat?user_id=alice&user_id=alice", alice), 400, "repeated_user_id");
@@ -220,10 +240,24 @@ class ApiContractTest {
     @Test
     void everyOtherPathTheFrameworkWouldServeIsAJson404() {
         String body = "{\"user_id\": \"alice\"}";
-        for (String path : List.of("/api/createDb", "/api/heartBeat", "/api/reapStale", "/api/functionRouter",
-                "/api/create_db,heart_beat", "/api/create_db%7Cheart_beat", "/api/create_db/alice",
-                "/api/heart_beat/alice", "/api/", "/api", "/", "/error", "/actuator/health",
-                "/actuator/prometheus", "/api/create_db/", "/api//create_db", "/API/create_db",
+        for (String path : List.of(
+                "/api/createDb",
+                "/api/heartBeat",
+                "/api/reapStale",
+                "/api/functionRouter",
+                "/api/create_db,heart_beat",
+                "/api/create_db%7Cheart_beat",
+                "/api/create_db/alice",
+                "/api/heart_beat/alice",
+                "/api/",
+                "/api",
+                "/",
+                "/error",
+                "/actuator/health",
+                "/actuator/prometheus",
+                "/api/create_db/",
+                "/api//create_db",
+                "/API/create_db",
                 "/api/create_db;x=y")) {
             assertError(http.post(path, body, as("alice")), 404, "not_found");
             assertError(http.get(path + "?user_id=alice", as("alice")), 404, "not_found");
@@ -235,21 +269,22 @@ class ApiContractTest {
         assertError(http.post("/api/create_db", "{\"user_id\": \"bob\"}", as("alice")), 403, "forbidden_user");
         assertError(http.get("/api/heart_beat?user_id=bob", as("alice")), 403, "forbidden_user");
         assertError(http.post("/api/create_db", "{\"user_id\": \"alice\"}", Map.of()), 401, "unauthenticated");
-        assertThat(kube.apps().deployments().inNamespace(NS).withName("db-bob").get()).isNull();
+        assertThat(kube.apps().deployments().inNamespace(NS).withName("db-bob").get())
+                .isNull();
     }
 
     @Test
     void anAdminMayActForAnyoneButAUserNamedAdminMayNot() {
-        Map<String, String> admin = Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins",
-                TestGatewayProof.HEADER, TestGatewayProof.VALUE);
+        Map<String, String> admin = Map.of(
+                IDENTITY, "CN=ops,OU=sqlflow-playground-admins", TestGatewayProof.HEADER, TestGatewayProof.VALUE);
         assertThat(http.get("/api/heart_beat?user_id=bob", admin).status()).isEqualTo(200);
         assertError(http.get("/api/heart_beat?user_id=bob", as("admin")), 403, "forbidden_user");
     }
 
     @Test
     void onlyAnAdminMayStartASweep() {
-        Map<String, String> admin = Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins",
-                TestGatewayProof.HEADER, TestGatewayProof.VALUE);
+        Map<String, String> admin = Map.of(
+                IDENTITY, "CN=ops,OU=sqlflow-playground-admins", TestGatewayProof.HEADER, TestGatewayProof.VALUE);
         Reply report = http.post("/api/reap_stale", "{\"dry_run\": true}", admin);
         assertThat(report.status()).as(report.body()).isEqualTo(200);
         assertThat(report.json().get("dry_run").asBoolean()).isTrue();
@@ -267,7 +302,8 @@ class ApiContractTest {
         assertThat(health.body()).contains("UP");
         Reply metrics = management.get("/actuator/prometheus", Map.of());
         assertThat(metrics.status()).isEqualTo(200);
-        assertThat(metrics.body()).contains("playground_api_requests_seconds_count{endpoint=\"create_db\"")
+        assertThat(metrics.body())
+                .contains("playground_api_requests_seconds_count{endpoint=\"create_db\"")
                 .contains("playground_databases_requested_total")
                 .contains("playground_local_api_requests_total");
         assertError(http.get("/actuator/prometheus", Map.of()), 404, "not_found");
@@ -278,7 +314,8 @@ class ApiContractTest {
         Map<String, String> headers = new HashMap<>(as("echo"));
         headers.put("X-Echo-Probe", "probe-value");
         headers.put("Content-Type", "application/x-www-form-urlencoded");
-        for (Reply r : List.of(http.post("/api/create_db", "{\"user_id\": \"echo\"}", headers),
+        for (Reply r : List.of(
+                http.post("/api/create_db", "{\"user_id\": \"echo\"}", headers),
                 http.get("/api/heart_beat?user_id=echo", headers),
                 http.post("/api/nope", "{}", headers))) {
             Set<String> names = r.raw().headers().map().keySet();
@@ -306,9 +343,17 @@ class ApiContractTest {
             pool.shutdownNow();
         }
         Map<String, String> selector = Map.of(PlaygroundLabels.USER, "racer");
-        assertThat(kube.apps().deployments().inNamespace(NS).withLabels(selector).list().getItems()).hasSize(1);
-        assertThat(kube.secrets().inNamespace(NS).withLabels(selector).list().getItems()).hasSize(1);
-        assertThat(kube.services().inNamespace(NS).withLabels(selector).list().getItems()).hasSize(1);
+        assertThat(kube.apps()
+                        .deployments()
+                        .inNamespace(NS)
+                        .withLabels(selector)
+                        .list()
+                        .getItems())
+                .hasSize(1);
+        assertThat(kube.secrets().inNamespace(NS).withLabels(selector).list().getItems())
+                .hasSize(1);
+        assertThat(kube.services().inNamespace(NS).withLabels(selector).list().getItems())
+                .hasSize(1);
     }
 
     @Test
@@ -320,17 +365,32 @@ class ApiContractTest {
         assertError(first, 503, "database_starting");
         assertThat(first.header("Retry-After")).isNotNull();
         assertThat(first.json().get("message").asString()).contains("re-run the cell");
-        String uid = kube.apps().deployments().inNamespace(NS).withName("db-slowpoke").get().getMetadata().getUid();
+        String uid = kube.apps()
+                .deployments()
+                .inNamespace(NS)
+                .withName("db-slowpoke")
+                .get()
+                .getMetadata()
+                .getUid();
 
         faults.clearFaults();
         kube.apps().deployments().inNamespace(NS).withName("db-slowpoke").editStatus(d -> {
-            d.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder().withReadyReplicas(1).build());
+            d.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
+                    .withReadyReplicas(1)
+                    .build());
             return d;
         });
         Reply second = createDb("slowpoke", "application/x-www-form-urlencoded");
         assertThat(second.status()).as(second.body()).isEqualTo(200);
-        assertThat(kube.apps().deployments().inNamespace(NS).withName("db-slowpoke").get().getMetadata().getUid())
-                .as("resumed, not started over").isEqualTo(uid);
+        assertThat(kube.apps()
+                        .deployments()
+                        .inNamespace(NS)
+                        .withName("db-slowpoke")
+                        .get()
+                        .getMetadata()
+                        .getUid())
+                .as("resumed, not started over")
+                .isEqualTo(uid);
     }
 
     @Test
@@ -341,19 +401,33 @@ class ApiContractTest {
         assertError(broken, 503, "cluster_unavailable");
         assertThat(broken.header("Retry-After")).isNotNull();
         assertThat(broken.body()).doesNotContain("injected fault");
-        assertThat(kube.services().inNamespace(NS).withName("db-halfway").get()).as("half-made").isNull();
+        assertThat(kube.services().inNamespace(NS).withName("db-halfway").get())
+                .as("half-made")
+                .isNull();
 
         Reply repaired = createDb("halfway", null);
         assertThat(repaired.status()).as(repaired.body()).isEqualTo(200);
         Map<String, String> selector = Map.of(PlaygroundLabels.USER, "halfway");
-        assertThat(kube.apps().deployments().inNamespace(NS).withLabels(selector).list().getItems()).hasSize(1);
-        assertThat(kube.secrets().inNamespace(NS).withLabels(selector).list().getItems()).hasSize(1);
-        assertThat(kube.services().inNamespace(NS).withLabels(selector).list().getItems()).hasSize(1);
-        String password = SqlflowDataSource.parse(repaired.json().get("data_source").asString()).password();
-        io.fabric8.kubernetes.api.model.Secret secret = kube.secrets().inNamespace(NS).withName("db-halfway").get();
+        assertThat(kube.apps()
+                        .deployments()
+                        .inNamespace(NS)
+                        .withLabels(selector)
+                        .list()
+                        .getItems())
+                .hasSize(1);
+        assertThat(kube.secrets().inNamespace(NS).withLabels(selector).list().getItems())
+                .hasSize(1);
+        assertThat(kube.services().inNamespace(NS).withLabels(selector).list().getItems())
+                .hasSize(1);
+        String password = SqlflowDataSource.parse(
+                        repaired.json().get("data_source").asString())
+                .password();
+        io.fabric8.kubernetes.api.model.Secret secret =
+                kube.secrets().inNamespace(NS).withName("db-halfway").get();
         // The mock server keeps stringData as sent; a real API server turns it into base64 data.
         String stored = secret.getData() != null && secret.getData().containsKey(DatabaseObjects.PASSWORD_KEY)
-                ? new String(java.util.Base64.getDecoder().decode(secret.getData().get(DatabaseObjects.PASSWORD_KEY)))
+                ? new String(
+                        java.util.Base64.getDecoder().decode(secret.getData().get(DatabaseObjects.PASSWORD_KEY)))
                 : secret.getStringData().get(DatabaseObjects.PASSWORD_KEY);
         assertThat(password).isEqualTo(stored);
     }
@@ -362,14 +436,20 @@ class ApiContractTest {
     void aDatabaseWhoseSecretLostItsPasswordIsA500NamingNoSecret(@Autowired Playground playground) {
         // What a hand edit can leave: the user's root, and the Secret it owns without the password.
         UserKey user = UserKey.of("damaged");
-        Deployment root = kube.apps().deployments().inNamespace(NS).resource(playground.objects().root(user)).create();
+        Deployment root = kube.apps()
+                .deployments()
+                .inNamespace(NS)
+                .resource(playground.objects().root(user))
+                .create();
         Secret secret = playground.objects().secret(user, root, "unused");
         secret.setStringData(Map.of("note", "no password here"));
         kube.secrets().inNamespace(NS).resource(secret).create();
 
         Reply r = createDb("damaged", null);
         assertError(r, 500, "database_damaged");
-        assertThat(r.header("Retry-After")).as("only the maintainer can repair it").isNull();
+        assertThat(r.header("Retry-After"))
+                .as("only the maintainer can repair it")
+                .isNull();
         assertThat(r.body()).doesNotContain(user.resourceName()).doesNotContainIgnoringCase("secret");
     }
 
@@ -389,7 +469,11 @@ class ApiContractTest {
         int users = 1000;
         DatabaseObjects objects = playground.objects();
         for (int i = 0; i < users; i++) {
-            kube.apps().deployments().inNamespace(NS).resource(objects.root(UserKey.of("many-" + i))).create();
+            kube.apps()
+                    .deployments()
+                    .inNamespace(NS)
+                    .resource(objects.root(UserKey.of("many-" + i)))
+                    .create();
         }
         long writesBefore = faults.writes("/configmaps");
         ExecutorService pool = Executors.newFixedThreadPool(16);
@@ -409,7 +493,10 @@ class ApiContractTest {
         Map<String, String> all = new HashMap<>();
         int shardsUsed = 0;
         for (int s = 0; s < ledger.shardCount(); s++) {
-            ConfigMap cm = kube.configMaps().inNamespace(NS).withName(ledger.shardName(s)).get();
+            ConfigMap cm = kube.configMaps()
+                    .inNamespace(NS)
+                    .withName(ledger.shardName(s))
+                    .get();
             if (cm == null || cm.getData() == null) {
                 continue;
             }

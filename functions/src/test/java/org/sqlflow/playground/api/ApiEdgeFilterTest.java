@@ -3,12 +3,11 @@ package org.sqlflow.playground.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
-
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.cloud.function.context.FunctionRegistration;
@@ -27,7 +26,8 @@ import tools.jackson.databind.json.JsonMapper;
 class ApiEdgeFilterTest {
 
     private static FunctionCatalog catalogWith(String... names) {
-        SimpleFunctionRegistry catalog = new SimpleFunctionRegistry(new DefaultConversionService(),
+        SimpleFunctionRegistry catalog = new SimpleFunctionRegistry(
+                new DefaultConversionService(),
                 new CompositeMessageConverter(List.of(new StringMessageConverter())),
                 new JacksonMapper(JsonMapper.builder().build()));
         for (String name : names) {
@@ -39,18 +39,24 @@ class ApiEdgeFilterTest {
     }
 
     private static ApiEdgeFilter edge(Set<String> served, FunctionCatalog catalog) {
-        return new ApiEdgeFilter(served, catalog, new ApiInput(64, null, false),
-                new InFlightLimits(new InFlightLimits.Settings(1, 1, 1)), Duration.ofSeconds(1),
+        return new ApiEdgeFilter(
+                served,
+                catalog,
+                new ApiInput(64, null, false),
+                new InFlightLimits(new InFlightLimits.Settings(1, 1, 1)),
+                Duration.ofSeconds(1),
                 new SimpleMeterRegistry());
     }
 
     @Test
     void aServedFunctionTheCatalogDoesNotHoldStopsTheStart() {
         assertThatThrownBy(() -> edge(Set.of("heart_beat", "create_db"), catalogWith("heart_beat", "reap_stale")))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("create_db");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("create_db");
         // A catalog of one function answers a lookup of any name with that one; that is not the function asked for.
         assertThatThrownBy(() -> edge(Set.of("heart_beat", "create_db"), catalogWith("heart_beat")))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("create_db");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("create_db");
     }
 
     @Test

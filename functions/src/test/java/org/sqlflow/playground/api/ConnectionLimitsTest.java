@@ -14,9 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
 import javax.net.ssl.SSLSocket;
-
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -36,16 +34,19 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>The sockets' read timeout (30 s) only bounds the test; the outcome asserted is what the server did: closed
  * the connection, or answered. With Tomcat's default timeout (60 s) both connection tests fail.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "playground.local.enabled=true",
-        "playground.local.database-start-delay=0s",
-        "playground.reaper.schedule=false",
-        "server.ssl.client-auth=need",
-        "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
-        "server.tomcat.max-connections=" + ConnectionLimitsTest.MAX_CONNECTIONS,
-        "playground.kubernetes.request-timeout=30s",
-        "playground.kubernetes.write-timeout=30s",
-        "management.server.port=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "playground.local.enabled=true",
+            "playground.local.database-start-delay=0s",
+            "playground.reaper.schedule=false",
+            "server.ssl.client-auth=need",
+            "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
+            "server.tomcat.max-connections=" + ConnectionLimitsTest.MAX_CONNECTIONS,
+            "playground.kubernetes.request-timeout=30s",
+            "playground.kubernetes.write-timeout=30s",
+            "management.server.port=0"
+        })
 class ConnectionLimitsTest {
 
     static final int MAX_CONNECTIONS = 4;
@@ -70,7 +71,8 @@ class ConnectionLimitsTest {
     }
 
     private SSLSocket alice() throws IOException {
-        SSLSocket socket = (SSLSocket) CERTS.clientContext("alice").getSocketFactory().createSocket();
+        SSLSocket socket =
+                (SSLSocket) CERTS.clientContext("alice").getSocketFactory().createSocket();
         socket.connect(new InetSocketAddress("127.0.0.1", port()), BOUND_MILLIS);
         socket.setSoTimeout(BOUND_MILLIS);
         socket.startHandshake();
@@ -113,7 +115,9 @@ class ConnectionLimitsTest {
             } catch (SocketTimeoutException e) {
                 throw new AssertionError("the server kept a connection whose headers stopped arriving", e);
             }
-            assertThat(answer).as("closed without serving the half-sent request").doesNotContain("200");
+            assertThat(answer)
+                    .as("closed without serving the half-sent request")
+                    .doesNotContain("200");
         }
     }
 
@@ -154,7 +158,8 @@ class ConnectionLimitsTest {
                 + "a".repeat(16 * 1024) + "\r\n\r\n");
         assertJsonError(hugeHeader, 400, "bad_request");
 
-        String encoding = exchange("POST /api/create_db HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n");
+        String encoding =
+                exchange("POST /api/create_db HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n");
         assertJsonError(encoding, 501, "not_implemented");
     }
 

@@ -2,6 +2,8 @@ package org.sqlflow.playground.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,9 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,20 +35,23 @@ import org.sqlflow.playground.testing.Waits;
  * hour): the test plays the kubelet, so the calls in flight stay in flight exactly as long as the test needs.
  * Outcomes only: who got 200, who got 429 at once, and that the waiting calls all end with the one database.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "playground.local.enabled=true",
-        "playground.local.database-start-delay=1h",
-        "playground.database.ready-wait=19s",
-        "playground.pool.size=0",
-        "playground.reaper.schedule=false",
-        "playground.api.limits.create-db-per-user=3",
-        "playground.api.limits.create-db-per-caller=4",
-        "server.ssl.client-auth=need",
-        "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
-        // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
-        "playground.kubernetes.request-timeout=30s",
-        "playground.kubernetes.write-timeout=30s",
-        "management.server.port=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "playground.local.enabled=true",
+            "playground.local.database-start-delay=1h",
+            "playground.database.ready-wait=19s",
+            "playground.pool.size=0",
+            "playground.reaper.schedule=false",
+            "playground.api.limits.create-db-per-user=3",
+            "playground.api.limits.create-db-per-caller=4",
+            "server.ssl.client-auth=need",
+            "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
+            // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
+            "playground.kubernetes.request-timeout=30s",
+            "playground.kubernetes.write-timeout=30s",
+            "management.server.port=0"
+        })
 class CreateDbFloodTest {
 
     private static final TestCertificates CERTS = new TestCertificates("playground-flood");
@@ -69,8 +71,10 @@ class CreateDbFloodTest {
 
     @Autowired
     Environment env;
+
     @Autowired
     KubernetesClient kube;
+
     @Autowired
     InFlightLimits limits;
 
@@ -94,8 +98,11 @@ class CreateDbFloodTest {
 
     private Reply createDb(String bundle, String user) {
         // Exactly the real client's request: JSON labelled as a form.
-        return as(bundle).post("/api/create_db", "{\"user_id\": \"" + user + "\"}",
-                Map.of("Content-Type", "application/x-www-form-urlencoded"));
+        return as(bundle)
+                .post(
+                        "/api/create_db",
+                        "{\"user_id\": \"" + user + "\"}",
+                        Map.of("Content-Type", "application/x-www-form-urlencoded"));
     }
 
     private List<Future<Reply>> start(int n, String bundle, String user) {
@@ -112,11 +119,20 @@ class CreateDbFloodTest {
 
     /** What the stand-in kubelet would do after its delay: the database's pod is ready. */
     private void markReady(String user) {
-        kube.apps().deployments().inNamespace("sqlflow-playground").withName("db-" + user).editStatus(d -> {
-            d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).withAvailableReplicas(1)
-                    .withUpdatedReplicas(1).withObservedGeneration(d.getMetadata().getGeneration()).build());
-            return d;
-        });
+        kube.apps()
+                .deployments()
+                .inNamespace("sqlflow-playground")
+                .withName("db-" + user)
+                .editStatus(d -> {
+                    d.setStatus(new DeploymentStatusBuilder()
+                            .withReplicas(1)
+                            .withReadyReplicas(1)
+                            .withAvailableReplicas(1)
+                            .withUpdatedReplicas(1)
+                            .withObservedGeneration(d.getMetadata().getGeneration())
+                            .build());
+                    return d;
+                });
     }
 
     private static void assertTooMany(Reply r) {
@@ -130,8 +146,8 @@ class CreateDbFloodTest {
     @Test
     void aFloodForOneUserGetsA429PastItsLimitWhileABystanderBeats() throws Exception {
         List<Future<Reply>> waiting = start(3, "alice", "alice");
-        awaitInFlight("three create_db calls for alice waiting for her database",
-                () -> limits.inFlightFor("alice") == 3);
+        awaitInFlight(
+                "three create_db calls for alice waiting for her database", () -> limits.inFlightFor("alice") == 3);
 
         List<Future<Reply>> flood = start(20, "alice", "alice");
         for (Future<Reply> f : flood) {
@@ -139,7 +155,9 @@ class CreateDbFloodTest {
         }
         Reply bystander = as("bob").get("/api/heart_beat?user_id=bob", Map.of());
         assertThat(bystander.status()).as(bystander.body()).isEqualTo(200);
-        assertThat(limits.inFlightFor("alice")).as("the flood's calls were answered, not queued").isEqualTo(3);
+        assertThat(limits.inFlightFor("alice"))
+                .as("the flood's calls were answered, not queued")
+                .isEqualTo(3);
 
         markReady("alice");
         Set<String> sources = new HashSet<>();

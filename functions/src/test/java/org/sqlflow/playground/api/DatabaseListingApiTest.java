@@ -2,15 +2,14 @@ package org.sqlflow.playground.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -37,27 +36,31 @@ import tools.jackson.databind.JsonNode;
  * dispatcher counts every request): who may ask, what it answers, how it pages, and that it costs no API read per
  * user.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "playground.local.enabled=true",
-        "playground.identity.source=gateway",
-        "playground.namespace=" + DatabaseListingApiTest.NS,
-        "playground.local.database-start-delay=0s",
-        "playground.database.ready-wait=5s",
-        "playground.database.max-databases=5000",
-        "playground.pool.size=0",
-        "playground.reaper.schedule=false",
-        "playground.reaper.min-interval=0s",
-        "playground.kubernetes.request-timeout=30s",
-        "playground.kubernetes.write-timeout=30s",
-        "management.server.port=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "playground.local.enabled=true",
+            "playground.identity.source=gateway",
+            "playground.namespace=" + DatabaseListingApiTest.NS,
+            "playground.local.database-start-delay=0s",
+            "playground.database.ready-wait=5s",
+            "playground.database.max-databases=5000",
+            "playground.pool.size=0",
+            "playground.reaper.schedule=false",
+            "playground.reaper.min-interval=0s",
+            "playground.kubernetes.request-timeout=30s",
+            "playground.kubernetes.write-timeout=30s",
+            "management.server.port=0"
+        })
 class DatabaseListingApiTest {
 
     static final String NS = "playground-listing";
     /** This test's three users ("lisa" sorts just before them): the class's other tests add users of their own. */
     private static final String MINE = "/api/databases?after=lisa&limit=3";
+
     private static final String IDENTITY = "x-playground-client-subject";
-    private static final Map<String, String> ADMIN = Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins",
-            TestGatewayProof.HEADER, TestGatewayProof.VALUE);
+    private static final Map<String, String> ADMIN =
+            Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins", TestGatewayProof.HEADER, TestGatewayProof.VALUE);
 
     @TestConfiguration
     static class CountingCluster {
@@ -69,12 +72,16 @@ class DatabaseListingApiTest {
 
     @Autowired
     Environment env;
+
     @Autowired
     KubernetesClient kube;
+
     @Autowired
     FaultInjectingDispatcher api;
+
     @Autowired
     HeartbeatLedger ledger;
+
     @Autowired
     Playground playground;
 
@@ -91,7 +98,10 @@ class DatabaseListingApiTest {
     }
 
     private static Map<String, String> as(String user) {
-        return Map.of(IDENTITY, "CN=" + user + ",OU=sqlflow-playground-users", TestGatewayProof.HEADER,
+        return Map.of(
+                IDENTITY,
+                "CN=" + user + ",OU=sqlflow-playground-users",
+                TestGatewayProof.HEADER,
                 TestGatewayProof.VALUE);
     }
 
@@ -105,15 +115,32 @@ class DatabaseListingApiTest {
     @Test
     void onlyAnAdminWithTheGatewaysProofMayList() {
         assertError(http.get("/api/databases", Map.of()), 401, "unauthenticated");
-        assertError(http.get("/api/databases", Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins")), 401,
+        assertError(
+                http.get("/api/databases", Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins")),
+                401,
                 "unauthenticated");
-        assertError(http.get("/api/databases", Map.of(IDENTITY, "CN=ops,OU=sqlflow-playground-admins",
-                TestGatewayProof.HEADER, "not-the-proof")), 401, "unauthenticated");
+        assertError(
+                http.get(
+                        "/api/databases",
+                        Map.of(
+                                IDENTITY,
+                                "CN=ops,OU=sqlflow-playground-admins",
+                                TestGatewayProof.HEADER,
+                                "not-the-proof")),
+                401,
+                "unauthenticated");
         assertError(http.get("/api/databases", as("alice")), 403, "admin_only");
         // The admin OU among others is not admin (the identity rules of every endpoint).
-        assertError(http.get("/api/databases", Map.of(IDENTITY,
-                "CN=ops,OU=sqlflow-playground-admins,OU=sqlflow-playground-users", TestGatewayProof.HEADER,
-                TestGatewayProof.VALUE)), 403, "admin_only");
+        assertError(
+                http.get(
+                        "/api/databases",
+                        Map.of(
+                                IDENTITY,
+                                "CN=ops,OU=sqlflow-playground-admins,OU=sqlflow-playground-users",
+                                TestGatewayProof.HEADER,
+                                TestGatewayProof.VALUE)),
+                403,
+                "admin_only");
         assertError(http.post("/api/databases", "{}", ADMIN), 405, "method_not_allowed");
         Reply ok = http.get("/api/databases", ADMIN);
         assertThat(ok.status()).as(ok.body()).isEqualTo(200);
@@ -122,8 +149,9 @@ class DatabaseListingApiTest {
 
     @Test
     void aBadCursorOrLimitIsA400() {
-        for (String query : List.of("after=Not%20An%20Id", "limit=0", "limit=501", "limit=ten", "limit=-1",
-                "after=a&after=b", "limit=1&limit=2", "limit=0100")) {
+        for (String query : List.of(
+                "after=Not%20An%20Id",
+                "limit=0", "limit=501", "limit=ten", "limit=-1", "after=a&after=b", "limit=1&limit=2", "limit=0100")) {
             assertError(http.get("/api/databases?" + query, ADMIN), 400, "invalid_page");
         }
     }
@@ -134,14 +162,22 @@ class DatabaseListingApiTest {
             Reply created = http.post("/api/create_db", "{\"user_id\": \"" + user + "\"}", as(user));
             assertThat(created.status()).as(created.body()).isEqualTo(200);
         }
-        kube.apps().deployments().inNamespace(NS).withName(UserKey.of("list-ben").resourceName())
+        kube.apps()
+                .deployments()
+                .inNamespace(NS)
+                .withName(UserKey.of("list-ben").resourceName())
                 .edit(d -> annotate(d, PlaygroundLabels.KEEP, "true"));
-        kube.apps().deployments().inNamespace(NS).withName(UserKey.of("list-cy").resourceName())
+        kube.apps()
+                .deployments()
+                .inNamespace(NS)
+                .withName(UserKey.of("list-cy").resourceName())
                 .edit(d -> annotate(d, PlaygroundLabels.REAPING, Instant.now().toString()));
         Waits.await("the watch to see the kept and the condemned database").until(() -> {
             Map<String, JsonNode> e = entries(http.get(MINE, ADMIN));
-            return e.containsKey("list-ben") && e.get("list-ben").get("kept").asBoolean()
-                    && e.containsKey("list-cy") && "condemned".equals(e.get("list-cy").get("state").asString());
+            return e.containsKey("list-ben")
+                    && e.get("list-ben").get("kept").asBoolean()
+                    && e.containsKey("list-cy")
+                    && "condemned".equals(e.get("list-cy").get("state").asString());
         });
         Reply page = http.get(MINE, ADMIN);
         Map<String, JsonNode> entries = entries(page);
@@ -168,7 +204,8 @@ class DatabaseListingApiTest {
         Reply sweep = http.post("/api/reap_stale", "{\"dry_run\": true}", ADMIN);
         assertThat(sweep.status()).as(sweep.body()).isEqualTo(200);
         JsonNode last = http.get("/api/databases", ADMIN).json().get("last_sweep");
-        assertThat(last.get("finished_at").asString()).isEqualTo(sweep.json().get("finished_at").asString());
+        assertThat(last.get("finished_at").asString())
+                .isEqualTo(sweep.json().get("finished_at").asString());
         assertThat(last.get("counts").get("examined").asInt())
                 .isEqualTo(sweep.json().get("counts").get("examined").asInt());
         assertThat(last.has("reaped")).as("counts only, as to the CronJob").isFalse();
@@ -177,15 +214,15 @@ class DatabaseListingApiTest {
     @Test
     void theListingCostsTheSameApiRequestsForThreeUsersOrThreeHundred() {
         createRoots("cost-a", 3);
-        Waits.await("the stand-in kubelet to mark them ready").until(() -> playground.listing().countByState()
-                .get(DatabaseListing.State.STARTING) == 0
-                && playground.directory().databaseCount() >= 3);
+        Waits.await("the stand-in kubelet to mark them ready")
+                .until(() -> playground.listing().countByState().get(DatabaseListing.State.STARTING) == 0
+                        && playground.directory().databaseCount() >= 3);
         Map<String, Long> few = requestsOfOneListing();
         createRoots("cost-b", 300);
         // The stand-in kubelet's own requests (it marks each new database ready) are over before counting.
-        Waits.await("the stand-in kubelet to mark all 303 ready").until(() -> playground.listing().countByState()
-                .get(DatabaseListing.State.STARTING) == 0
-                && playground.directory().databaseCount() >= 303);
+        Waits.await("the stand-in kubelet to mark all 303 ready")
+                .until(() -> playground.listing().countByState().get(DatabaseListing.State.STARTING) == 0
+                        && playground.directory().databaseCount() >= 303);
         Map<String, Long> many = requestsOfOneListing();
         // Only the ledger's shards, listed by label: no read of a root, a Secret or a user's shard by name.
         assertThat(many.keySet()).containsExactly("GET configmaps");
@@ -196,8 +233,9 @@ class DatabaseListingApiTest {
     @Test
     void morethanFiveHundredDatabasesArePagedByTheCursor() {
         createRoots("page", 501);
-        Waits.await("the watch to see all 501").until(() -> http.get("/api/databases", ADMIN).json()
-                .get("total").asInt() >= 501);
+        Waits.await("the watch to see all 501")
+                .until(() ->
+                        http.get("/api/databases", ADMIN).json().get("total").asInt() >= 501);
         List<String> seen = new ArrayList<>();
         String after = null;
         int pages = 0;
@@ -211,7 +249,8 @@ class DatabaseListingApiTest {
             after = next == null || next.isNull() ? null : next.asString();
             pages++;
         } while (after != null);
-        List<String> pageUsers = seen.stream().filter(u -> u.startsWith("page-")).toList();
+        List<String> pageUsers =
+                seen.stream().filter(u -> u.startsWith("page-")).toList();
         assertThat(pageUsers).hasSize(501).doesNotHaveDuplicates().isSorted();
         assertThat(seen).isSorted();
         assertThat(pages).isGreaterThanOrEqualTo(2);
@@ -238,7 +277,11 @@ class DatabaseListingApiTest {
     private void createRoots(String prefix, int n) {
         for (int i = 0; i < n; i++) {
             UserKey user = UserKey.of(String.format("%s-%04d", prefix, i));
-            kube.apps().deployments().inNamespace(NS).resource(playground.objects().root(user)).create();
+            kube.apps()
+                    .deployments()
+                    .inNamespace(NS)
+                    .resource(playground.objects().root(user))
+                    .create();
         }
     }
 

@@ -36,6 +36,7 @@ class QueryParsingTest {
         assertThat(code("user_id=")).isEqualTo("invalid_user_id");
         assertThat(code("user_id=a+b")).isEqualTo("invalid_user_id");
         assertThatThrownBy(() -> ApiInput.userIdFromQuery("user_id=" + "x".repeat(64)))
-                .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.status()).isEqualTo(400));
+                .isInstanceOfSatisfying(
+                        PlaygroundException.class, e -> assertThat(e.status()).isEqualTo(400));
     }
 }

@@ -1,10 +1,13 @@
 package org.sqlflow.playground.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.sqlflow.playground.testing.NodeTierCalls.queryOne;
 import static org.sqlflow.playground.testing.NodeTierCalls.update;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -18,11 +21,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-
-
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -40,9 +38,9 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.sqlflow.playground.cluster.DatabaseRoot;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
 import org.sqlflow.playground.cluster.UserKey;
-import org.sqlflow.playground.testing.NodeTierCalls;
 import org.sqlflow.playground.testing.Http.Reply;
 import org.sqlflow.playground.testing.MutableClock;
+import org.sqlflow.playground.testing.NodeTierCalls;
 import org.sqlflow.playground.testing.RealApiTestCluster;
 import org.sqlflow.playground.testing.RealNode;
 import org.sqlflow.playground.testing.RealNodeTier;
@@ -66,17 +64,20 @@ import tools.jackson.databind.JsonNode;
  * moves the server's clock past every database's TTL.
  */
 @RealNodeTier
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "playground.local.enabled=false",
-        "playground.reaper.schedule=false",
-        // The node's image is a MariaDB image whose own entrypoint honours MYSQL_ROOT_PASSWORD and MYSQL_PORT.
-        "playground.database.entrypoint=image",
-        "server.ssl.client-auth=need",
-        "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
-        // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
-        "playground.kubernetes.request-timeout=30s",
-        "playground.kubernetes.write-timeout=30s",
-        "management.server.port=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "playground.local.enabled=false",
+            "playground.reaper.schedule=false",
+            // The node's image is a MariaDB image whose own entrypoint honours MYSQL_ROOT_PASSWORD and MYSQL_PORT.
+            "playground.database.entrypoint=image",
+            "server.ssl.client-auth=need",
+            "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
+            // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
+            "playground.kubernetes.request-timeout=30s",
+            "playground.kubernetes.write-timeout=30s",
+            "management.server.port=0"
+        })
 @DirtiesContext
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RealNodeEndToEndTest {
@@ -85,11 +86,12 @@ class RealNodeEndToEndTest {
     private static final Duration TTL = Duration.ofMinutes(30);
     /** A fresh pod is Ready in seconds; pod deletion on kubelet 1.20 can take a minute (sandbox clean-up). */
     private static final Duration POD_WAIT = Duration.ofSeconds(150);
+
     private static final String SERVICE_DOMAIN = ".svc.cluster.local";
 
     /** The server's clock: one minute ahead of the API server's, moved only by the test. */
-    static final MutableClock CLOCK = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS)
-            .plus(Duration.ofMinutes(1)));
+    static final MutableClock CLOCK =
+            new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS).plus(Duration.ofMinutes(1)));
 
     private static final TestCertificates CERTS = new TestCertificates("playground-node-tier");
     private static RealApiTestCluster cluster;
@@ -144,8 +146,8 @@ class RealNodeEndToEndTest {
     @Autowired
     Environment env;
 
-    private final NodeTierCalls calls = new NodeTierCalls(cluster(), CERTS,
-            () -> env.getProperty("local.server.port", Integer.class), POD_WAIT, "[node tier]");
+    private final NodeTierCalls calls = new NodeTierCalls(
+            cluster(), CERTS, () -> env.getProperty("local.server.port", Integer.class), POD_WAIT, "[node tier]");
 
     // ---------------------------------------------------------------- scenarios
 
@@ -157,7 +159,8 @@ class RealNodeEndToEndTest {
         assertThat(ds.host()).isEqualTo(UserKey.of("alice").resourceName() + "." + ns() + SERVICE_DOMAIN);
         Pod pod = podOf(ds);
         assertThat(pod.getSpec().getNodeName()).isEqualTo(RealNode.settings().nodeName());
-        assertThat(pod.getSpec().getContainers().get(0).getImage()).isEqualTo(RealNode.settings().image());
+        assertThat(pod.getSpec().getContainers().get(0).getImage())
+                .isEqualTo(RealNode.settings().image());
 
         try (Connection c = calls.connect(ds)) {
             update(c, "CREATE DATABASE notebook");
@@ -165,14 +168,22 @@ class RealNodeEndToEndTest {
             update(c, "INSERT INTO notebook.notes VALUES (1, 'written by alice through create_db''s data source')");
             String row = queryOne(c, "SELECT body FROM notebook.notes WHERE id = 1");
             assertThat(row).isEqualTo("written by alice through create_db's data source");
-            System.out.printf("[node tier] %s (pod %s on node %s at %s, Ready %d s after it was created) answered:"
-                    + " SELECT body ... -> '%s' (%s)%n", ds.host(), pod.getMetadata().getName(),
-                    pod.getSpec().getNodeName(), pod.getStatus().getPodIP(), secondsToReady(pod), row,
+            System.out.printf(
+                    "[node tier] %s (pod %s on node %s at %s, Ready %d s after it was created) answered:"
+                            + " SELECT body ... -> '%s' (%s)%n",
+                    ds.host(),
+                    pod.getMetadata().getName(),
+                    pod.getSpec().getNodeName(),
+                    pod.getStatus().getPodIP(),
+                    secondsToReady(pod),
+                    row,
                     queryOne(c, "SELECT CONCAT('MariaDB ', VERSION())"));
         }
         // Only the returned password opens it.
-        assertThatThrownBy(() -> calls.connect(new SqlflowDataSource(ds.user(), ds.password() + "x", ds.host(), ds.port(),
-                ds.database())).close()).isInstanceOf(SQLException.class);
+        assertThatThrownBy(() -> calls.connect(new SqlflowDataSource(
+                                ds.user(), ds.password() + "x", ds.host(), ds.port(), ds.database()))
+                        .close())
+                .isInstanceOf(SQLException.class);
 
         CLOCK.advance(Duration.ofMinutes(20));
         Reply beat = heartBeat("alice");
@@ -184,15 +195,24 @@ class RealNodeEndToEndTest {
         assertThat(kept.get("reaped").toString()).as(kept.toString()).doesNotContain("\"alice\"");
         assertThat(kept.get("counts").get("active").asInt()).as(kept.toString()).isPositive();
         try (Connection c = calls.connect(ds)) {
-            assertThat(queryOne(c, "SELECT body FROM notebook.notes WHERE id = 1")).startsWith("written by alice");
+            assertThat(queryOne(c, "SELECT body FROM notebook.notes WHERE id = 1"))
+                    .startsWith("written by alice");
         }
 
         CLOCK.advance(TTL.plusSeconds(1));
         JsonNode reaped = reap();
         assertThat(reaped.get("reaped").toString()).as(reaped.toString()).contains("\"alice\"");
         String root = UserKey.of("alice").resourceName();
-        calls.await("Deployment " + root + " deleted",
-                () -> admin().apps().deployments().inNamespace(ns()).withName(root).get() == null ? true : null);
+        calls.await(
+                "Deployment " + root + " deleted",
+                () -> admin().apps()
+                                        .deployments()
+                                        .inNamespace(ns())
+                                        .withName(root)
+                                        .get()
+                                == null
+                        ? true
+                        : null);
         awaitGone(pod);
     }
 
@@ -205,15 +225,21 @@ class RealNodeEndToEndTest {
             assertThat(queryOne(c, "SELECT 'bob''s first pod'")).isEqualTo("bob's first pod");
         }
 
-        admin().pods().inNamespace(ns()).withName(first.getMetadata().getName()).withGracePeriod(0).delete();
+        admin().pods()
+                .inNamespace(ns())
+                .withName(first.getMetadata().getName())
+                .withGracePeriod(0)
+                .delete();
         awaitGone(first);
 
         // The notebook's next create_db: the same data source, now served by the pod the ReplicaSet made.
         SqlflowDataSource again = calls.createDb("bob");
         assertThat(again).isEqualTo(ds);
         Pod second = podOf(again);
-        assertThat(second.getMetadata().getUid()).isNotEqualTo(first.getMetadata().getUid());
-        assertThat(second.getMetadata().getOwnerReferences()).singleElement()
+        assertThat(second.getMetadata().getUid())
+                .isNotEqualTo(first.getMetadata().getUid());
+        assertThat(second.getMetadata().getOwnerReferences())
+                .singleElement()
                 .satisfies(ref -> assertThat(ref.getKind()).isEqualTo("ReplicaSet"));
         try (Connection c = calls.connect(again)) {
             assertThat(queryOne(c, "SELECT 'bob''s second pod'")).isEqualTo("bob's second pod");
@@ -223,14 +249,29 @@ class RealNodeEndToEndTest {
     @Test
     @Order(2)
     void aClaimedWarmPoolDatabaseAnswersQueries() throws SQLException {
-        calls.await("two Ready pooled databases on the node", () -> admin().apps().deployments().inNamespace(ns())
-                .withLabels(PlaygroundLabels.unclaimedPool()).list().getItems().stream()
-                .filter(DatabaseRoot::isReady).count() >= 2 ? true : null);
+        calls.await(
+                "two Ready pooled databases on the node",
+                () -> admin()
+                                        .apps()
+                                        .deployments()
+                                        .inNamespace(ns())
+                                        .withLabels(PlaygroundLabels.unclaimedPool())
+                                        .list()
+                                        .getItems()
+                                        .stream()
+                                        .filter(DatabaseRoot::isReady)
+                                        .count()
+                                >= 2
+                        ? true
+                        : null);
 
         SqlflowDataSource ds = calls.createDb("carol");
 
-        Deployment root = admin().apps().deployments().inNamespace(ns())
-                .withName(UserKey.of("carol").resourceName()).get();
+        Deployment root = admin().apps()
+                .deployments()
+                .inNamespace(ns())
+                .withName(UserKey.of("carol").resourceName())
+                .get();
         String pooled = DatabaseRoot.of(root).claims();
         assertThat(pooled).as("carol's root claims a pooled database").isNotNull();
         assertThat(root.getSpec().getReplicas()).isZero();
@@ -243,10 +284,17 @@ class RealNodeEndToEndTest {
             update(c, "INSERT INTO warm.t VALUES (1, 'carol in a pooled database')");
             String row = queryOne(c, "SELECT body FROM warm.t WHERE id = 1");
             assertThat(row).isEqualTo("carol in a pooled database");
-            System.out.printf("[node tier] warm pool: %s (pooled database %s, pod %s started %d s before the claim)"
-                    + " answered: '%s'%n", ds.host(), pooled, pod.getMetadata().getName(),
-                    Duration.between(Instant.parse(pod.getMetadata().getCreationTimestamp()),
-                            Instant.parse(root.getMetadata().getCreationTimestamp())).toSeconds(), row);
+            System.out.printf(
+                    "[node tier] warm pool: %s (pooled database %s, pod %s started %d s before the claim)"
+                            + " answered: '%s'%n",
+                    ds.host(),
+                    pooled,
+                    pod.getMetadata().getName(),
+                    Duration.between(
+                                    Instant.parse(pod.getMetadata().getCreationTimestamp()),
+                                    Instant.parse(root.getMetadata().getCreationTimestamp()))
+                            .toSeconds(),
+                    row);
         }
         Reply beat = heartBeat("carol");
         assertThat(beat.json().get("database").asString()).isEqualTo("ready");
@@ -268,7 +316,8 @@ class RealNodeEndToEndTest {
 
     /** One sweep, as the reaper's CronJob starts it: POST with an admin certificate. */
     JsonNode reap() {
-        Reply r = calls.as("ops").post("/api/reap_stale", "{\"dry_run\": false}", Map.of("Content-Type", "application/json"));
+        Reply r = calls.as("ops")
+                .post("/api/reap_stale", "{\"dry_run\": false}", Map.of("Content-Type", "application/json"));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         return r.json();
     }
@@ -282,9 +331,12 @@ class RealNodeEndToEndTest {
     /** From the pod's creation to its Ready condition, as the API server recorded them (whole seconds). */
     private static long secondsToReady(Pod pod) {
         Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
-        return pod.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType()))
-                .map(c -> Duration.between(created, Instant.parse(c.getLastTransitionTime())).toSeconds())
-                .findFirst().orElse(-1L);
+        return pod.getStatus().getConditions().stream()
+                .filter(c -> "Ready".equals(c.getType()))
+                .map(c -> Duration.between(created, Instant.parse(c.getLastTransitionTime()))
+                        .toSeconds())
+                .findFirst()
+                .orElse(-1L);
     }
 
     /**
@@ -293,8 +345,13 @@ class RealNodeEndToEndTest {
      */
     void awaitGone(Pod pod) {
         String name = pod.getMetadata().getName();
-        Path podDir = RealNode.settings().kubeletRootDir().resolve("pods").resolve(pod.getMetadata().getUid());
-        calls.await("pod " + name + " deleted", () -> admin().pods().inNamespace(ns()).withName(name).get() == null ? true : null);
+        Path podDir = RealNode.settings()
+                .kubeletRootDir()
+                .resolve("pods")
+                .resolve(pod.getMetadata().getUid());
+        calls.await(
+                "pod " + name + " deleted",
+                () -> admin().pods().inNamespace(ns()).withName(name).get() == null ? true : null);
         calls.await("the kubelet to remove " + podDir, () -> Files.exists(podDir) ? null : true);
         String ip = pod.getStatus().getPodIP();
         try (Socket s = new Socket()) {
@@ -304,5 +361,4 @@ class RealNodeEndToEndTest {
             // refused or unreachable: the pod's network namespace is gone
         }
     }
-
 }

@@ -2,31 +2,37 @@ package org.sqlflow.playground.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
-import java.util.function.Function;
-
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.ApplicationContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.sqlflow.playground.testing.TestGatewayProof;
 import org.sqlflow.playground.PlaygroundApplication;
 import org.sqlflow.playground.reaper.ReapReport;
 import org.sqlflow.playground.reaper.ReapRequest;
+import org.sqlflow.playground.testing.TestGatewayProof;
 
 /**
  * The warm pool as the application wires it in local mode: an instance serving create_db fills the pool when it
  * starts (the stand-in kubelet makes the pooled databases Ready), and with a ready-wait of zero a new user's
  * create_db can only succeed by claiming one.
  */
-@SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-        properties = {"playground.local.enabled=true", "playground.identity.source=gateway",
-                "playground.local.database-start-delay=1s", "playground.database.ready-wait=0s",
-                "playground.pool.size=2", "playground.reaper.schedule=false"})
+@SpringBootTest(
+        classes = PlaygroundApplication.class,
+        webEnvironment = SpringBootTest.WebEnvironment.NONE,
+        properties = {
+            "playground.local.enabled=true",
+            "playground.identity.source=gateway",
+            "playground.local.database-start-delay=1s",
+            "playground.database.ready-wait=0s",
+            "playground.pool.size=2",
+            "playground.reaper.schedule=false"
+        })
 class WarmPoolWiringTest {
 
     @DynamicPropertySource

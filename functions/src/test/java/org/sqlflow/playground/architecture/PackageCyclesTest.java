@@ -21,6 +21,9 @@ class PackageCyclesTest {
     @Test
     void thePackagesAreFreeOfCycles() {
         assertThat(MAIN.size()).as("classes imported").isGreaterThan(50);
-        slices().matching("org.sqlflow.playground.(*)..").should().beFreeOfCycles().check(MAIN);
+        slices().matching("org.sqlflow.playground.(*)..")
+                .should()
+                .beFreeOfCycles()
+                .check(MAIN);
     }
 }

@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-
 import org.junit.jupiter.api.Test;
 
 /** The CA's certificate profiles, checked with the JDK's own PKIX validator. */
@@ -33,7 +32,12 @@ class CertsAuthorityTest {
         assertThat(usage[6]).as("cRLSign").isTrue();
         assertThat(usage[0]).as("digitalSignature").isFalse();
         assertThat(cert.getPublicKey()).isInstanceOf(ECPublicKey.class);
-        assertThat(((ECPublicKey) cert.getPublicKey()).getParams().getCurve().getField().getFieldSize()).isEqualTo(256);
+        assertThat(((ECPublicKey) cert.getPublicKey())
+                        .getParams()
+                        .getCurve()
+                        .getField()
+                        .getFieldSize())
+                .isEqualTo(256);
         assertThat(cert.getSigAlgName()).isEqualTo("SHA256withECDSA");
         cert.verify(cert.getPublicKey());
     }
@@ -52,7 +56,8 @@ class CertsAuthorityTest {
     @Test
     void adminIsMarkedByOuNotByName() throws Exception {
         X509Certificate admin = ca.issueAdmin("bob", Duration.ofDays(1)).certificate();
-        X509Certificate userNamedAdmin = ca.issueUser("admin", Duration.ofDays(1)).certificate();
+        X509Certificate userNamedAdmin =
+                ca.issueUser("admin", Duration.ofDays(1)).certificate();
         assertThat(admin.getSubjectX500Principal().getName()).isEqualTo("CN=bob,OU=sqlflow-playground-admins");
         assertThat(userNamedAdmin.getSubjectX500Principal().getName())
                 .isEqualTo("CN=admin,OU=sqlflow-playground-users");
@@ -61,32 +66,43 @@ class CertsAuthorityTest {
 
     @Test
     void serverCertificateIsServerOnlyWithSansAndCnFromTheFirst() throws Exception {
-        X509Certificate server = ca.issueServer(List.of("DNS:play.example.org", "IP:127.0.0.1", "IP:::1"),
-                Duration.ofDays(1)).certificate();
+        X509Certificate server = ca.issueServer(
+                        List.of("DNS:play.example.org", "IP:127.0.0.1", "IP:::1"), Duration.ofDays(1))
+                .certificate();
         validate(server, ca.certificate(), null);
         assertThat(server.getExtendedKeyUsage()).containsExactly(SERVER_AUTH);
         assertThat(server.getSubjectX500Principal().getName()).isEqualTo("CN=play.example.org");
-        assertThat(server.getSubjectAlternativeNames().stream().map(san -> String.valueOf(san.get(1))).toList())
+        assertThat(server.getSubjectAlternativeNames().stream()
+                        .map(san -> String.valueOf(san.get(1)))
+                        .toList())
                 .containsExactly("play.example.org", "127.0.0.1", "0:0:0:0:0:0:0:1");
     }
 
     @Test
     void badSansAreRefusedWithoutAnyLookup() {
         assertThatThrownBy(() -> ca.issueServer(List.of("localhost"), Duration.ofDays(1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("DNS:");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("DNS:");
         assertThatThrownBy(() -> ca.issueServer(List.of("IP:not-an-ip.example"), Duration.ofDays(1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not an IP");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not an IP");
         assertThatThrownBy(() -> ca.issueServer(List.of("DNS:bad host"), Duration.ofDays(1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a DNS name");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a DNS name");
     }
 
     @Test
     void expiredAndForeignCertificatesFailValidation() {
         Instant now = Instant.now();
-        X509Certificate expired = ca.issueClient("alice", CertificateAuthority.USERS_OU,
-                now.minus(Duration.ofDays(10)), now.minus(Duration.ofDays(1))).certificate();
+        X509Certificate expired = ca.issueClient(
+                        "alice",
+                        CertificateAuthority.USERS_OU,
+                        now.minus(Duration.ofDays(10)),
+                        now.minus(Duration.ofDays(1)))
+                .certificate();
         X509Certificate foreign = CertificateAuthority.create("other CA", Duration.ofDays(1))
-                .issueUser("alice", Duration.ofDays(1)).certificate();
+                .issueUser("alice", Duration.ofDays(1))
+                .certificate();
         assertThatThrownBy(() -> validate(expired, ca.certificate(), null))
                 .isInstanceOf(CertPathValidatorException.class)
                 .satisfies(e -> assertThat(((CertPathValidatorException) e).getReason())
@@ -102,8 +118,7 @@ class CertsAuthorityTest {
         X509Certificate revoked = ca.issueUser("alice", Duration.ofDays(1)).certificate();
         X509Certificate kept = ca.issueUser("bob", Duration.ofDays(1)).certificate();
         Instant now = Instant.now();
-        X509CRL crl = ca.crl(Map.of(revoked.getSerialNumber(), now), now, now.plus(Duration.ofDays(7)),
-                BigInteger.TEN);
+        X509CRL crl = ca.crl(Map.of(revoked.getSerialNumber(), now), now, now.plus(Duration.ofDays(7)), BigInteger.TEN);
         crl.verify(ca.publicKey());
         assertThat(crl.getVersion()).isEqualTo(2);
         assertThat(crl.isRevoked(revoked)).isTrue();
@@ -119,8 +134,7 @@ class CertsAuthorityTest {
     void outdatedCrlFailsEveryoneSoTheMaintainerMustRefreshIt() {
         X509Certificate kept = ca.issueUser("bob", Duration.ofDays(1)).certificate();
         Instant now = Instant.now();
-        X509CRL stale = ca.crl(Map.of(), now.minus(Duration.ofDays(10)), now.minus(Duration.ofDays(1)),
-                BigInteger.ONE);
+        X509CRL stale = ca.crl(Map.of(), now.minus(Duration.ofDays(10)), now.minus(Duration.ofDays(1)), BigInteger.ONE);
         assertThatThrownBy(() -> validate(kept, ca.certificate(), stale))
                 .isInstanceOf(CertPathValidatorException.class);
     }

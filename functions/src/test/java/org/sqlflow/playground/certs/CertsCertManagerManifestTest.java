@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -33,9 +32,12 @@ class CertsCertManagerManifestTest {
         Map<String, Object> ca = docs.get(1);
         Map<String, Object> caIssuer = docs.get(2);
         assertThat(map(bootstrap, "spec")).containsKey("selfSigned");
-        assertThat(map(ca, "spec")).containsEntry("isCA", true)
+        assertThat(map(ca, "spec"))
+                .containsEntry("isCA", true)
                 .containsEntry("secretName", map(map(caIssuer, "spec"), "ca").get("secretName"));
-        assertThat(map(map(ca, "spec"), "issuerRef")).containsEntry("name", name(bootstrap)).containsEntry("kind", "Issuer");
+        assertThat(map(map(ca, "spec"), "issuerRef"))
+                .containsEntry("name", name(bootstrap))
+                .containsEntry("kind", "Issuer");
         assertThat(list(map(ca, "spec"), "usages")).containsExactlyInAnyOrder("cert sign", "crl sign");
         assertKeyMatchesTheCertsTool(map(ca, "spec"));
     }
@@ -45,7 +47,9 @@ class CertsCertManagerManifestTest {
         Map<String, Object> spec = map(single("user-certificate.yaml"), "spec");
         assertThat(spec).containsEntry("commonName", "alice");
         assertThat(list(map(spec, "subject"), "organizationalUnits")).containsExactly(CertificateAuthority.USERS_OU);
-        assertThat(list(spec, "usages")).contains("client auth", "digital signature").doesNotContain("server auth");
+        assertThat(list(spec, "usages"))
+                .contains("client auth", "digital signature")
+                .doesNotContain("server auth");
         assertThat(spec).doesNotContainKeys("dnsNames", "ipAddresses", "isCA");
         assertKeyMatchesTheCertsTool(spec);
         assertIssuedByTheCaIssuer(single("user-certificate.yaml"));
@@ -76,14 +80,18 @@ class CertsCertManagerManifestTest {
     private void assertIssuedByTheCaIssuer(Map<String, Object> certificate) throws IOException {
         Map<String, Object> caIssuer = load("ca-issuer.yaml").get(2);
         assertThat(map(map(certificate, "spec"), "issuerRef"))
-                .containsEntry("name", name(caIssuer)).containsEntry("kind", "Issuer");
+                .containsEntry("name", name(caIssuer))
+                .containsEntry("kind", "Issuer");
     }
 
     /** ECDSA P-256 in PKCS#8, as CertificateAuthority issues (checked against a real issued key). */
     private static void assertKeyMatchesTheCertsTool(Map<String, Object> spec) {
         ECPublicKey ours = (ECPublicKey) CertificateAuthority.create("probe", Duration.ofDays(1))
-                .issueUser("probe", Duration.ofDays(1)).certificate().getPublicKey();
-        assertThat(map(spec, "privateKey")).containsEntry("algorithm", "ECDSA")
+                .issueUser("probe", Duration.ofDays(1))
+                .certificate()
+                .getPublicKey();
+        assertThat(map(spec, "privateKey"))
+                .containsEntry("algorithm", "ECDSA")
                 .containsEntry("size", ours.getParams().getCurve().getField().getFieldSize())
                 .containsEntry("encoding", "PKCS8");
     }

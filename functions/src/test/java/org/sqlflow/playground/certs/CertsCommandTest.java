@@ -21,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
@@ -34,6 +33,7 @@ class CertsCommandTest {
 
     @TempDir
     Path tmp;
+
     Path dir;
 
     @BeforeEach
@@ -49,7 +49,8 @@ class CertsCommandTest {
         assertThat(permissions(dir.resolve("ca.key"))).isEqualTo("rw-------");
         X509Certificate ca = Pem.readCertificate(dir.resolve("ca.crt"));
         assertThat(ca.getSubjectX500Principal().getName()).isEqualTo("CN=Test Playground CA");
-        assertThat(Duration.between(Instant.now(), ca.getNotAfter().toInstant()).toDays()).isBetween(29L, 30L);
+        assertThat(Duration.between(Instant.now(), ca.getNotAfter().toInstant()).toDays())
+                .isBetween(29L, 30L);
         assertThat(Files.readString(dir.resolve("ca.key"))).startsWith("-----BEGIN PRIVATE KEY-----\n");
     }
 
@@ -80,7 +81,9 @@ class CertsCommandTest {
         assertThat(Pem.readCertificate(dir.resolve("server.crt"))).isEqualTo(server);
 
         ok(dir, "server", "--san", "DNS:other.example.org", "--force");
-        assertThat(Pem.readCertificate(dir.resolve("server.crt")).getSubjectX500Principal().getName())
+        assertThat(Pem.readCertificate(dir.resolve("server.crt"))
+                        .getSubjectX500Principal()
+                        .getName())
                 .isEqualTo("CN=other.example.org");
         assertThat(permissions(dir.resolve("server.key"))).isEqualTo("rw-------");
     }
@@ -96,10 +99,18 @@ class CertsCommandTest {
 
     @Test
     void userBundleHasEverythingTheMagicNeedsAndSaysWhatToSend() throws Exception {
-        String out = ok(dir, "user", "alice", "--server", "https://play.example.org:50052",
-                "--sqlflow-server", "sqlflow.example.org:50051");
+        String out = ok(
+                dir,
+                "user",
+                "alice",
+                "--server",
+                "https://play.example.org:50052",
+                "--sqlflow-server",
+                "sqlflow.example.org:50051");
         Path bundle = dir.resolve("users/alice");
-        assertThat(out).contains("Send the folder " + bundle + "/").contains("to alice over a private channel")
+        assertThat(out)
+                .contains("Send the folder " + bundle + "/")
+                .contains("to alice over a private channel")
                 .contains("Keep " + dir.resolve("ca.key") + " here");
         try (Stream<Path> files = Files.list(bundle)) {
             assertThat(files.map(p -> p.getFileName().toString()))
@@ -119,14 +130,15 @@ class CertsCommandTest {
         assertThat(publicKeyOf(bundle)).isEqualTo(client.getPublicKey());
 
         Map<String, String> env = parseEnv(bundle.resolve(".sqlflow_playground.env"));
-        assertThat(env).containsExactly(
-                Map.entry("SQLFLOW_SERVER", "sqlflow.example.org:50051"),
-                Map.entry("SQLFLOW_PLAYGROUND_USER_ID_ENV", "SQLFLOW_USER_ID"),
-                Map.entry("SQLFLOW_USER_ID", "alice"),
-                Map.entry("SQLFLOW_PLAYGROUND_SERVRE", "https://play.example.org:50052"),
-                Map.entry("SQLFLOW_PLAYGROUND_SERVER_CA", "${HOME}/.sqlflow_playground/ca.crt"),
-                Map.entry("SQLFLOW_PLAYGROUND_CLIENT_KEY", "${HOME}/.sqlflow_playground/client.key"),
-                Map.entry("SQLFLOW_PLAYGROUND_CLIENT_CERT", "${HOME}/.sqlflow_playground/client.crt"));
+        assertThat(env)
+                .containsExactly(
+                        Map.entry("SQLFLOW_SERVER", "sqlflow.example.org:50051"),
+                        Map.entry("SQLFLOW_PLAYGROUND_USER_ID_ENV", "SQLFLOW_USER_ID"),
+                        Map.entry("SQLFLOW_USER_ID", "alice"),
+                        Map.entry("SQLFLOW_PLAYGROUND_SERVRE", "https://play.example.org:50052"),
+                        Map.entry("SQLFLOW_PLAYGROUND_SERVER_CA", "${HOME}/.sqlflow_playground/ca.crt"),
+                        Map.entry("SQLFLOW_PLAYGROUND_CLIENT_KEY", "${HOME}/.sqlflow_playground/client.key"),
+                        Map.entry("SQLFLOW_PLAYGROUND_CLIENT_CERT", "${HOME}/.sqlflow_playground/client.crt"));
         assertThat(Files.readString(bundle.resolve(".sqlflow_playground.env")))
                 .contains("# The paths below expect this whole folder")
                 .contains("${HOME}/.sqlflow_playground/");
@@ -163,7 +175,10 @@ class CertsCommandTest {
         String first = Files.readString(key);
         CertsTestSupport.Result refused = cli(dir, "user", "alice");
         assertThat(refused.exitCode()).isEqualTo(1);
-        assertThat(refused.err()).contains("refusing to overwrite").contains("client.key").contains("--force");
+        assertThat(refused.err())
+                .contains("refusing to overwrite")
+                .contains("client.key")
+                .contains("--force");
         assertThat(Files.readString(key)).isEqualTo(first);
 
         ok(dir, "user", "alice", "--force");
@@ -205,7 +220,9 @@ class CertsCommandTest {
         X509Certificate ca = Pem.readCertificate(dir.resolve("ca.crt"));
 
         String out = ok(dir, "revoke", "alice", "--crl-days", "10");
-        assertThat(out).contains(first.getSerialNumber().toString(16)).contains(second.getSerialNumber().toString(16))
+        assertThat(out)
+                .contains(first.getSerialNumber().toString(16))
+                .contains(second.getSerialNumber().toString(16))
                 .contains("gateway-secret");
         X509CRL crl = Pem.readCrl(dir.resolve("ca.crl"));
         crl.verify(ca.getPublicKey());
@@ -213,8 +230,11 @@ class CertsCommandTest {
         assertThat(crl.isRevoked(first)).isTrue();
         assertThat(crl.isRevoked(second)).isTrue();
         assertThat(crl.isRevoked(bob)).isFalse();
-        assertThat(Duration.between(Instant.now(), crl.getNextUpdate().toInstant()).toDays()).isBetween(9L, 10L);
-        assertThatThrownBy(() -> validate(second, ca, crl)).isInstanceOf(CertPathValidatorException.class)
+        assertThat(Duration.between(Instant.now(), crl.getNextUpdate().toInstant())
+                        .toDays())
+                .isBetween(9L, 10L);
+        assertThatThrownBy(() -> validate(second, ca, crl))
+                .isInstanceOf(CertPathValidatorException.class)
                 .satisfies(e -> assertThat(((CertPathValidatorException) e).getReason())
                         .isEqualTo(CertPathValidatorException.BasicReason.REVOKED));
         validate(bob, ca, crl);
@@ -229,7 +249,8 @@ class CertsCommandTest {
         X509Certificate admin = Pem.readCertificate(dir.resolve("admins/ops/client.crt"));
         ok(dir, "revoke", "serial:" + admin.getSerialNumber().toString(16));
         X509CRL crl = Pem.readCrl(dir.resolve("ca.crl"));
-        assertThat(crl.isRevoked(Pem.readCertificate(dir.resolve("users/alice/client.crt")))).isTrue();
+        assertThat(crl.isRevoked(Pem.readCertificate(dir.resolve("users/alice/client.crt"))))
+                .isTrue();
         assertThat(crl.isRevoked(admin)).isTrue();
         assertThat(crl.getRevokedCertificates()).hasSize(2);
     }
@@ -241,8 +262,11 @@ class CertsCommandTest {
         assertThat(unknown.err()).contains("no certificate for \"nobody\"");
 
         Path foreign = tmp.resolve("foreign.crt");
-        Files.writeString(foreign, CertificateAuthority.create("other", Duration.ofDays(1))
-                .issueUser("mallory", Duration.ofDays(1)).certificatePem());
+        Files.writeString(
+                foreign,
+                CertificateAuthority.create("other", Duration.ofDays(1))
+                        .issueUser("mallory", Duration.ofDays(1))
+                        .certificatePem());
         CertsTestSupport.Result refused = cli(dir, "revoke", foreign.toString());
         assertThat(refused.exitCode()).isEqualTo(1);
         assertThat(refused.err()).contains("was not issued by the CA");
@@ -254,7 +278,9 @@ class CertsCommandTest {
         X509CRL crl = Pem.readCrl(dir.resolve("ca.crl"));
         crl.verify(Pem.readCertificate(dir.resolve("ca.crt")).getPublicKey());
         assertThat(crl.getRevokedCertificates()).isNull();
-        assertThat(Duration.between(Instant.now(), crl.getNextUpdate().toInstant()).toDays()).isBetween(364L, 365L);
+        assertThat(Duration.between(Instant.now(), crl.getNextUpdate().toInstant())
+                        .toDays())
+                .isBetween(364L, 365L);
         assertThat(permissions(dir.resolve("ca.crl"))).isEqualTo("rw-r--r--");
         assertThat(ok(dir, "server", "--san", "DNS:play.example.org")).contains("--crl=" + dir.resolve("ca.crl"));
     }
@@ -283,8 +309,11 @@ class CertsCommandTest {
         X509CRL after = Pem.readCrl(dir.resolve("ca.crl"));
         assertThat(crlNumber(after)).isGreaterThan(crlNumber(before));
         assertThat(after.getRevokedCertificates()).hasSize(1);
-        assertThat(after.isRevoked(Pem.readCertificate(dir.resolve("users/alice/client.crt")))).isTrue();
-        assertThat(Duration.between(Instant.now(), after.getNextUpdate().toInstant()).toDays()).isBetween(2L, 3L);
+        assertThat(after.isRevoked(Pem.readCertificate(dir.resolve("users/alice/client.crt"))))
+                .isTrue();
+        assertThat(Duration.between(Instant.now(), after.getNextUpdate().toInstant())
+                        .toDays())
+                .isBetween(2L, 3L);
         assertThat(permissions(dir.resolve("ca.crl"))).isEqualTo("rw-r--r--");
     }
 
@@ -296,14 +325,24 @@ class CertsCommandTest {
         Files.delete(dir.resolve("ca.crl")); // a directory from before init-ca wrote one
         String withoutCrl = ok(dir, "gateway-secret", "--name", "playground-credential", "--namespace", "istio-system");
         assertThat(secretData(withoutCrl)).containsOnlyKeys("tls.crt", "tls.key", "ca.crt");
-        assertThat(withoutCrl).contains("kind: Secret").contains("type: Opaque")
-                .contains("  name: playground-credential\n").contains("  namespace: istio-system\n");
+        assertThat(withoutCrl)
+                .contains("kind: Secret")
+                .contains("type: Opaque")
+                .contains("  name: playground-credential\n")
+                .contains("  namespace: istio-system\n");
 
         ok(dir, "user", "alice");
         ok(dir, "revoke", "alice");
         Path out = tmp.resolve("secret.yaml");
-        CertsTestSupport.Result written = cli(dir, "gateway-secret", "--name", "playground-credential",
-                "--namespace", "istio-system", "--out", out.toString());
+        CertsTestSupport.Result written = cli(
+                dir,
+                "gateway-secret",
+                "--name",
+                "playground-credential",
+                "--namespace",
+                "istio-system",
+                "--out",
+                out.toString());
         assertThat(written.exitCode()).isZero();
         assertThat(written.out()).isEmpty();
         assertThat(written.err()).contains("do not commit it");
@@ -315,11 +354,13 @@ class CertsCommandTest {
         assertThat(data.get("ca.crt")).isEqualTo(Files.readAllBytes(dir.resolve("ca.crt")));
         assertThat(data.get("ca.crl")).isEqualTo(Files.readAllBytes(dir.resolve("ca.crl")));
 
-        CertsTestSupport.Result refused = cli(dir, "gateway-secret", "--name", "playground-credential",
-                "--out", out.toString());
+        CertsTestSupport.Result refused =
+                cli(dir, "gateway-secret", "--name", "playground-credential", "--out", out.toString());
         assertThat(refused.exitCode()).isEqualTo(1);
         assertThat(refused.err()).contains("refusing to overwrite");
-        assertThat(cli(dir, "gateway-secret", "--name", "x", "--out", out.toString(), "--force").exitCode()).isZero();
+        assertThat(cli(dir, "gateway-secret", "--name", "x", "--out", out.toString(), "--force")
+                        .exitCode())
+                .isZero();
         assertThat(Files.readString(out)).contains("  name: x\n");
     }
 
@@ -389,7 +430,9 @@ class CertsCommandTest {
                 inData = true;
             } else if (inData && line.startsWith("  ")) {
                 int colon = line.indexOf(':');
-                data.put(line.substring(2, colon), Base64.getDecoder().decode(line.substring(colon + 1).trim()));
+                data.put(
+                        line.substring(2, colon),
+                        Base64.getDecoder().decode(line.substring(colon + 1).trim()));
             } else {
                 inData = false;
             }
@@ -398,7 +441,8 @@ class CertsCommandTest {
     }
 
     private static BigInteger crlNumber(X509CRL crl) throws Exception {
-        return ASN1Integer.getInstance(JcaX509ExtensionUtils.parseExtensionValue(
-                crl.getExtensionValue(Extension.cRLNumber.getId()))).getValue();
+        return ASN1Integer.getInstance(
+                        JcaX509ExtensionUtils.parseExtensionValue(crl.getExtensionValue(Extension.cRLNumber.getId())))
+                .getValue();
     }
 }

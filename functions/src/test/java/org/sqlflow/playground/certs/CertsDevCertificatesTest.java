@@ -17,7 +17,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,13 +28,15 @@ class CertsDevCertificatesTest {
 
     @Test
     void firstRunCreatesTheCaServerAndThreeOwnerOnlyBundles() throws Exception {
-        DevCertificates dev = DevCertificates.ensure(tmp.resolve("playground-dev-certs"),
-                DevCertificates.DEFAULT_SERVER_SANS);
+        DevCertificates dev =
+                DevCertificates.ensure(tmp.resolve("playground-dev-certs"), DevCertificates.DEFAULT_SERVER_SANS);
         X509Certificate ca = Pem.readCertificate(dev.caCert());
         X509Certificate server = Pem.readCertificate(dev.serverCert());
         validate(server, ca, null);
         assertThat(server.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1");
-        assertThat(server.getSubjectAlternativeNames().stream().map(san -> String.valueOf(san.get(1))).toList())
+        assertThat(server.getSubjectAlternativeNames().stream()
+                        .map(san -> String.valueOf(san.get(1)))
+                        .toList())
                 .containsExactly("localhost", "127.0.0.1", "0:0:0:0:0:0:0:1");
 
         assertThat(permissions(dev.dir())).isEqualTo("rwx------");
@@ -49,11 +50,17 @@ class CertsDevCertificatesTest {
             validate(client, ca, null);
             assertThat(client.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.2");
         }
-        assertThat(Pem.readCertificate(dev.clientCert("alice")).getSubjectX500Principal().getName())
+        assertThat(Pem.readCertificate(dev.clientCert("alice"))
+                        .getSubjectX500Principal()
+                        .getName())
                 .isEqualTo("CN=alice,OU=sqlflow-playground-users");
-        assertThat(Pem.readCertificate(dev.clientCert("bob")).getSubjectX500Principal().getName())
+        assertThat(Pem.readCertificate(dev.clientCert("bob"))
+                        .getSubjectX500Principal()
+                        .getName())
                 .isEqualTo("CN=bob,OU=sqlflow-playground-users");
-        assertThat(Pem.readCertificate(dev.clientCert("admin")).getSubjectX500Principal().getName())
+        assertThat(Pem.readCertificate(dev.clientCert("admin"))
+                        .getSubjectX500Principal()
+                        .getName())
                 .isEqualTo("CN=admin,OU=sqlflow-playground-admins");
     }
 
@@ -85,7 +92,9 @@ class CertsDevCertificatesTest {
         assertThat(permissions(second.clientKey("alice"))).isEqualTo("rw-------");
         validate(Pem.readCertificate(second.clientCert("alice")), Pem.readCertificate(second.caCert()), null);
         assertThat(Pem.readCertificate(second.serverCert()).getSubjectAlternativeNames().stream()
-                .map(san -> String.valueOf(san.get(1))).toList()).contains("playground.test");
+                        .map(san -> String.valueOf(san.get(1)))
+                        .toList())
+                .contains("playground.test");
     }
 
     @Test
@@ -93,11 +102,16 @@ class CertsDevCertificatesTest {
         Path dir = tmp.resolve("playground-dev-certs");
         DevCertificates dev = DevCertificates.ensure(dir);
         Instant now = Instant.now();
-        IssuedCertificate expired = dev.ca().issueClient("bob", CertificateAuthority.USERS_OU,
-                now.minus(Duration.ofDays(10)), now.minus(Duration.ofDays(1)));
+        IssuedCertificate expired = dev.ca()
+                .issueClient(
+                        "bob",
+                        CertificateAuthority.USERS_OU,
+                        now.minus(Duration.ofDays(10)),
+                        now.minus(Duration.ofDays(1)));
         Files.writeString(dev.clientCert("bob"), expired.certificatePem());
         DevCertificates.ensure(dir);
-        assertThat(Pem.readCertificate(dev.clientCert("bob")).getNotAfter().toInstant()).isAfter(now);
+        assertThat(Pem.readCertificate(dev.clientCert("bob")).getNotAfter().toInstant())
+                .isAfter(now);
     }
 
     @Test
@@ -113,13 +127,18 @@ class CertsDevCertificatesTest {
         ok(dir, "revoke", "bob");
         Files.delete(dev.crl());
         DevCertificates.ensure(dir);
-        assertThat(Pem.readCrl(dev.crl()).isRevoked(Pem.readCertificate(dev.clientCert("bob")))).isTrue();
-        assertThat(Pem.readCrl(dev.crl()).isRevoked(Pem.readCertificate(dev.clientCert("alice")))).isFalse();
+        assertThat(Pem.readCrl(dev.crl()).isRevoked(Pem.readCertificate(dev.clientCert("bob"))))
+                .isTrue();
+        assertThat(Pem.readCrl(dev.crl()).isRevoked(Pem.readCertificate(dev.clientCert("alice"))))
+                .isFalse();
 
         // A CRL about to pass its nextUpdate (the server would then refuse everyone) is re-signed.
         ok(dir, "crl", "--crl-days", "1");
         DevCertificates.ensure(dir);
-        assertThat(Duration.between(Instant.now(), Pem.readCrl(dev.crl()).getNextUpdate().toInstant()).toDays())
+        assertThat(Duration.between(
+                                Instant.now(),
+                                Pem.readCrl(dev.crl()).getNextUpdate().toInstant())
+                        .toDays())
                 .isGreaterThan(300);
     }
 
@@ -127,8 +146,10 @@ class CertsDevCertificatesTest {
     void theCliWorksOnTheDevDirectory() throws Exception {
         DevCertificates dev = DevCertificates.ensure(tmp.resolve("playground-dev-certs"));
         ok(dev.dir(), "revoke", "bob");
-        assertThat(Pem.readCrl(dev.crl()).isRevoked(Pem.readCertificate(dev.clientCert("bob")))).isTrue();
-        assertThat(Pem.readCrl(dev.crl()).isRevoked(Pem.readCertificate(dev.clientCert("alice")))).isFalse();
+        assertThat(Pem.readCrl(dev.crl()).isRevoked(Pem.readCertificate(dev.clientCert("bob"))))
+                .isTrue();
+        assertThat(Pem.readCrl(dev.crl()).isRevoked(Pem.readCertificate(dev.clientCert("alice"))))
+                .isFalse();
     }
 
     @Test
@@ -136,7 +157,8 @@ class CertsDevCertificatesTest {
         Path dir = tmp.resolve("playground-dev-certs");
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
-            Callable<String> ensure = () -> Files.readString(DevCertificates.ensure(dir).caCert());
+            Callable<String> ensure =
+                    () -> Files.readString(DevCertificates.ensure(dir).caCert());
             List<Future<String>> results = pool.invokeAll(List.of(ensure, ensure, ensure, ensure));
             String first = results.get(0).get();
             for (Future<String> result : results) {
@@ -152,7 +174,8 @@ class CertsDevCertificatesTest {
         Path dir = tmp.resolve("playground-dev-certs");
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("ca.crt"), "left over");
-        assertThatThrownBy(() -> DevCertificates.ensure(dir)).isInstanceOf(CertsException.class)
+        assertThatThrownBy(() -> DevCertificates.ensure(dir))
+                .isInstanceOf(CertsException.class)
                 .hasMessageContaining("half a CA");
     }
 }

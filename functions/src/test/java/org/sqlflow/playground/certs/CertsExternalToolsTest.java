@@ -9,7 +9,6 @@ import static org.sqlflow.playground.certs.CertsTestSupport.ok;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,6 +21,7 @@ class CertsExternalToolsTest {
 
     @TempDir
     Path tmp;
+
     Path dir;
 
     @BeforeEach
@@ -29,7 +29,13 @@ class CertsExternalToolsTest {
         dir = tmp.resolve("certs");
         ok(dir, "init-ca");
         ok(dir, "server", "--san", "DNS:localhost", "--san", "IP:127.0.0.1");
-        ok(dir, "user", "alice", "--server", "https://play.example.org:50052", "--sqlflow-server",
+        ok(
+                dir,
+                "user",
+                "alice",
+                "--server",
+                "https://play.example.org:50052",
+                "--sqlflow-server",
                 "sqlflow.example.org:50051");
         ok(dir, "user", "bob");
         ok(dir, "admin", "ops");
@@ -38,16 +44,30 @@ class CertsExternalToolsTest {
     @Test
     void opensslVerifiesEveryChainForItsPurposeOnly() throws Exception {
         requireOpenssl();
-        assertThat(openssl("verify", "-CAfile", "ca.crt", "users/alice/client.crt").output())
+        assertThat(openssl("verify", "-CAfile", "ca.crt", "users/alice/client.crt")
+                        .output())
                 .contains("users/alice/client.crt: OK");
-        assertThat(openssl("verify", "-purpose", "sslclient", "-CAfile", "ca.crt", "users/alice/client.crt",
-                "admins/ops/client.crt").exitCode()).isZero();
-        assertThat(openssl("verify", "-purpose", "sslserver", "-CAfile", "ca.crt", "server.crt").exitCode()).isZero();
+        assertThat(openssl(
+                                "verify",
+                                "-purpose",
+                                "sslclient",
+                                "-CAfile",
+                                "ca.crt",
+                                "users/alice/client.crt",
+                                "admins/ops/client.crt")
+                        .exitCode())
+                .isZero();
+        assertThat(openssl("verify", "-purpose", "sslserver", "-CAfile", "ca.crt", "server.crt")
+                        .exitCode())
+                .isZero();
         assertThat(openssl("verify", "-purpose", "sslserver", "-CAfile", "ca.crt", "users/alice/client.crt")
-                .exitCode()).isNotZero();
-        assertThat(openssl("verify", "-purpose", "sslclient", "-CAfile", "ca.crt", "server.crt").exitCode())
+                        .exitCode())
                 .isNotZero();
-        assertThat(openssl("x509", "-in", "users/alice/client.crt", "-noout", "-subject").output())
+        assertThat(openssl("verify", "-purpose", "sslclient", "-CAfile", "ca.crt", "server.crt")
+                        .exitCode())
+                .isNotZero();
+        assertThat(openssl("x509", "-in", "users/alice/client.crt", "-noout", "-subject")
+                        .output())
                 .contains("OU = sqlflow-playground-users, CN = alice");
     }
 
@@ -55,31 +75,42 @@ class CertsExternalToolsTest {
     void opensslReadsTheCrlAndRejectsTheRevokedCertificate() throws Exception {
         requireOpenssl();
         ok(dir, "revoke", "alice");
-        String serial = Pem.readCertificate(dir.resolve("users/alice/client.crt")).getSerialNumber()
-                .toString(16).toUpperCase(java.util.Locale.ROOT);
+        String serial = Pem.readCertificate(dir.resolve("users/alice/client.crt"))
+                .getSerialNumber()
+                .toString(16)
+                .toUpperCase(java.util.Locale.ROOT);
         CertsTestSupport.Process text = openssl("crl", "-in", "ca.crl", "-noout", "-text");
         assertThat(text.exitCode()).isZero();
-        assertThat(text.output()).contains("Version 2").contains("X509v3 CRL Number").contains(serial);
-        assertThat(openssl("crl", "-in", "ca.crl", "-noout", "-CAfile", "ca.crt").output()).contains("verify OK");
+        assertThat(text.output())
+                .contains("Version 2")
+                .contains("X509v3 CRL Number")
+                .contains(serial);
+        assertThat(openssl("crl", "-in", "ca.crl", "-noout", "-CAfile", "ca.crt")
+                        .output())
+                .contains("verify OK");
 
-        CertsTestSupport.Process revoked = openssl("verify", "-crl_check", "-CAfile", "ca.crt", "-CRLfile", "ca.crl",
-                "users/alice/client.crt");
+        CertsTestSupport.Process revoked =
+                openssl("verify", "-crl_check", "-CAfile", "ca.crt", "-CRLfile", "ca.crl", "users/alice/client.crt");
         assertThat(revoked.exitCode()).isNotZero();
         assertThat(revoked.output()).contains("certificate revoked");
-        assertThat(openssl("verify", "-crl_check", "-CAfile", "ca.crt", "-CRLfile", "ca.crl",
-                "users/bob/client.crt").exitCode()).isZero();
+        assertThat(openssl("verify", "-crl_check", "-CAfile", "ca.crt", "-CRLfile", "ca.crl", "users/bob/client.crt")
+                        .exitCode())
+                .isZero();
     }
 
     @Test
     void opensslReadsTheKeyAsUnencryptedPkcs8MatchingTheCertificate() throws Exception {
         requireOpenssl();
         for (String bundle : List.of("users/alice", "admins/ops")) {
-            String fromKey = openssl("pkey", "-in", bundle + "/client.key", "-pubout").output();
-            String fromCert = openssl("x509", "-in", bundle + "/client.crt", "-noout", "-pubkey").output();
+            String fromKey =
+                    openssl("pkey", "-in", bundle + "/client.key", "-pubout").output();
+            String fromCert = openssl("x509", "-in", bundle + "/client.crt", "-noout", "-pubkey")
+                    .output();
             assertThat(fromKey).startsWith("-----BEGIN PUBLIC KEY-----").isEqualTo(fromCert);
         }
         assertThat(openssl("pkey", "-in", "server.key", "-pubout").output())
-                .isEqualTo(openssl("x509", "-in", "server.crt", "-noout", "-pubkey").output());
+                .isEqualTo(openssl("x509", "-in", "server.crt", "-noout", "-pubkey")
+                        .output());
     }
 
     /**
@@ -88,7 +119,8 @@ class CertsExternalToolsTest {
      */
     @Test
     void pythonLoadsTheEnvFileAndTheBundleLikeTheSqlflowMagic() throws Exception {
-        assumeTrue(available("python3", "-c", "import ssl, dotenv"),
+        assumeTrue(
+                available("python3", "-c", "import ssl, dotenv"),
                 "python3 with python-dotenv not found: skipping the SQLFlow magic check");
         Path home = tmp.resolve("home");
         Path target = home.resolve(".sqlflow_playground");
@@ -96,7 +128,8 @@ class CertsExternalToolsTest {
         for (String file : List.of("ca.crt", "client.crt", "client.key", ".sqlflow_playground.env")) {
             Files.copy(dir.resolve("users/alice").resolve(file), target.resolve(file));
         }
-        String script = String.join("\n",
+        String script = String.join(
+                "\n",
                 "import os, ssl, dotenv",
                 "dotenv.load_dotenv(os.environ['SQLFLOW_JUPYTER_ENV_PATH'])",
                 "user_id = os.getenv(os.getenv('SQLFLOW_PLAYGROUND_USER_ID_ENV'))",
@@ -109,16 +142,25 @@ class CertsExternalToolsTest {
                 "print('ca', os.getenv('SQLFLOW_PLAYGROUND_SERVER_CA'))");
         ProcessBuilder builder = new ProcessBuilder("python3", "-c", script).redirectErrorStream(true);
         builder.environment().put("HOME", home.toString());
-        builder.environment().put("SQLFLOW_JUPYTER_ENV_PATH", target.resolve(".sqlflow_playground.env").toString());
-        for (String variable : List.of("SQLFLOW_SERVER", "SQLFLOW_PLAYGROUND_USER_ID_ENV", "SQLFLOW_USER_ID",
-                "SQLFLOW_PLAYGROUND_SERVRE", "SQLFLOW_PLAYGROUND_SERVER_CA", "SQLFLOW_PLAYGROUND_CLIENT_KEY",
+        builder.environment()
+                .put(
+                        "SQLFLOW_JUPYTER_ENV_PATH",
+                        target.resolve(".sqlflow_playground.env").toString());
+        for (String variable : List.of(
+                "SQLFLOW_SERVER",
+                "SQLFLOW_PLAYGROUND_USER_ID_ENV",
+                "SQLFLOW_USER_ID",
+                "SQLFLOW_PLAYGROUND_SERVRE",
+                "SQLFLOW_PLAYGROUND_SERVER_CA",
+                "SQLFLOW_PLAYGROUND_CLIENT_KEY",
                 "SQLFLOW_PLAYGROUND_CLIENT_CERT")) {
             builder.environment().remove(variable);
         }
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(process.waitFor()).as(output).isZero();
-        assertThat(output).contains("user alice\n")
+        assertThat(output)
+                .contains("user alice\n")
                 .contains("server https://play.example.org:50052\n")
                 .contains("sqlflow sqlflow.example.org:50051\n")
                 .contains("ca " + target.resolve("ca.crt") + "\n");

@@ -26,19 +26,19 @@ import java.util.concurrent.TimeUnit;
 /** Shared helpers for the certs tests. */
 final class CertsTestSupport {
 
-    private CertsTestSupport() {
-    }
+    private CertsTestSupport() {}
 
     /** The CLI's result. */
-    record Result(int exitCode, String out, String err) {
-    }
+    record Result(int exitCode, String out, String err) {}
 
     static Result cli(Path dir, String... args) {
         List<String> argv = new ArrayList<>(List.of("--dir", dir.toString()));
         argv.addAll(List.of(args));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = CertsCommand.run(argv.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+        int code = CertsCommand.run(
+                argv.toArray(String[]::new),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
@@ -47,8 +47,8 @@ final class CertsTestSupport {
     static String ok(Path dir, String... args) {
         Result result = cli(dir, args);
         if (result.exitCode() != 0) {
-            throw new AssertionError("certs " + String.join(" ", args) + " exited " + result.exitCode() + ": "
-                    + result.err());
+            throw new AssertionError(
+                    "certs " + String.join(" ", args) + " exited " + result.exitCode() + ": " + result.err());
         }
         return result.out();
     }
@@ -66,20 +66,20 @@ final class CertsTestSupport {
         if (crl == null) {
             parameters.setRevocationEnabled(false);
         } else {
-            PKIXRevocationChecker checker =
-                    (PKIXRevocationChecker) CertPathValidator.getInstance("PKIX").getRevocationChecker();
-            checker.setOptions(EnumSet.of(PKIXRevocationChecker.Option.PREFER_CRLS,
-                    PKIXRevocationChecker.Option.NO_FALLBACK));
+            PKIXRevocationChecker checker = (PKIXRevocationChecker)
+                    CertPathValidator.getInstance("PKIX").getRevocationChecker();
+            checker.setOptions(
+                    EnumSet.of(PKIXRevocationChecker.Option.PREFER_CRLS, PKIXRevocationChecker.Option.NO_FALLBACK));
             parameters.addCertPathChecker(checker);
-            parameters.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(List.of(crl))));
+            parameters.addCertStore(
+                    CertStore.getInstance("Collection", new CollectionCertStoreParameters(List.of(crl))));
         }
-        CertPathValidator.getInstance("PKIX").validate(
-                CertificateFactory.getInstance("X.509").generateCertPath(List.of(leaf)), parameters);
+        CertPathValidator.getInstance("PKIX")
+                .validate(CertificateFactory.getInstance("X.509").generateCertPath(List.of(leaf)), parameters);
     }
 
     /** Output of a finished process (stdout and stderr merged). */
-    record Process(int exitCode, String output) {
-    }
+    record Process(int exitCode, String output) {}
 
     static Process exec(Path workingDir, List<String> command) throws IOException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);

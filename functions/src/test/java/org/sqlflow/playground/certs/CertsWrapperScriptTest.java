@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +24,7 @@ class CertsWrapperScriptTest {
 
     @TempDir
     Path tmp;
+
     Path repo;
     Path bin;
 
@@ -45,7 +45,8 @@ class CertsWrapperScriptTest {
     void missingJarSaysHowToBuildIt() throws Exception {
         CertsTestSupport.Process result = run(repo.resolve("certs/playground-certs"), "--help");
         assertThat(result.exitCode()).isEqualTo(1);
-        assertThat(result.output()).contains("functions/target/sqlflow-playground.jar not found")
+        assertThat(result.output())
+                .contains("functions/target/sqlflow-playground.jar not found")
                 .contains("./mvnw -B -DskipTests package");
     }
 
@@ -60,8 +61,9 @@ class CertsWrapperScriptTest {
 
         CertsTestSupport.Process result = run(link, "--dir", "my certs", "user", "alice", "--server", "https://x:1");
         assertThat(result.exitCode()).as(result.output()).isZero();
-        assertThat(result.output().trim()).isEqualTo("[-jar][" + jar.toRealPath() + "][certs][--dir][my certs][user]"
-                + "[alice][--server][https://x:1]");
+        assertThat(result.output().trim())
+                .isEqualTo("[-jar][" + jar.toRealPath() + "][certs][--dir][my certs][user]"
+                        + "[alice][--server][https://x:1]");
     }
 
     private CertsTestSupport.Process run(Path script, String... args) throws Exception {

@@ -2,17 +2,16 @@ package org.sqlflow.playground.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
-import java.util.Map;
-
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.TestSettings;
@@ -23,28 +22,39 @@ import org.sqlflow.playground.testing.TestSettings;
  */
 class DatabaseObjectsTest {
 
-    private static final DatabaseObjects DEFAULTS = new DatabaseObjects(PlaygroundParts.database(Duration.ofSeconds(15), 10));
+    private static final DatabaseObjects DEFAULTS =
+            new DatabaseObjects(PlaygroundParts.database(Duration.ofSeconds(15), 10));
 
     private static List<PodTemplateSpec> everyDatabasePod(DatabaseObjects objects) {
         UserKey alice = UserKey.of("alice");
         return List.of(objects.root(alice), objects.pooled("pool-abc12"), objects.claimingRoot(alice, "pool-abc12"))
-                .stream().map(Deployment::getSpec).map(s -> s.getTemplate()).toList();
+                .stream()
+                .map(Deployment::getSpec)
+                .map(s -> s.getTemplate())
+                .toList();
     }
 
     @Test
     void everyDatabasePodStaysOutOfTheMesh() {
-        assertThat(everyDatabasePod(DEFAULTS)).allSatisfy(pod -> assertThat(pod.getMetadata().getLabels())
-                .containsEntry("sidecar.istio.io/inject", "false")
-                .containsEntry(PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE));
+        assertThat(everyDatabasePod(DEFAULTS))
+                .allSatisfy(pod -> assertThat(pod.getMetadata().getLabels())
+                        .containsEntry("sidecar.istio.io/inject", "false")
+                        .containsEntry(PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE));
     }
 
     @Test
     void theDefaultEntrypointRunsUnderPosixShNotBash() {
-        Container mysql = DEFAULTS.root(UserKey.of("alice")).getSpec().getTemplate().getSpec().getContainers().get(0);
+        Container mysql = DEFAULTS.root(UserKey.of("alice"))
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0);
         // sqlflow/sqlflow:mysql is Alpine: /bin/sh (BusyBox ash) is there, /bin/bash is not.
         assertThat(mysql.getCommand()).hasSize(3).startsWith("/bin/sh", "-c");
         String script = mysql.getCommand().get(2);
-        assertThat(script).startsWith("#!/bin/sh\n")
+        assertThat(script)
+                .startsWith("#!/bin/sh\n")
                 .doesNotContain("/dev/tcp", "[[", "8890", "/start.bash &")
                 .contains("--skip-networking ", "exec mysqld");
         // The password is read from the Secret through the environment, never written into the pod spec.
@@ -57,8 +67,9 @@ class DatabaseObjectsTest {
 
     @Test
     void anImageEntrypointKeepsTheImagesOwnCommand() {
-        DatabaseObjects image = new DatabaseObjects(TestSettings.bind(Map.of("database.image", "mariadb:11",
-                "database.entrypoint", "image")).database());
+        DatabaseObjects image = new DatabaseObjects(
+                TestSettings.bind(Map.of("database.image", "mariadb:11", "database.entrypoint", "image"))
+                        .database());
         assertThat(everyDatabasePod(image)).allSatisfy(pod -> {
             assertThat(pod.getSpec().getContainers().get(0).getCommand()).isEmpty();
             assertThat(pod.getMetadata().getLabels()).containsEntry("sidecar.istio.io/inject", "false");
@@ -75,11 +86,14 @@ class DatabaseObjectsTest {
         assertThat(root.isPooled()).isFalse();
         assertThat(root.claims()).isNull();
         assertThat(root.runsPod()).isTrue();
-        assertThat(root.isCondemned() || root.isKept() || root.isDeleting() || root.isReady()).isFalse();
+        assertThat(root.isCondemned() || root.isKept() || root.isDeleting() || root.isReady())
+                .isFalse();
 
         Deployment renamed = DEFAULTS.root(hashed);
         renamed.getMetadata().setName(UserKey.of("bob").resourceName());
-        assertThat(DatabaseRoot.of(renamed).user()).as("a user-id that does not match the name").isNull();
+        assertThat(DatabaseRoot.of(renamed).user())
+                .as("a user-id that does not match the name")
+                .isNull();
     }
 
     @Test
@@ -94,7 +108,9 @@ class DatabaseObjectsTest {
         assertThat(ordinary.claims()).isNull();
         assertThat(ordinary.runsPod()).isTrue();
         assertThat(ordinary.resourceVersion()).as("the update stays guarded").isEqualTo("7");
-        assertThat(claiming.claims()).as("the value it was derived from is unchanged").isEqualTo("pool-abc12");
+        assertThat(claiming.claims())
+                .as("the value it was derived from is unchanged")
+                .isEqualTo("pool-abc12");
     }
 
     @Test
@@ -110,7 +126,9 @@ class DatabaseObjectsTest {
         assertThat(claimed.isUnclaimed()).isFalse();
         assertThat(claimed.belongsTo(UserKey.of("alice"))).isTrue();
         assertThat(DatabaseObjects.ownedBy(claimed.deployment(), root.uid())).isTrue();
-        assertThat(pooled.isUnclaimed()).as("the value it was derived from is unchanged").isTrue();
+        assertThat(pooled.isUnclaimed())
+                .as("the value it was derived from is unchanged")
+                .isTrue();
     }
 
     @Test
@@ -125,7 +143,8 @@ class DatabaseObjectsTest {
         byTheController.getMetadata().getAnnotations().put("deployment.kubernetes.io/revision", "1");
         byTheController.getMetadata().setResourceVersion("8");
         assertThat(DatabaseRoot.of(byTheController).sameJudgementAs(condemned)).isTrue();
-        assertThat(DatabaseRoot.of(condemned.rescued()).sameJudgementAs(condemned)).isFalse();
+        assertThat(DatabaseRoot.of(condemned.rescued()).sameJudgementAs(condemned))
+                .isFalse();
         Deployment kept = copy(condemned);
         kept.getMetadata().getAnnotations().put(PlaygroundLabels.KEEP, "true");
         assertThat(DatabaseRoot.of(kept).isKept()).isTrue();
@@ -141,8 +160,12 @@ class DatabaseObjectsTest {
         assertThat(pooled.notReadySince()).isEqualTo(Instant.parse("2030-01-01T12:00:00Z"));
         Deployment unavailable = copy(pooled);
         unavailable.setStatus(new DeploymentStatusBuilder()
-                .withConditions(new DeploymentConditionBuilder().withType("Available").withStatus("False")
-                        .withLastTransitionTime("2030-01-01T12:05:00Z").build()).build());
+                .withConditions(new DeploymentConditionBuilder()
+                        .withType("Available")
+                        .withStatus("False")
+                        .withLastTransitionTime("2030-01-01T12:05:00Z")
+                        .build())
+                .build());
         assertThat(DatabaseRoot.of(unavailable).notReadySince()).isEqualTo(Instant.parse("2030-01-01T12:05:00Z"));
         unavailable.getStatus().setReadyReplicas(1);
         assertThat(DatabaseRoot.isReady(unavailable)).isTrue();

@@ -3,6 +3,7 @@ package org.sqlflow.playground.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.sqlflow.playground.testing.Waits.await;
 
+import io.fabric8.kubernetes.client.LocalPortForward;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -10,8 +11,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Objects;
-
-import io.fabric8.kubernetes.client.LocalPortForward;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -41,10 +40,16 @@ class K3sProvisioningTest extends ProvisioningScenarios {
         assertThat(ds.host()).isEqualTo(user.resourceName() + "." + cluster.namespace() + ".svc.cluster.local");
 
         // The test runs outside the cluster network: reach the user's Service through a port forward.
-        try (LocalPortForward forward = cluster.admin().services().inNamespace(cluster.namespace())
-                .withName(user.resourceName()).portForward(ds.port());
-                Connection db = DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + forward.getLocalPort()
-                        + "/?allowPublicKeyRetrieval=true&connectTimeout=10000", ds.user(), ds.password());
+        try (LocalPortForward forward = cluster.admin()
+                        .services()
+                        .inNamespace(cluster.namespace())
+                        .withName(user.resourceName())
+                        .portForward(ds.port());
+                Connection db = DriverManager.getConnection(
+                        "jdbc:mysql://127.0.0.1:" + forward.getLocalPort()
+                                + "/?allowPublicKeyRetrieval=true&connectTimeout=10000",
+                        ds.user(),
+                        ds.password());
                 Statement sql = db.createStatement()) {
             sql.execute("CREATE DATABASE iris");
             sql.execute("CREATE TABLE iris.train (sepal_length FLOAT, class INT)");
@@ -55,7 +60,8 @@ class K3sProvisioningTest extends ProvisioningScenarios {
                 assertThat(rows.getInt(2)).isEqualTo(1);
             }
         }
-        assertThat(p.provisioner.createOrGet(user).dataSource()).as("the same data source again")
+        assertThat(p.provisioner.createOrGet(user).dataSource())
+                .as("the same data source again")
                 .isEqualTo(answer.dataSource());
     }
 

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.error.PlaygroundException;
 import org.sqlflow.playground.testing.MockTestCluster;
@@ -36,19 +35,27 @@ class MockProvisioningTest extends ProvisioningScenarios {
         assertThat(mock.requestCount()).as("API requests for a known database").isEqualTo(before);
 
         // Condemned by the reaper, as the cache shows: the full path runs and takes the condemnation back.
-        cluster.admin().apps().deployments().inNamespace(cluster.namespace()).withName(alice.resourceName()).edit(d -> {
-            Map<String, String> a = new HashMap<>(d.getMetadata().getAnnotations());
-            a.put(PlaygroundLabels.REAPING, "2020-01-01T00:00:00Z");
-            d.getMetadata().setAnnotations(a);
-            return d;
-        });
+        cluster.admin()
+                .apps()
+                .deployments()
+                .inNamespace(cluster.namespace())
+                .withName(alice.resourceName())
+                .edit(d -> {
+                    Map<String, String> a = new HashMap<>(d.getMetadata().getAnnotations());
+                    a.put(PlaygroundLabels.REAPING, "2020-01-01T00:00:00Z");
+                    d.getMetadata().setAnnotations(a);
+                    return d;
+                });
         await("the cache shows the condemnation")
                 .until(() -> DatabaseRoot.of(p.directory.cached(alice)).isCondemned());
         assertThat(known.createOrGet(alice).dataSource()).isEqualTo(dataSource);
-        assertThat(DatabaseRoot.of(p.roots.get(alice)).isCondemned()).as("condemnation taken back").isFalse();
+        assertThat(DatabaseRoot.of(p.roots.get(alice)).isCondemned())
+                .as("condemnation taken back")
+                .isFalse();
 
         // Half a TTL after the last full call, the full path runs again.
-        await("the cache shows the rescue").until(() -> !DatabaseRoot.of(p.directory.cached(alice)).isCondemned());
+        await("the cache shows the rescue")
+                .until(() -> !DatabaseRoot.of(p.directory.cached(alice)).isCondemned());
         known.createOrGet(alice);
         clock.advance(p.expiry.ttl().dividedBy(2));
         before = mock.requestCount();
@@ -62,17 +69,19 @@ class MockProvisioningTest extends ProvisioningScenarios {
         CompletableFuture<PlaygroundException> thrown = new CompletableFuture<>();
         AtomicBoolean keptInterrupted = new AtomicBoolean();
         // No kubelet: the database never becomes ready, so create_db waits for it until interrupted.
-        Thread caller = new Thread(() -> {
-            try {
-                p.provisioner.createOrGet(UserKey.of("stopping"));
-                thrown.complete(null);
-            } catch (PlaygroundException e) {
-                keptInterrupted.set(Thread.currentThread().isInterrupted());
-                thrown.complete(e);
-            } catch (RuntimeException e) {
-                thrown.completeExceptionally(e);
-            }
-        }, "create_db");
+        Thread caller = new Thread(
+                () -> {
+                    try {
+                        p.provisioner.createOrGet(UserKey.of("stopping"));
+                        thrown.complete(null);
+                    } catch (PlaygroundException e) {
+                        keptInterrupted.set(Thread.currentThread().isInterrupted());
+                        thrown.complete(e);
+                    } catch (RuntimeException e) {
+                        thrown.completeExceptionally(e);
+                    }
+                },
+                "create_db");
         caller.start();
         await("create_db to wait for the database's readiness").until(() -> waitsForReadiness(caller));
         caller.interrupt();
@@ -81,8 +90,12 @@ class MockProvisioningTest extends ProvisioningScenarios {
         assertThat(e).as("create_db answered with an error").isNotNull();
         assertThat(e.code()).isEqualTo("shutting_down");
         assertThat(e.status()).isEqualTo(503);
-        assertThat(e.retryAfter(Duration.ofSeconds(7))).as("the configured Retry-After").hasSeconds(7);
-        assertThat(keptInterrupted).as("the interrupt is kept for whoever stops the server").isTrue();
+        assertThat(e.retryAfter(Duration.ofSeconds(7)))
+                .as("the configured Retry-After")
+                .hasSeconds(7);
+        assertThat(keptInterrupted)
+                .as("the interrupt is kept for whoever stops the server")
+                .isTrue();
         caller.join();
     }
 
@@ -97,7 +110,8 @@ class MockProvisioningTest extends ProvisioningScenarios {
         for (int i = 1; i < stack.length; i++) {
             String name = stack[i].getClassName();
             if (!name.startsWith("java.") && !name.startsWith("jdk.")) {
-                return parked && name.equals(SharedWaits.class.getName())
+                return parked
+                        && name.equals(SharedWaits.class.getName())
                         && stack[i - 1].getClassName().equals(CompletableFuture.class.getName());
             }
         }

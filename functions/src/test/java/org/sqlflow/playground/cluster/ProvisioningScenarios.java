@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.sqlflow.playground.testing.Waits.await;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,10 +20,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.error.PlaygroundException;
 import org.sqlflow.playground.settings.PlaygroundProperties;
@@ -55,8 +54,14 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         for (String user : users) {
             String name = UserKey.of(user).resourceName();
             kubelet.execute(() -> {
-                await("the Deployment " + name + " to appear", KUBELET_WAIT).until(() -> cluster.admin().apps()
-                        .deployments().inNamespace(cluster.namespace()).withName(name).get() != null);
+                await("the Deployment " + name + " to appear", KUBELET_WAIT)
+                        .until(() -> cluster.admin()
+                                        .apps()
+                                        .deployments()
+                                        .inNamespace(cluster.namespace())
+                                        .withName(name)
+                                        .get()
+                                != null);
                 cluster.markDatabaseReady(name);
             });
         }
@@ -68,8 +73,14 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
     }
 
     protected <T extends HasMetadata> List<T> owned(Class<T> kind, String user) {
-        Map<String, String> selector = Map.of(PlaygroundLabels.USER, UserKey.of(user).key());
-        return cluster.admin().resources(kind).inNamespace(cluster.namespace()).withLabels(selector).list().getItems();
+        Map<String, String> selector =
+                Map.of(PlaygroundLabels.USER, UserKey.of(user).key());
+        return cluster.admin()
+                .resources(kind)
+                .inNamespace(cluster.namespace())
+                .withLabels(selector)
+                .list()
+                .getItems();
     }
 
     @Test
@@ -85,7 +96,9 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         assertThat(ds.password()).hasSizeGreaterThanOrEqualTo(22).matches("\\w+");
 
         Deployment root = p.roots.get(UserKey.of("alice"));
-        for (Class<? extends HasMetadata> kind : List.of(Deployment.class, io.fabric8.kubernetes.api.model.Secret.class,
+        for (Class<? extends HasMetadata> kind : List.of(
+                Deployment.class,
+                io.fabric8.kubernetes.api.model.Secret.class,
                 io.fabric8.kubernetes.api.model.Service.class)) {
             List<? extends HasMetadata> items = owned(kind, "alice");
             assertThat(items).as(kind.getSimpleName()).hasSize(1);
@@ -95,8 +108,10 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
                     .containsEntry(PlaygroundLabels.PART_OF, "sqlflow-playground");
             assertThat(item.getMetadata().getAnnotations()).containsEntry(PlaygroundLabels.USER_ID, "alice");
             if (!(item instanceof Deployment)) {
-                assertThat(item.getMetadata().getOwnerReferences()).singleElement()
-                        .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(root.getMetadata().getUid()));
+                assertThat(item.getMetadata().getOwnerReferences())
+                        .singleElement()
+                        .satisfies(ref -> assertThat(ref.getUid())
+                                .isEqualTo(root.getMetadata().getUid()));
             }
         }
     }
@@ -121,7 +136,8 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         assertThat(sources).hasSize(1);
         assertThat(owned(Deployment.class, "racer")).hasSize(1);
         assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "racer")).hasSize(1);
-        assertThat(owned(io.fabric8.kubernetes.api.model.Service.class, "racer")).hasSize(1);
+        assertThat(owned(io.fabric8.kubernetes.api.model.Service.class, "racer"))
+                .hasSize(1);
     }
 
     @Test
@@ -146,13 +162,21 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         PlaygroundParts p = playground(STARTS_WITHIN, 100);
         UserKey user = UserKey.of("crashed");
         // What a create_db that died right after its first write leaves behind.
-        cluster.client().apps().deployments().inNamespace(cluster.namespace()).resource(p.objects.root(user)).create();
-        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "crashed")).isEmpty();
+        cluster.client()
+                .apps()
+                .deployments()
+                .inNamespace(cluster.namespace())
+                .resource(p.objects.root(user))
+                .create();
+        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "crashed"))
+                .isEmpty();
         kubeletFor("crashed");
         DatabaseProvisioner.Provisioned repaired = p.provisioner.createOrGet(user);
         assertThat(repaired.created()).isFalse();
-        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "crashed")).hasSize(1);
-        assertThat(owned(io.fabric8.kubernetes.api.model.Service.class, "crashed")).hasSize(1);
+        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "crashed"))
+                .hasSize(1);
+        assertThat(owned(io.fabric8.kubernetes.api.model.Service.class, "crashed"))
+                .hasSize(1);
         assertThat(p.provisioner.createOrGet(user).dataSource()).isEqualTo(repaired.dataSource());
     }
 
@@ -180,13 +204,20 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         UserKey alice = UserKey.of("alice");
         Deployment forged = p.objects.root(alice);
         forged.getMetadata().getAnnotations().put(PlaygroundLabels.USER_ID, "someone-else");
-        cluster.client().apps().deployments().inNamespace(cluster.namespace()).resource(forged).create();
+        cluster.client()
+                .apps()
+                .deployments()
+                .inNamespace(cluster.namespace())
+                .resource(forged)
+                .create();
         assertThatThrownBy(() -> p.provisioner.createOrGet(alice))
-                .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
+                .isInstanceOfSatisfying(
+                        PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
         // heart_beat answers from the watch-fed cache, which sees the forged root a moment after its creation.
         await("heart_beat's cache shows the forged root").until(() -> p.beatDirectory.cached(alice) != null);
         assertThatThrownBy(() -> p.recorder.beat(alice))
-                .isInstanceOfSatisfying(PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
+                .isInstanceOfSatisfying(
+                        PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("user_id_conflict"));
         assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "alice")).isEmpty();
     }
 
@@ -219,7 +250,9 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         Instant first = p.ledger.lastBeat(UserKey.of("steady"));
         clock.advance(Duration.ofSeconds(30));
         p.recorder.beat(UserKey.of("steady"));
-        assertThat(p.ledger.lastBeat(UserKey.of("steady"))).as("within 60 s: not rewritten").isEqualTo(first);
+        assertThat(p.ledger.lastBeat(UserKey.of("steady")))
+                .as("within 60 s: not rewritten")
+                .isEqualTo(first);
         clock.advance(Duration.ofSeconds(31));
         p.recorder.beat(UserKey.of("steady"));
         assertThat(p.ledger.lastBeat(UserKey.of("steady"))).isAfter(first);
@@ -232,12 +265,19 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         UserKey user = UserKey.of("saved");
         p.provisioner.createOrGet(user);
         Deployment root = p.roots.get(user);
-        root.getMetadata().getAnnotations().put(PlaygroundLabels.REAPING, clock.instant().toString());
-        Deployment condemned = cluster.client().apps().deployments().inNamespace(cluster.namespace())
-                .resource(root).update();
+        root.getMetadata()
+                .getAnnotations()
+                .put(PlaygroundLabels.REAPING, clock.instant().toString());
+        Deployment condemned = cluster.client()
+                .apps()
+                .deployments()
+                .inNamespace(cluster.namespace())
+                .resource(root)
+                .update();
         p.recorder.forget(user);
-        await("heart_beat's watch to see the condemnation").until(() -> p.beatDirectory.cached(user) != null
-                && DatabaseRoot.of(p.beatDirectory.cached(user)).isCondemned());
+        await("heart_beat's watch to see the condemnation")
+                .until(() -> p.beatDirectory.cached(user) != null
+                        && DatabaseRoot.of(p.beatDirectory.cached(user)).isCondemned());
         assertThat(p.recorder.beat(user).database()).isNotEqualTo(HeartbeatRecorder.DatabaseState.NONE);
         Deployment after = p.roots.get(user);
         assertThat(after.getMetadata().getAnnotations()).doesNotContainKey(PlaygroundLabels.REAPING);
@@ -249,9 +289,17 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
     @Test
     void volumeClaimStorageIsMadeOnceOwnedByTheRootAndFinishedAfterACrash() {
         PlaygroundProperties.Database ephemeral = cluster.database(STARTS_WITHIN, 100);
-        PlaygroundParts p = playground(new PlaygroundProperties.Database(ephemeral.image(), ephemeral.entrypoint(),
-                ephemeral.port(), ephemeral.user(), ephemeral.serviceDomain(), ephemeral.readyWait(),
-                ephemeral.retryAfter(), ephemeral.runAsUser(), ephemeral.maxDatabases(), ephemeral.resources(),
+        PlaygroundParts p = playground(new PlaygroundProperties.Database(
+                ephemeral.image(),
+                ephemeral.entrypoint(),
+                ephemeral.port(),
+                ephemeral.user(),
+                ephemeral.serviceDomain(),
+                ephemeral.readyWait(),
+                ephemeral.retryAfter(),
+                ephemeral.runAsUser(),
+                ephemeral.maxDatabases(),
+                ephemeral.resources(),
                 new PlaygroundProperties.Storage(PlaygroundProperties.StorageKind.PERSISTENT_VOLUME_CLAIM, "1Gi", "")));
         kubeletFor("keeper", "halfway");
 
@@ -260,24 +308,39 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         Deployment root = p.roots.get(keeper);
         assertThat(owned(PersistentVolumeClaim.class, "keeper")).singleElement().satisfies(claim -> {
             assertThat(claim.getMetadata().getName()).isEqualTo(keeper.resourceName());
-            assertThat(claim.getMetadata().getOwnerReferences()).singleElement()
-                    .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(root.getMetadata().getUid()));
+            assertThat(claim.getMetadata().getOwnerReferences())
+                    .singleElement()
+                    .satisfies(ref -> assertThat(ref.getUid())
+                            .isEqualTo(root.getMetadata().getUid()));
         });
-        assertThat(root.getSpec().getTemplate().getSpec().getVolumes()).anySatisfy(v ->
-                assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo(keeper.resourceName()));
+        assertThat(root.getSpec().getTemplate().getSpec().getVolumes())
+                .anySatisfy(v ->
+                        assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo(keeper.resourceName()));
 
         // What a create_db that died right after making the claim leaves behind: the root and its claim.
         UserKey halfway = UserKey.of("halfway");
-        Deployment halfRoot = cluster.client().apps().deployments().inNamespace(cluster.namespace())
-                .resource(p.objects.root(halfway)).create();
-        String claimUid = cluster.client().persistentVolumeClaims().inNamespace(cluster.namespace())
-                .resource(p.objects.volumeClaim(halfway, halfRoot)).create().getMetadata().getUid();
+        Deployment halfRoot = cluster.client()
+                .apps()
+                .deployments()
+                .inNamespace(cluster.namespace())
+                .resource(p.objects.root(halfway))
+                .create();
+        String claimUid = cluster.client()
+                .persistentVolumeClaims()
+                .inNamespace(cluster.namespace())
+                .resource(p.objects.volumeClaim(halfway, halfRoot))
+                .create()
+                .getMetadata()
+                .getUid();
         DatabaseProvisioner.Provisioned finished = p.provisioner.createOrGet(halfway);
         assertThat(finished.created()).isFalse();
-        assertThat(owned(PersistentVolumeClaim.class, "halfway")).singleElement()
-                .satisfies(claim -> assertThat(claim.getMetadata().getUid()).as("the claim is kept, not remade")
+        assertThat(owned(PersistentVolumeClaim.class, "halfway"))
+                .singleElement()
+                .satisfies(claim -> assertThat(claim.getMetadata().getUid())
+                        .as("the claim is kept, not remade")
                         .isEqualTo(claimUid));
-        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "halfway")).hasSize(1);
+        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "halfway"))
+                .hasSize(1);
     }
 
     @Test
@@ -286,11 +349,17 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         PlaygroundParts p = playground(STARTS_WITHIN, 100);
         kubeletFor("gc");
         p.provisioner.createOrGet(UserKey.of("gc"));
-        cluster.admin().apps().deployments().inNamespace(cluster.namespace()).withName(UserKey.of("gc").resourceName())
+        cluster.admin()
+                .apps()
+                .deployments()
+                .inNamespace(cluster.namespace())
+                .withName(UserKey.of("gc").resourceName())
                 .delete();
         await("the garbage collector removed the Secret and Service")
-                .until(() -> owned(io.fabric8.kubernetes.api.model.Secret.class, "gc").isEmpty()
-                        && owned(io.fabric8.kubernetes.api.model.Service.class, "gc").isEmpty());
+                .until(() -> owned(io.fabric8.kubernetes.api.model.Secret.class, "gc")
+                                .isEmpty()
+                        && owned(io.fabric8.kubernetes.api.model.Service.class, "gc")
+                                .isEmpty());
     }
 
     @Test
@@ -302,31 +371,46 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         stand.setApiVersion("apps/v1");
         stand.setKind("Deployment");
         String stale = "StaleOldPassword0123456789abcdef";
-        cluster.admin().secrets().inNamespace(cluster.namespace())
-                .resource(p.objects.secret(user, stand, stale)).create();
+        cluster.admin()
+                .secrets()
+                .inNamespace(cluster.namespace())
+                .resource(p.objects.secret(user, stand, stale))
+                .create();
         kubeletFor("reborn");
         if (!cluster.hasGarbageCollector()) {
             // create_db deletes nothing: it answers database_deleting until the cluster has removed the old Secret.
-            assertThatThrownBy(() -> p.provisioner.createOrGet(user)).isInstanceOfSatisfying(PlaygroundException.class,
-                    e -> assertThat(e.code()).isEqualTo("database_deleting"));
-            assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "reborn")).singleElement()
-                    .satisfies(s -> assertThat(s.getMetadata().getOwnerReferences()).singleElement()
-                            .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(stand.getMetadata().getUid())));
+            assertThatThrownBy(() -> p.provisioner.createOrGet(user))
+                    .isInstanceOfSatisfying(
+                            PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("database_deleting"));
+            assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "reborn"))
+                    .singleElement()
+                    .satisfies(s -> assertThat(s.getMetadata().getOwnerReferences())
+                            .singleElement()
+                            .satisfies(ref -> assertThat(ref.getUid())
+                                    .isEqualTo(stand.getMetadata().getUid())));
             // No garbage collector runs here: do its part.
-            cluster.admin().secrets().inNamespace(cluster.namespace()).withName(user.resourceName()).delete();
+            cluster.admin()
+                    .secrets()
+                    .inNamespace(cluster.namespace())
+                    .withName(user.resourceName())
+                    .delete();
         }
         String password = await("create_db once the garbage collector removed the old Secret")
                 .until(() -> passwordOrNullWhileDeleting(p, user), java.util.Objects::nonNull);
         assertThat(password).isNotEqualTo(stale);
         Deployment root = p.roots.get(user);
-        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "reborn")).singleElement()
-                .satisfies(secret -> assertThat(secret.getMetadata().getOwnerReferences()).singleElement()
-                        .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(root.getMetadata().getUid())));
+        assertThat(owned(io.fabric8.kubernetes.api.model.Secret.class, "reborn"))
+                .singleElement()
+                .satisfies(secret -> assertThat(secret.getMetadata().getOwnerReferences())
+                        .singleElement()
+                        .satisfies(ref -> assertThat(ref.getUid())
+                                .isEqualTo(root.getMetadata().getUid())));
     }
 
     private static String passwordOrNullWhileDeleting(PlaygroundParts p, UserKey user) {
         try {
-            return SqlflowDataSource.parse(p.provisioner.createOrGet(user).dataSource()).password();
+            return SqlflowDataSource.parse(p.provisioner.createOrGet(user).dataSource())
+                    .password();
         } catch (PlaygroundException e) {
             if (!e.code().equals("database_deleting")) {
                 throw e;
@@ -342,19 +426,32 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         kubeletFor("moved");
         p.provisioner.createOrGet(user);
         Map<String, String> own = service(user).getSpec().getSelector();
-        cluster.admin().services().inNamespace(cluster.namespace()).withName(user.resourceName())
-                .edit(s -> new io.fabric8.kubernetes.api.model.ServiceBuilder(s).editSpec()
-                        .withSelector(Map.of(PlaygroundLabels.POOL, "pool-gone",
-                                PlaygroundLabels.COMPONENT, PlaygroundLabels.COMPONENT_DATABASE))
-                        .endSpec().build());
+        cluster.admin()
+                .services()
+                .inNamespace(cluster.namespace())
+                .withName(user.resourceName())
+                .edit(s -> new io.fabric8.kubernetes.api.model.ServiceBuilder(s)
+                        .editSpec()
+                        .withSelector(Map.of(
+                                PlaygroundLabels.POOL,
+                                "pool-gone",
+                                PlaygroundLabels.COMPONENT,
+                                PlaygroundLabels.COMPONENT_DATABASE))
+                        .endSpec()
+                        .build());
         assertThat(service(user).getSpec().getSelector()).isNotEqualTo(own);
         p.provisioner.createOrGet(user);
-        assertThat(service(user).getSpec().getSelector()).isEqualTo(own)
+        assertThat(service(user).getSpec().getSelector())
+                .isEqualTo(own)
                 .containsEntry(PlaygroundLabels.USER, user.key());
     }
 
     private io.fabric8.kubernetes.api.model.Service service(UserKey user) {
-        return cluster.admin().services().inNamespace(cluster.namespace()).withName(user.resourceName()).get();
+        return cluster.admin()
+                .services()
+                .inNamespace(cluster.namespace())
+                .withName(user.resourceName())
+                .get();
     }
 
     @Test
@@ -362,13 +459,21 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
         PlaygroundParts p = playground(STARTS_WITHIN, 100);
         UserKey user = UserKey.of("scribble");
         int shard = p.ledger.shardOf(user);
-        cluster.client().configMaps().inNamespace(cluster.namespace()).resource(
-                new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata()
-                        .withName(p.ledger.shardName(shard)).withLabels(PlaygroundLabels.heartbeats()).endMetadata()
-                        .withData(Map.of(user.key(), "not a time")).build()).create();
+        cluster.client()
+                .configMaps()
+                .inNamespace(cluster.namespace())
+                .resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                        .withNewMetadata()
+                        .withName(p.ledger.shardName(shard))
+                        .withLabels(PlaygroundLabels.heartbeats())
+                        .endMetadata()
+                        .withData(Map.of(user.key(), "not a time"))
+                        .build())
+                .create();
         Map<String, Instant> seen = p.ledger.read(shard);
         assertThat(seen).containsEntry(user.key(), Instant.EPOCH);
-        assertThat(p.ledger.removeIfUnchanged(shard, new HashMap<>(Map.of(user.key(), Instant.EPOCH)))).isEqualTo(1);
+        assertThat(p.ledger.removeIfUnchanged(shard, new HashMap<>(Map.of(user.key(), Instant.EPOCH))))
+                .isEqualTo(1);
         assertThat(p.ledger.read(shard)).doesNotContainKey(user.key());
     }
 }

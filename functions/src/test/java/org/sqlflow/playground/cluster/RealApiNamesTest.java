@@ -3,12 +3,6 @@ package org.sqlflow.playground.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.time.Duration;
-import java.time.Instant;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -17,6 +11,11 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.testing.ClusterScenarios;
@@ -44,9 +43,19 @@ class RealApiNamesTest extends ClusterScenarios {
         String ns = cluster.namespace();
         for (String id : UserKeyTest.AWKWARD_IDS) {
             UserKey user = UserKey.of(id);
-            Deployment root = sa.apps().deployments().inNamespace(ns).resource(parts.objects.root(user)).create();
-            sa.secrets().inNamespace(ns).resource(parts.objects.secret(user, root, Passwords.generate())).create();
-            sa.services().inNamespace(ns).resource(parts.objects.service(user, root)).create();
+            Deployment root = sa.apps()
+                    .deployments()
+                    .inNamespace(ns)
+                    .resource(parts.objects.root(user))
+                    .create();
+            sa.secrets()
+                    .inNamespace(ns)
+                    .resource(parts.objects.secret(user, root, Passwords.generate()))
+                    .create();
+            sa.services()
+                    .inNamespace(ns)
+                    .resource(parts.objects.service(user, root))
+                    .create();
             parts.beatLedger.beat(user);
         }
 
@@ -54,7 +63,10 @@ class RealApiNamesTest extends ClusterScenarios {
         for (String id : UserKeyTest.AWKWARD_IDS) {
             UserKey user = UserKey.of(id);
             for (Class<? extends HasMetadata> kind : List.of(Deployment.class, Secret.class, Service.class)) {
-                HasMetadata stored = admin.resources(kind).inNamespace(ns).withName(user.resourceName()).get();
+                HasMetadata stored = admin.resources(kind)
+                        .inNamespace(ns)
+                        .withName(user.resourceName())
+                        .get();
                 assertThat(stored).as("%s of %s", kind.getSimpleName(), id).isNotNull();
                 assertThat(stored.getMetadata().getLabels()).as(id).containsEntry(PlaygroundLabels.USER, user.key());
                 assertThat(stored.getMetadata().getAnnotations()).as(id).containsEntry(PlaygroundLabels.USER_ID, id);
@@ -80,15 +92,31 @@ class RealApiNamesTest extends ClusterScenarios {
         String ns = cluster.namespace();
         Deployment upper = parts.objects.root(UserKey.of("alice"));
         upper.getMetadata().setName("db-Alice");
-        assertThatThrownBy(() -> sa.apps().deployments().inNamespace(ns).resource(upper).create())
-                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422));
-        ConfigMap dotKey = new ConfigMapBuilder().withNewMetadata().withName("heartbeats-bad").endMetadata()
-                .withData(Map.of("..", Instant.now().toString())).build();
-        assertThatThrownBy(() -> sa.configMaps().inNamespace(ns).resource(dotKey).create())
-                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422));
+        assertThatThrownBy(() ->
+                        sa.apps().deployments().inNamespace(ns).resource(upper).create())
+                .isInstanceOfSatisfying(
+                        KubernetesClientException.class,
+                        e -> assertThat(e.getCode()).isEqualTo(422));
+        ConfigMap dotKey = new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("heartbeats-bad")
+                .endMetadata()
+                .withData(Map.of("..", Instant.now().toString()))
+                .build();
+        assertThatThrownBy(
+                        () -> sa.configMaps().inNamespace(ns).resource(dotKey).create())
+                .isInstanceOfSatisfying(
+                        KubernetesClientException.class,
+                        e -> assertThat(e.getCode()).isEqualTo(422));
         Deployment longLabel = parts.objects.root(UserKey.of("bob"));
         longLabel.getMetadata().getLabels().put(PlaygroundLabels.USER, "x".repeat(64));
-        assertThatThrownBy(() -> sa.apps().deployments().inNamespace(ns).resource(longLabel).create())
-                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422));
+        assertThatThrownBy(() -> sa.apps()
+                        .deployments()
+                        .inNamespace(ns)
+                        .resource(longLabel)
+                        .create())
+                .isInstanceOfSatisfying(
+                        KubernetesClientException.class,
+                        e -> assertThat(e.getCode()).isEqualTo(422));
     }
 }

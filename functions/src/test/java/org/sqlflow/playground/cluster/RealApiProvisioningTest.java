@@ -15,8 +15,10 @@ class RealApiProvisioningTest extends ProvisioningScenarios {
 
     @Test
     void thePlaygroundActsAsItsServiceAccountNotAsAdmin() {
-        assertThat(PlaygroundServiceAccount.isServiceAccountClient(cluster.client())).isTrue();
-        assertThat(PlaygroundServiceAccount.isServiceAccountClient(cluster.admin())).isFalse();
+        assertThat(PlaygroundServiceAccount.isServiceAccountClient(cluster.client()))
+                .isTrue();
+        assertThat(PlaygroundServiceAccount.isServiceAccountClient(cluster.admin()))
+                .isFalse();
         assertThat(cluster.client().getConfiguration().getNamespace()).isEqualTo(cluster.namespace());
     }
 }

@@ -8,5 +8,4 @@ import org.sqlflow.playground.testing.RealApiTier;
  * database with its user's root.
  */
 @RealApiTier
-class RealApiWarmPoolTest extends WarmPoolScenarios {
-}
+class RealApiWarmPoolTest extends WarmPoolScenarios {}

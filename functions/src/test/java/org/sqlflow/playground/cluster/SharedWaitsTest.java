@@ -10,7 +10,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import org.junit.jupiter.api.Test;
 
 /** A user's concurrent create_db calls share one wait (one watch) for their database; outcomes, no timings. */
@@ -27,10 +26,13 @@ class SharedWaitsTest {
         try {
             Future<?>[] calls = new Future<?>[5];
             for (int i = 0; i < calls.length; i++) {
-                calls[i] = callers.submit(() -> waits.await("db-alice", () -> {
-                    started.incrementAndGet();
-                    return ready;
-                }, LONG));
+                calls[i] = callers.submit(() -> waits.await(
+                        "db-alice",
+                        () -> {
+                            started.incrementAndGet();
+                            return ready;
+                        },
+                        LONG));
             }
             await("five waiters on one wait", Duration.ofSeconds(30)).until(() -> waits.waiters("db-alice") == 5);
             ready.complete(null);

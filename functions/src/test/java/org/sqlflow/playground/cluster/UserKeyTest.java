@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
-
 import org.junit.jupiter.api.Test;
 
 class UserKeyTest {
@@ -18,11 +17,41 @@ class UserKeyTest {
     private static final Pattern CONFIG_MAP_KEY = Pattern.compile("[-._a-zA-Z0-9]+");
 
     /** Ids chosen to trip a naive derivation: case, dots, reserved keys, trailing dashes, the hash shape. */
-    public static final List<String> AWKWARD_IDS = List.of("alice", "Alice", "ALICE", "a", "A", "0", "9lives",
-            ".", "..", "...", "_", "-", "--", "a--b", "a-b", "a.b", "a_b", "a..b", "-alice", "alice-", "alice.",
-            "x".repeat(60), "x".repeat(61), "x".repeat(63), "X".repeat(63), "a".repeat(62) + ".",
-            "alice--0123456789", "alice-0123456789", "u--0123456789", "admin", "sqlflow-playground-carol",
-            "Ünicode".replace("Ü", "U"), "db-alice", "heartbeats-00");
+    public static final List<String> AWKWARD_IDS = List.of(
+            "alice",
+            "Alice",
+            "ALICE",
+            "a",
+            "A",
+            "0",
+            "9lives",
+            ".",
+            "..",
+            "...",
+            "_",
+            "-",
+            "--",
+            "a--b",
+            "a-b",
+            "a.b",
+            "a_b",
+            "a..b",
+            "-alice",
+            "alice-",
+            "alice.",
+            "x".repeat(60),
+            "x".repeat(61),
+            "x".repeat(63),
+            "X".repeat(63),
+            "a".repeat(62) + ".",
+            "alice--0123456789",
+            "alice-0123456789",
+            "u--0123456789",
+            "admin",
+            "sqlflow-playground-carol",
+            "Ünicode".replace("Ü", "U"),
+            "db-alice",
+            "heartbeats-00");
 
     @Test
     void plainLowercaseIdsKeepTheirName() {

@@ -5,5 +5,4 @@ package org.sqlflow.playground.cluster;
  * ({@link org.sqlflow.playground.testing.StrictMockTestCluster}): the pool's deletes are guarded by the
  * resourceVersion it listed, and a claim must be able to win that race.
  */
-class WarmPoolMockTest extends WarmPoolScenarios {
-}
+class WarmPoolMockTest extends WarmPoolScenarios {}

@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.sqlflow.playground.testing.Waits.await;
 
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,17 +23,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.error.PlaygroundException;
-import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.sqlflow.playground.reaper.ReapReport;
 import org.sqlflow.playground.reaper.Reaper;
+import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.sqlflow.playground.testing.ClusterScenarios;
 import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.SqlflowDataSource;
@@ -58,23 +57,35 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         Deployment root = root("alice");
         String pooled = DatabaseRoot.of(root).claims();
         assertThat(pooled).as("the root names the pooled database it claimed").startsWith("pool-");
-        assertThat(root.getSpec().getReplicas()).as("a claiming root runs no pod of its own").isZero();
+        assertThat(root.getSpec().getReplicas())
+                .as("a claiming root runs no pod of its own")
+                .isZero();
         Deployment claimed = deployment(pooled);
-        assertThat(claimed.getMetadata().getLabels()).containsEntry(PlaygroundLabels.POOL_STATE,
-                PlaygroundLabels.POOL_CLAIMED);
-        assertThat(claimed.getMetadata().getOwnerReferences()).singleElement()
-                .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(root.getMetadata().getUid()));
+        assertThat(claimed.getMetadata().getLabels())
+                .containsEntry(PlaygroundLabels.POOL_STATE, PlaygroundLabels.POOL_CLAIMED);
+        assertThat(claimed.getMetadata().getOwnerReferences())
+                .singleElement()
+                .satisfies(ref ->
+                        assertThat(ref.getUid()).isEqualTo(root.getMetadata().getUid()));
         SqlflowDataSource ds = SqlflowDataSource.parse(alice.dataSource());
         assertThat(ds.password()).as("the pooled database's own password").isEqualTo(passwordOf(pooled));
         assertThat(ds.host()).startsWith(UserKey.of("alice").resourceName() + ".");
-        Service service = cluster.admin().services().inNamespace(cluster.namespace())
-                .withName(UserKey.of("alice").resourceName()).get();
+        Service service = cluster.admin()
+                .services()
+                .inNamespace(cluster.namespace())
+                .withName(UserKey.of("alice").resourceName())
+                .get();
         assertThat(service.getSpec().getSelector()).containsEntry(PlaygroundLabels.POOL, pooled);
         assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
-        await("heart_beat's watch to see the claim").until(() -> p.beatDirectory.cached(pooled) != null
-                && DatabaseRoot.of(p.beatDirectory.cached(root.getMetadata().getName())).claims() != null);
+        await("heart_beat's watch to see the claim")
+                .until(() -> p.beatDirectory.cached(pooled) != null
+                        && DatabaseRoot.of(p.beatDirectory.cached(
+                                                root.getMetadata().getName()))
+                                        .claims()
+                                != null);
         assertThat(p.recorder.beat(UserKey.of("alice")).database())
-                .as("the heartbeat reports the pooled database's readiness").isEqualTo(HeartbeatRecorder.DatabaseState.READY);
+                .as("the heartbeat reports the pooled database's readiness")
+                .isEqualTo(HeartbeatRecorder.DatabaseState.READY);
 
         // The claim asked for a refill: the pool is back to its size, and the user keeps the same database.
         await("the background refill").until(() -> unclaimed().size() == 2);
@@ -88,8 +99,12 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         PlaygroundParts p = playground(1, 100);
         String pooled = fill(p).get(0);
         // What a crash right after creating the root leaves: a root naming a pooled database it has not claimed.
-        cluster.client().apps().deployments().inNamespace(cluster.namespace())
-                .resource(p.objects.claimingRoot(UserKey.of("gina"), pooled)).create();
+        cluster.client()
+                .apps()
+                .deployments()
+                .inNamespace(cluster.namespace())
+                .resource(p.objects.claimingRoot(UserKey.of("gina"), pooled))
+                .create();
         assertThat(DatabaseRoot.of(deployment(pooled)).isUnclaimed()).isTrue();
 
         DatabaseProvisioner.Provisioned gina = p.provisioner.createOrGet(UserKey.of("gina"));
@@ -106,13 +121,17 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         String only = fill(p).get(0);
         List<String> users = List.of("u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7");
 
-        Map<String, Object> outcomes = race(users.stream().<Callable<Object>>map(u -> () -> {
-            try {
-                return p.provisioner.createOrGet(UserKey.of(u));
-            } catch (PlaygroundException e) {
-                return e.code();
-            }
-        }).toList(), users);
+        Map<String, Object> outcomes = race(
+                users.stream()
+                        .<Callable<Object>>map(u -> () -> {
+                            try {
+                                return p.provisioner.createOrGet(UserKey.of(u));
+                            } catch (PlaygroundException e) {
+                                return e.code();
+                            }
+                        })
+                        .toList(),
+                users);
 
         Deployment owner = null;
         for (String u : users) {
@@ -123,14 +142,17 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
                 owner = root;
                 assertThat(outcomes.get(u)).isInstanceOf(DatabaseProvisioner.Provisioned.class);
             } else {
-                assertThat(DatabaseRoot.of(root).claims()).as("the others became ordinary roots").isNull();
+                assertThat(DatabaseRoot.of(root).claims())
+                        .as("the others became ordinary roots")
+                        .isNull();
                 assertThat(root.getSpec().getReplicas()).isEqualTo(1);
                 assertThat(outcomes.get(u)).as("their own database is starting").isEqualTo("database_starting");
             }
         }
         assertThat(owner).isNotNull();
         String ownerUid = owner.getMetadata().getUid();
-        assertThat(deployment(only).getMetadata().getOwnerReferences()).singleElement()
+        assertThat(deployment(only).getMetadata().getOwnerReferences())
+                .singleElement()
                 .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(ownerUid));
         assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
         assertThat(p.meters.counter("playground.pool.misses").count()).isEqualTo(users.size() - 1.0);
@@ -142,12 +164,20 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         fill(p);
         List<String> calls = List.of("c0", "c1", "c2", "c3", "c4", "c5");
 
-        Map<String, Object> outcomes = race(calls.stream().<Callable<Object>>map(c -> () ->
-                p.provisioner.createOrGet(UserKey.of("bob")).dataSource()).toList(), calls);
+        Map<String, Object> outcomes = race(
+                calls.stream()
+                        .<Callable<Object>>map(c -> () ->
+                                p.provisioner.createOrGet(UserKey.of("bob")).dataSource())
+                        .toList(),
+                calls);
 
-        assertThat(new HashSet<>(outcomes.values())).as("one data source, one password").hasSize(1);
+        assertThat(new HashSet<>(outcomes.values()))
+                .as("one data source, one password")
+                .hasSize(1);
         Deployment root = root("bob");
-        assertThat(claimedBy(root)).as("one pooled database for bob").containsExactly(DatabaseRoot.of(root).claims());
+        assertThat(claimedBy(root))
+                .as("one pooled database for bob")
+                .containsExactly(DatabaseRoot.of(root).claims());
         assertThat(p.meters.counter("playground.pool.claims").count()).isEqualTo(1.0);
     }
 
@@ -177,15 +207,21 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         markAllPooledReady();
 
         for (Deployment d : pooledDeployments()) {
-            assertThat(d.getMetadata().getOwnerReferences() == null ? List.of() : d.getMetadata().getOwnerReferences())
-                    .as("at most one owner for %s", d.getMetadata().getName()).hasSizeLessThanOrEqualTo(1);
+            assertThat(
+                            d.getMetadata().getOwnerReferences() == null
+                                    ? List.of()
+                                    : d.getMetadata().getOwnerReferences())
+                    .as("at most one owner for %s", d.getMetadata().getName())
+                    .hasSizeLessThanOrEqualTo(1);
         }
         for (String u : users) {
             Deployment root = root(u);
-            assertThat(claimedBy(root)).as("at most one pooled database for %s", u)
+            assertThat(claimedBy(root))
+                    .as("at most one pooled database for %s", u)
                     .hasSizeLessThanOrEqualTo(1);
             if (DatabaseRoot.of(root).claims() != null) {
-                assertThat(claimedBy(root)).containsExactly(DatabaseRoot.of(root).claims());
+                assertThat(claimedBy(root))
+                        .containsExactly(DatabaseRoot.of(root).claims());
             }
         }
         // Two instances may overshoot between them; the reaper's upkeep trims the pool back to its size.
@@ -209,11 +245,15 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         ReapReport report = reaper(p).sweep(false);
 
         assertThat(report.reaped()).extracting(ReapReport.UserOutcome::userId).containsExactly("carol");
-        assertThat(report.counts().examined()).as("pooled databases are no user's").isEqualTo(1);
+        assertThat(report.counts().examined())
+                .as("pooled databases are no user's")
+                .isEqualTo(1);
         assertThat(report.pool().ready()).isEqualTo(1);
         await("carol's pooled database to go with her").until(() -> deploymentOrNull(pooled) == null);
         await("its Secret to go with it").until(() -> secretOrNull(pooled) == null);
-        assertThat(deploymentOrNull(spare)).as("the unclaimed one stays, however old").isNotNull();
+        assertThat(deploymentOrNull(spare))
+                .as("the unclaimed one stays, however old")
+                .isNotNull();
     }
 
     @Test
@@ -239,8 +279,11 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
             String pooled = DatabaseRoot.of(root).claims();
             assertThat(pooled).as("%s claimed a pooled database", u).isNotNull();
             Deployment claimed = deployment(pooled);
-            assertThat(claimed.getMetadata().getDeletionTimestamp()).as("%s's database is not deleted", u).isNull();
-            assertThat(SqlflowDataSource.parse((String) outcomes.get(u)).password()).isEqualTo(passwordOf(pooled));
+            assertThat(claimed.getMetadata().getDeletionTimestamp())
+                    .as("%s's database is not deleted", u)
+                    .isNull();
+            assertThat(SqlflowDataSource.parse((String) outcomes.get(u)).password())
+                    .isEqualTo(passwordOf(pooled));
         }
     }
 
@@ -261,7 +304,8 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         assertThat(late.pool().replaced()).isEqualTo(1);
         assertThat(late.pool().created()).isEqualTo(1);
         await("the broken pooled database to go").until(() -> deploymentOrNull(broken) == null);
-        assertThat(unclaimed()).singleElement()
+        assertThat(unclaimed())
+                .singleElement()
                 .satisfies(d -> assertThat(d.getMetadata().getName()).isNotEqualTo(broken));
         assertThat(p.meters.counter("playground.pool.replaced").count()).isEqualTo(1.0);
     }
@@ -274,8 +318,8 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         assertThat(p.pool.upkeep(true).created()).isZero();
 
         assertThatThrownBy(() -> p.provisioner.createOrGet(UserKey.of("erin")))
-                .isInstanceOfSatisfying(PlaygroundException.class,
-                        e -> assertThat(e.code()).isEqualTo("database_starting"));
+                .isInstanceOfSatisfying(
+                        PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("database_starting"));
         ReapReport report = reaper(p).sweep(false);
 
         Deployment root = root("erin");
@@ -284,7 +328,9 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         assertThat(pooledDeployments()).isEmpty();
         assertThat(report.pool().size()).isZero();
         assertThat(report.pool().created()).isZero();
-        assertThat(p.meters.counter("playground.pool.misses").count()).as("no pool, no misses").isZero();
+        assertThat(p.meters.counter("playground.pool.misses").count())
+                .as("no pool, no misses")
+                .isZero();
     }
 
     @Test
@@ -293,7 +339,8 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         fill(p);
 
         p.provisioner.createOrGet(UserKey.of("f1"));
-        await("the refill to the playground's maximum").until(() -> pooledDeployments().size() == 3);
+        await("the refill to the playground's maximum")
+                .until(() -> pooledDeployments().size() == 3);
         markAllPooledReady();
         p.provisioner.createOrGet(UserKey.of("f2"));
         // At the maximum: the claim's refill makes nothing, and a third new user finds the playground full.
@@ -304,8 +351,8 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         awaitCached(p, 6);
 
         assertThatThrownBy(() -> p.provisioner.createOrGet(UserKey.of("f4")))
-                .isInstanceOfSatisfying(PlaygroundException.class,
-                        e -> assertThat(e.code()).isEqualTo("playground_full"));
+                .isInstanceOfSatisfying(
+                        PlaygroundException.class, e -> assertThat(e.code()).isEqualTo("playground_full"));
         assertThat(pooledDeployments()).hasSize(3);
         assertThat(root("f4")).isNull();
     }
@@ -318,9 +365,16 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
     @Test
     void aPersistentPoolGetsAVolumeClaimPerPooledDatabase() {
         PlaygroundProperties.Database ephemeral = cluster.database(Duration.ZERO, 10);
-        PlaygroundProperties.Database persistent = new PlaygroundProperties.Database(ephemeral.image(),
-                ephemeral.entrypoint(), ephemeral.port(), ephemeral.user(), ephemeral.serviceDomain(),
-                ephemeral.readyWait(), ephemeral.retryAfter(), ephemeral.runAsUser(), ephemeral.maxDatabases(),
+        PlaygroundProperties.Database persistent = new PlaygroundProperties.Database(
+                ephemeral.image(),
+                ephemeral.entrypoint(),
+                ephemeral.port(),
+                ephemeral.user(),
+                ephemeral.serviceDomain(),
+                ephemeral.readyWait(),
+                ephemeral.retryAfter(),
+                ephemeral.runAsUser(),
+                ephemeral.maxDatabases(),
                 ephemeral.resources(),
                 new PlaygroundProperties.Storage(PlaygroundProperties.StorageKind.PERSISTENT_VOLUME_CLAIM, "1Gi", ""));
         PlaygroundParts p = started(playground(persistent, Duration.ZERO, new WarmPool.Settings(1, BROKEN_AFTER)), 1);
@@ -331,21 +385,32 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         clock.advance(BROKEN_AFTER.plus(Duration.ofMinutes(1)));
         assertThat(reaper(p).sweep(false).pool().replaced()).isEqualTo(1);
         Deployment second = pooledDeployments().stream()
-                .filter(d -> !d.getMetadata().getName().equals(first.getMetadata().getName())).findFirst()
+                .filter(d ->
+                        !d.getMetadata().getName().equals(first.getMetadata().getName()))
+                .findFirst()
                 .orElseThrow();
-        assertThat(volumeClaimOf(p, second)).as("the claim of the pooled database the reaper made").isNotNull();
+        assertThat(volumeClaimOf(p, second))
+                .as("the claim of the pooled database the reaper made")
+                .isNotNull();
     }
 
     private PersistentVolumeClaim volumeClaimOf(PlaygroundParts p, Deployment pooled) {
-        return cluster.admin().persistentVolumeClaims().inNamespace(cluster.namespace())
-                .withName(p.objects.pooledVolumeClaim(pooled).getMetadata().getName()).get();
+        return cluster.admin()
+                .persistentVolumeClaims()
+                .inNamespace(cluster.namespace())
+                .withName(p.objects.pooledVolumeClaim(pooled).getMetadata().getName())
+                .get();
     }
 
     // ---------------------------------------------------------------- helpers
 
     private PlaygroundParts playground(int size, int maxDatabases) {
-        return started(playground(cluster.database(Duration.ZERO, maxDatabases), Duration.ZERO,
-                new WarmPool.Settings(size, BROKEN_AFTER)), size);
+        return started(
+                playground(
+                        cluster.database(Duration.ZERO, maxDatabases),
+                        Duration.ZERO,
+                        new WarmPool.Settings(size, BROKEN_AFTER)),
+                size);
     }
 
     /**
@@ -355,21 +420,37 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
      */
     private PlaygroundParts started(PlaygroundParts p, int size) {
         if (size > 0) {
-            await("create_db's fill of the pool at its start").until(() -> unclaimed().size() >= size
-                    && unclaimed().stream().allMatch(d -> secretOrNull(d.getMetadata().getName()) != null));
+            await("create_db's fill of the pool at its start")
+                    .until(() -> unclaimed().size() >= size
+                            && unclaimed().stream()
+                                    .allMatch(d -> secretOrNull(d.getMetadata().getName()) != null));
             awaitCached(p, size);
         }
         return p;
     }
 
     private WarmPool pool(PlaygroundParts p, int size, int maxDatabases) {
-        return closeAfterTest(new WarmPool(cluster.client(), cluster.namespace(), p.objects, p.directory, clock,
-                new WarmPool.Settings(size, BROKEN_AFTER), maxDatabases, new SimpleMeterRegistry()));
+        return closeAfterTest(new WarmPool(
+                cluster.client(),
+                cluster.namespace(),
+                p.objects,
+                p.directory,
+                clock,
+                new WarmPool.Settings(size, BROKEN_AFTER),
+                maxDatabases,
+                new SimpleMeterRegistry()));
     }
 
     private Reaper reaper(PlaygroundParts p) {
-        return closeAfterTest(new Reaper(cluster.client("reap_stale"), p.roots, p.ledger, p.expiry, p.pool, clock,
-                new Reaper.Settings(false, 4, 500, Duration.ofSeconds(15), cluster.hasGarbageCollector()), p.meters));
+        return closeAfterTest(new Reaper(
+                cluster.client("reap_stale"),
+                p.roots,
+                p.ledger,
+                p.expiry,
+                p.pool,
+                clock,
+                new Reaper.Settings(false, 4, 500, Duration.ofSeconds(15), cluster.hasGarbageCollector()),
+                p.meters));
     }
 
     /** Fills the pool, plays the kubelet for it, and waits until the server's watch offers every one as Ready. */
@@ -392,11 +473,13 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
     }
 
     private void awaitCandidates(PlaygroundParts p, int n) {
-        await(n + " Ready pooled databases in the watch").until(() -> p.pool.candidates().size() >= n);
+        await(n + " Ready pooled databases in the watch")
+                .until(() -> p.pool.candidates().size() >= n);
     }
 
     private void awaitCached(PlaygroundParts p, int n) {
-        await(n + " database Deployments in the watch").until(() -> p.directory.all().size() >= n);
+        await(n + " database Deployments in the watch")
+                .until(() -> p.directory.all().size() >= n);
     }
 
     private Map<String, Object> race(List<Callable<Object>> work, List<String> names) throws Exception {
@@ -422,21 +505,33 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
     }
 
     private List<Deployment> pooledDeployments() {
-        return cluster.admin().apps().deployments().inNamespace(cluster.namespace())
-                .withLabel(PlaygroundLabels.POOL).list().getItems().stream()
-                .filter(d -> d.getMetadata().getDeletionTimestamp() == null).toList();
+        return cluster
+                .admin()
+                .apps()
+                .deployments()
+                .inNamespace(cluster.namespace())
+                .withLabel(PlaygroundLabels.POOL)
+                .list()
+                .getItems()
+                .stream()
+                .filter(d -> d.getMetadata().getDeletionTimestamp() == null)
+                .toList();
     }
 
     private List<Deployment> unclaimed() {
-        return pooledDeployments().stream().filter(d -> DatabaseRoot.of(d).isUnclaimed()).toList();
+        return pooledDeployments().stream()
+                .filter(d -> DatabaseRoot.of(d).isUnclaimed())
+                .toList();
     }
 
     /** The pooled databases this root owns. */
     private List<String> claimedBy(Deployment root) {
         Set<String> out = new HashSet<>();
         for (Deployment d : pooledDeployments()) {
-            if (d.getMetadata().getOwnerReferences() != null && d.getMetadata().getOwnerReferences().stream()
-                    .anyMatch(ref -> ref.getUid().equals(root.getMetadata().getUid()))) {
+            if (d.getMetadata().getOwnerReferences() != null
+                    && d.getMetadata().getOwnerReferences().stream()
+                            .anyMatch(ref ->
+                                    ref.getUid().equals(root.getMetadata().getUid()))) {
                 out.add(d.getMetadata().getName());
             }
         }
@@ -454,12 +549,21 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
     }
 
     private Deployment deploymentOrNull(String name) {
-        Deployment d = cluster.admin().apps().deployments().inNamespace(cluster.namespace()).withName(name).get();
+        Deployment d = cluster.admin()
+                .apps()
+                .deployments()
+                .inNamespace(cluster.namespace())
+                .withName(name)
+                .get();
         return d == null || d.getMetadata().getDeletionTimestamp() != null ? null : d;
     }
 
     private Secret secretOrNull(String name) {
-        Secret s = cluster.admin().secrets().inNamespace(cluster.namespace()).withName(name).get();
+        Secret s = cluster.admin()
+                .secrets()
+                .inNamespace(cluster.namespace())
+                .withName(name)
+                .get();
         return s == null || s.getMetadata().getDeletionTimestamp() != null ? null : s;
     }
 
@@ -467,7 +571,8 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
         Secret s = secretOrNull(secretName);
         assertThat(s).as("Secret %s", secretName).isNotNull();
         String encoded = s.getData() == null ? null : s.getData().get(DatabaseObjects.PASSWORD_KEY);
-        return encoded != null ? new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8)
+        return encoded != null
+                ? new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8)
                 : s.getStringData().get(DatabaseObjects.PASSWORD_KEY);
     }
 }

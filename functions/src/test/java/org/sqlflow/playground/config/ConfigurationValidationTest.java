@@ -3,10 +3,10 @@ package org.sqlflow.playground.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.context.annotation.Configuration;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 
@@ -15,8 +15,7 @@ class ConfigurationValidationTest {
 
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties(PlaygroundProperties.class)
-    static class PropertiesOnly {
-    }
+    static class PropertiesOnly {}
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
@@ -60,10 +59,11 @@ class ConfigurationValidationTest {
             assertThat(ctx).hasFailed();
             assertThat(failureText(ctx.getStartupFailure())).contains("namespace");
         });
-        runner.withPropertyValues("playground.api.functions=create_db,drop_everything").run(ctx -> {
-            assertThat(ctx).hasFailed();
-            assertThat(failureText(ctx.getStartupFailure())).contains("playground.api.functions");
-        });
+        runner.withPropertyValues("playground.api.functions=create_db,drop_everything")
+                .run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    assertThat(failureText(ctx.getStartupFailure())).contains("playground.api.functions");
+                });
         runner.withPropertyValues("playground.heartbeat.precision=20m").run(ctx -> {
             assertThat(ctx).hasFailed();
             assertThat(failureText(ctx.getStartupFailure())).contains("playground.heartbeat.precision");

@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
-
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -59,15 +58,18 @@ import org.sqlflow.playground.testing.Http.Reply;
  * the user-id rule and can say what is wrong; a legacy-looking name with an OU is a user of that whole name,
  * so acting for the shorter name is 403.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "playground.local.enabled=true",
-        "playground.local.database-start-delay=0s",
-        "playground.reaper.schedule=false",
-        "server.ssl.client-auth=need",
-        "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
-        "playground.kubernetes.request-timeout=30s",
-        "playground.kubernetes.write-timeout=30s",
-        "management.server.port=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "playground.local.enabled=true",
+            "playground.local.database-start-delay=0s",
+            "playground.reaper.schedule=false",
+            "server.ssl.client-auth=need",
+            "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
+            "playground.kubernetes.request-timeout=30s",
+            "playground.kubernetes.write-timeout=30s",
+            "management.server.port=0"
+        })
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CertificateRulesTest {
 
@@ -89,25 +91,66 @@ class CertificateRulesTest {
             Instant from = Instant.now().minusSeconds(60);
             Instant to = Instant.now().plus(Duration.ofDays(1));
             // What an older certs tool issued for "sqlflow-playground-bob": with the users' OU.
-            bundle("legacy-name-with-ou", CA.issueClient("sqlflow-playground-bob", CertificateAuthority.USERS_OU, from, to));
+            bundle(
+                    "legacy-name-with-ou",
+                    CA.issueClient("sqlflow-playground-bob", CertificateAuthority.USERS_OU, from, to));
             // The original server's gen_cert.sh: O=sqlflow.tech, CN=sqlflow-playground-NAME, no OU.
-            bundle("legacy-carol", CA.issue(new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "sqlflow.tech")
-                    .addRDN(BCStyle.CN, "sqlflow-playground-carol").build(), KeyPurposeId.id_kp_clientAuth, null, from, to));
-            bundle("multi-valued", CA.issue(new X500NameBuilder(BCStyle.INSTANCE)
-                    .addRDN(BCStyle.OU, CertificateAuthority.USERS_OU)
-                    .addMultiValuedRDN(new ASN1ObjectIdentifier[] {BCStyle.CN, BCStyle.CN}, new String[] {"bob", "zed"})
-                    .build(), KeyPurposeId.id_kp_clientAuth, null, from, to));
-            bundle("two-cns", CA.issue(new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.OU, CertificateAuthority.USERS_OU)
-                    .addRDN(BCStyle.CN, "bob").addRDN(BCStyle.CN, "zed").build(), KeyPurposeId.id_kp_clientAuth, null, from, to));
-            bundle("admin-among-others", CA.issue(new X500NameBuilder(BCStyle.INSTANCE)
-                    .addRDN(BCStyle.OU, CertificateAuthority.USERS_OU).addRDN(BCStyle.OU, CertificateAuthority.ADMINS_OU)
-                    .addRDN(BCStyle.CN, "mallory").build(), KeyPurposeId.id_kp_clientAuth, null, from, to));
+            bundle(
+                    "legacy-carol",
+                    CA.issue(
+                            new X500NameBuilder(BCStyle.INSTANCE)
+                                    .addRDN(BCStyle.O, "sqlflow.tech")
+                                    .addRDN(BCStyle.CN, "sqlflow-playground-carol")
+                                    .build(),
+                            KeyPurposeId.id_kp_clientAuth,
+                            null,
+                            from,
+                            to));
+            bundle(
+                    "multi-valued",
+                    CA.issue(
+                            new X500NameBuilder(BCStyle.INSTANCE)
+                                    .addRDN(BCStyle.OU, CertificateAuthority.USERS_OU)
+                                    .addMultiValuedRDN(
+                                            new ASN1ObjectIdentifier[] {BCStyle.CN, BCStyle.CN},
+                                            new String[] {"bob", "zed"})
+                                    .build(),
+                            KeyPurposeId.id_kp_clientAuth,
+                            null,
+                            from,
+                            to));
+            bundle(
+                    "two-cns",
+                    CA.issue(
+                            new X500NameBuilder(BCStyle.INSTANCE)
+                                    .addRDN(BCStyle.OU, CertificateAuthority.USERS_OU)
+                                    .addRDN(BCStyle.CN, "bob")
+                                    .addRDN(BCStyle.CN, "zed")
+                                    .build(),
+                            KeyPurposeId.id_kp_clientAuth,
+                            null,
+                            from,
+                            to));
+            bundle(
+                    "admin-among-others",
+                    CA.issue(
+                            new X500NameBuilder(BCStyle.INSTANCE)
+                                    .addRDN(BCStyle.OU, CertificateAuthority.USERS_OU)
+                                    .addRDN(BCStyle.OU, CertificateAuthority.ADMINS_OU)
+                                    .addRDN(BCStyle.CN, "mallory")
+                                    .build(),
+                            KeyPurposeId.id_kp_clientAuth,
+                            null,
+                            from,
+                            to));
             bundle("ca-itself", new IssuedCertificate(CA.certificate(), CA.privateKey()));
             bundle("ca-flagged-leaf", caFlaggedLeaf("bob", from, to));
-            bundle("forged", CertificateAuthority.create("playground-rules-ca", Duration.ofDays(1))
-                    .issueUser("alice", Duration.ofDays(1)));
-            IssuedCertificate selfSigned = CertificateAuthority.create("alice", Duration.ofDays(1)).issueUser("x",
-                    Duration.ofDays(1));
+            bundle(
+                    "forged",
+                    CertificateAuthority.create("playground-rules-ca", Duration.ofDays(1))
+                            .issueUser("alice", Duration.ofDays(1)));
+            IssuedCertificate selfSigned =
+                    CertificateAuthority.create("alice", Duration.ofDays(1)).issueUser("x", Duration.ofDays(1));
             bundle("self-signed", selfSigned);
         } catch (Exception e) {
             throw new IllegalStateException(e);
@@ -126,17 +169,24 @@ class CertificateRulesTest {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(new ECGenParameterSpec("secp256r1"));
         KeyPair keys = generator.generateKeyPair();
-        X500Name issuer = X500Name.getInstance(CA.certificate().getSubjectX500Principal().getEncoded());
-        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.OU, CertificateAuthority.USERS_OU)
-                .addRDN(BCStyle.CN, cn).build();
-        var builder = new JcaX509v3CertificateBuilder(issuer, BigInteger.valueOf(System.nanoTime()), Date.from(from),
-                Date.from(to), subject, keys.getPublic())
+        X500Name issuer =
+                X500Name.getInstance(CA.certificate().getSubjectX500Principal().getEncoded());
+        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
+                .addRDN(BCStyle.OU, CertificateAuthority.USERS_OU)
+                .addRDN(BCStyle.CN, cn)
+                .build();
+        var builder = new JcaX509v3CertificateBuilder(
+                        issuer,
+                        BigInteger.valueOf(System.nanoTime()),
+                        Date.from(from),
+                        Date.from(to),
+                        subject,
+                        keys.getPublic())
                 .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
-                .addExtension(Extension.keyUsage, true,
-                        new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyCertSign))
+                .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyCertSign))
                 .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
-        X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(
-                builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(CA.privateKey())));
+        X509Certificate certificate = new JcaX509CertificateConverter()
+                .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(CA.privateKey())));
         return new IssuedCertificate(certificate, keys.getPrivate());
     }
 
@@ -144,7 +194,8 @@ class CertificateRulesTest {
     static void tls(DynamicPropertyRegistry registry) {
         registry.add("server.ssl.trust-certificate", () -> CERTS.caCert().toString());
         registry.add("server.ssl.certificate", () -> CERTS.serverCert().toString());
-        registry.add("server.ssl.certificate-private-key", () -> CERTS.serverKey().toString());
+        registry.add(
+                "server.ssl.certificate-private-key", () -> CERTS.serverKey().toString());
         // The CRL init-ca wrote: empty, signed by the CA.
         registry.add("playground.tls.crl", () -> CERTS.crl().toString());
     }
@@ -154,8 +205,10 @@ class CertificateRulesTest {
 
     private Http as(Path bundle) {
         try {
-            return new Http("https://localhost:" + env.getProperty("local.server.port"),
-                    MutualTls.clientContext(CERTS.caCert(), bundle.resolve("client.crt"), bundle.resolve("client.key")));
+            return new Http(
+                    "https://localhost:" + env.getProperty("local.server.port"),
+                    MutualTls.clientContext(
+                            CERTS.caCert(), bundle.resolve("client.crt"), bundle.resolve("client.key")));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -192,10 +245,12 @@ class CertificateRulesTest {
         Reply asBob = beat(odd("legacy-name-with-ou"), "bob");
         assertThat(asBob.status()).as(asBob.body()).isEqualTo(403);
         assertThat(asBob.json().get("error").asString()).isEqualTo("forbidden_user");
-        assertThat(beat(odd("legacy-name-with-ou"), "sqlflow-playground-bob").status()).isEqualTo(200);
+        assertThat(beat(odd("legacy-name-with-ou"), "sqlflow-playground-bob").status())
+                .isEqualTo(200);
         // The original server's certificates, without an OU, still act for the name after the prefix.
         assertThat(beat(odd("legacy-carol"), "carol").status()).isEqualTo(200);
-        assertThat(beat(odd("legacy-carol"), "sqlflow-playground-carol").status()).isEqualTo(403);
+        assertThat(beat(odd("legacy-carol"), "sqlflow-playground-carol").status())
+                .isEqualTo(403);
     }
 
     @Test
@@ -219,7 +274,9 @@ class CertificateRulesTest {
     void theAdminOuAmongOthersIsNoAdmin() {
         assertThat(beat(odd("admin-among-others"), "bob").status()).isEqualTo(403);
         assertThat(beat(odd("admin-among-others"), "mallory").status()).isEqualTo(200);
-        assertThat(odd("admin-among-others").post("/api/reap_stale", "{\"dry_run\": true}", Map.of()).status())
+        assertThat(odd("admin-among-others")
+                        .post("/api/reap_stale", "{\"dry_run\": true}", Map.of())
+                        .status())
                 .isEqualTo(403);
     }
 
@@ -237,8 +294,15 @@ class CertificateRulesTest {
         // "sqlflow-playground-dave" with an OU (acts for that whole name, so it is not dave's).
         Instant from = Instant.now().minusSeconds(60);
         Instant to = Instant.now().plus(Duration.ofDays(1));
-        IssuedCertificate legacy = CA.issue(new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "sqlflow.tech")
-                .addRDN(BCStyle.CN, "sqlflow-playground-dave").build(), KeyPurposeId.id_kp_clientAuth, null, from, to);
+        IssuedCertificate legacy = CA.issue(
+                new X500NameBuilder(BCStyle.INSTANCE)
+                        .addRDN(BCStyle.O, "sqlflow.tech")
+                        .addRDN(BCStyle.CN, "sqlflow-playground-dave")
+                        .build(),
+                KeyPurposeId.id_kp_clientAuth,
+                null,
+                from,
+                to);
         IssuedCertificate longName = CA.issueClient("sqlflow-playground-dave", CertificateAuthority.USERS_OU, from, to);
         bundle("legacy-dave", legacy);
         bundle("long-name-dave", longName);
@@ -251,12 +315,16 @@ class CertificateRulesTest {
 
         List<CertIndex.Entry> revoked = CERTS.revoke("dave", Duration.ofDays(1));
 
-        assertThat(revoked).extracting(CertIndex.Entry::serial).containsExactlyInAnyOrder(
-                Pem.readCertificate(CERTS.userBundle("dave").resolve("client.crt")).getSerialNumber(),
-                legacy.serial());
+        assertThat(revoked)
+                .extracting(CertIndex.Entry::serial)
+                .containsExactlyInAnyOrder(
+                        Pem.readCertificate(CERTS.userBundle("dave").resolve("client.crt"))
+                                .getSerialNumber(),
+                        legacy.serial());
         assertThatThrownBy(() -> beat(user("dave"), "dave")).isInstanceOf(UncheckedIOException.class);
         assertThatThrownBy(() -> beat(odd("legacy-dave"), "dave")).isInstanceOf(UncheckedIOException.class);
-        assertThat(beat(odd("long-name-dave"), "sqlflow-playground-dave").status()).isEqualTo(200);
+        assertThat(beat(odd("long-name-dave"), "sqlflow-playground-dave").status())
+                .isEqualTo(200);
         assertThat(beat(user("alice"), "alice").status()).isEqualTo(200);
     }
 }

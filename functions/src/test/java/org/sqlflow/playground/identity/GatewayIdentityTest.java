@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -35,19 +34,22 @@ import org.sqlflow.playground.testing.TestGatewayProof;
  * endpoints, whatever identity header it brings. A rotation is followed by moving the application's clock past
  * the proof's refresh interval, never by sleeping.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "playground.local.enabled=true",
-        "playground.identity.source=gateway",
-        "playground.identity.proof-refresh=30s",
-        "playground.namespace=gateway-identity-test",
-        "playground.local.database-start-delay=0s",
-        "playground.database.ready-wait=5s",
-        "playground.pool.size=0",
-        "playground.reaper.schedule=false",
-        "playground.reaper.min-interval=0s",
-        "playground.kubernetes.request-timeout=30s",
-        "playground.kubernetes.write-timeout=30s",
-        "management.server.port=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "playground.local.enabled=true",
+            "playground.identity.source=gateway",
+            "playground.identity.proof-refresh=30s",
+            "playground.namespace=gateway-identity-test",
+            "playground.local.database-start-delay=0s",
+            "playground.database.ready-wait=5s",
+            "playground.pool.size=0",
+            "playground.reaper.schedule=false",
+            "playground.reaper.min-interval=0s",
+            "playground.kubernetes.request-timeout=30s",
+            "playground.kubernetes.write-timeout=30s",
+            "management.server.port=0"
+        })
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GatewayIdentityTest {
 
@@ -106,7 +108,8 @@ class GatewayIdentityTest {
             assertThat(r.status()).as(endpoint + ": " + r.body()).isEqualTo(401);
             assertThat(r.header("Content-Type")).as(endpoint).startsWith("application/json");
             assertThat(r.json().get("error").asString()).as(endpoint).isEqualTo("unauthenticated");
-            assertThat(r.json().get("message").asString()).as(endpoint)
+            assertThat(r.json().get("message").asString())
+                    .as(endpoint)
                     .contains("did not come through the playground's gateway");
             for (String secret : secretsNotEchoed) {
                 assertThat(r.body()).as(endpoint).doesNotContain(secret);
@@ -137,7 +140,8 @@ class GatewayIdentityTest {
     @Order(3)
     void theProofAloneIsNoIdentity() {
         Map<String, Reply> replies = allThree(headers(null, FIRST));
-        replies.forEach((endpoint, r) -> assertThat(r.status()).as(endpoint + ": " + r.body()).isEqualTo(401));
+        replies.forEach((endpoint, r) ->
+                assertThat(r.status()).as(endpoint + ": " + r.body()).isEqualTo(401));
     }
 
     @Test
@@ -149,7 +153,9 @@ class GatewayIdentityTest {
         assertThat(other.status()).as(other.body()).isEqualTo(403);
         Reply sweep = http.post("/api/reap_stale", "{\"dry_run\": true}", headers(MALLORY_AS_ADMIN, FIRST));
         assertThat(sweep.status()).as(sweep.body()).isEqualTo(200);
-        assertThat(sweep.json().has("reaped")).as("an admin certificate gets the full report").isTrue();
+        assertThat(sweep.json().has("reaped"))
+                .as("an admin certificate gets the full report")
+                .isTrue();
     }
 
     @Test
@@ -162,7 +168,9 @@ class GatewayIdentityTest {
         CLOCK.advance(Duration.ofSeconds(31));
         assertThat(http.get("/api/heart_beat?user_id=bob", bobWith).status()).isEqualTo(200);
         assertThat(http.get("/api/heart_beat?user_id=bob", headers("CN=bob,OU=sqlflow-playground-users", FIRST))
-                .status()).as("the gateway still sends the current value").isEqualTo(200);
+                        .status())
+                .as("the gateway still sends the current value")
+                .isEqualTo(200);
 
         // Step 3: "next" became "current"; the old value is retired.
         TestGatewayProof.write(PROOF, SECOND, null);
@@ -181,7 +189,8 @@ class GatewayIdentityTest {
         Map<String, String> bob = headers("CN=bob,OU=sqlflow-playground-users", SECOND);
         assertThat(http.get("/api/heart_beat?user_id=bob", bob).status()).isEqualTo(200);
         assertThat(http.get("/api/heart_beat?user_id=bob", headers("CN=bob,OU=sqlflow-playground-users", "short"))
-                .status()).isEqualTo(401);
+                        .status())
+                .isEqualTo(401);
         TestGatewayProof.write(PROOF, SECOND, null);
     }
 }

@@ -10,13 +10,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.sqlflow.playground.LaunchOptions;
 import org.sqlflow.playground.PlaygroundApplication;
-import org.sqlflow.playground.certs.CertificateAuthority;
 import org.sqlflow.playground.certs.IssuedCertificate;
 import org.sqlflow.playground.testing.Http;
 import org.sqlflow.playground.testing.TestCertificates;
@@ -38,22 +36,30 @@ class StandaloneCrlTest {
 
     /** The jar's command line: local mode (no cluster needed) with the maintainer's certificates. */
     private static String[] args(String... extra) {
-        List<String> args = new ArrayList<>(List.of("--local", "--port=0",
-                "--ca_crt=" + CERTS.file("ca.crt"), "--server_crt=" + CERTS.file("server.crt"),
+        List<String> args = new ArrayList<>(List.of(
+                "--local",
+                "--port=0",
+                "--ca_crt=" + CERTS.file("ca.crt"),
+                "--server_crt=" + CERTS.file("server.crt"),
                 "--server_key=" + CERTS.file("server.key"),
-                "--management.server.port=0", "--playground.local.database-start-delay=0s",
-                "--playground.reaper.schedule=false", "--playground.pool.size=0",
-                "--playground.kubernetes.request-timeout=30s", "--playground.kubernetes.write-timeout=30s"));
+                "--management.server.port=0",
+                "--playground.local.database-start-delay=0s",
+                "--playground.reaper.schedule=false",
+                "--playground.pool.size=0",
+                "--playground.kubernetes.request-timeout=30s",
+                "--playground.kubernetes.write-timeout=30s"));
         args.addAll(List.of(extra));
         return args.toArray(String[]::new);
     }
 
     private static ConfigurableApplicationContext start(String... args) throws Exception {
-        return new SpringApplication(PlaygroundApplication.class).run(LaunchOptions.parse(args).springArguments());
+        return new SpringApplication(PlaygroundApplication.class)
+                .run(LaunchOptions.parse(args).springArguments());
     }
 
     private static Http as(ConfigurableApplicationContext server, String bundle) {
-        return new Http("https://localhost:" + server.getEnvironment().getProperty("local.server.port"),
+        return new Http(
+                "https://localhost:" + server.getEnvironment().getProperty("local.server.port"),
                 CERTS.clientContext(bundle));
     }
 
@@ -65,19 +71,22 @@ class StandaloneCrlTest {
     void withoutACrlAndWithoutNoCrlTheServerRefusesToStart() {
         assertThatThrownBy(() -> start(args()).close())
                 .hasStackTraceContaining("Refusing to start without a CRL")
-                .hasStackTraceContaining("--crl=FILE").hasStackTraceContaining("--no-crl");
+                .hasStackTraceContaining("--crl=FILE")
+                .hasStackTraceContaining("--no-crl");
     }
 
     @Test
     void bothTheCrlAndNoCrlAreRefused() {
-        assertThatThrownBy(() -> start(args("--crl=" + CERTS.file("crl.pem"), "--no-crl")).close())
+        assertThatThrownBy(() -> start(args("--crl=" + CERTS.file("crl.pem"), "--no-crl"))
+                        .close())
                 .hasStackTraceContaining("give one of them");
     }
 
     @Test
     void noCrlStartsWithoutRevocation() throws Exception {
         try (ConfigurableApplicationContext server = start(args("--no-crl"))) {
-            assertThat(server.getEnvironment().getProperty("playground.tls.no-crl")).isEqualTo("true");
+            assertThat(server.getEnvironment().getProperty("playground.tls.no-crl"))
+                    .isEqualTo("true");
             assertThat(beat(as(server, "alice"), "alice")).isEqualTo(200);
         }
     }

@@ -16,10 +16,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -43,16 +41,19 @@ import org.sqlflow.playground.testing.TestGatewayProof;
  * the jar does.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "playground.local.enabled=true",
-        "playground.local.database-start-delay=0s",
-        "playground.reaper.schedule=false",
-        "server.ssl.client-auth=need",
-        "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
-        // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
-        "playground.kubernetes.request-timeout=30s",
-        "playground.kubernetes.write-timeout=30s",
-        "management.server.port=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "playground.local.enabled=true",
+            "playground.local.database-start-delay=0s",
+            "playground.reaper.schedule=false",
+            "server.ssl.client-auth=need",
+            "server.ssl.enabled-protocols=TLSv1.3,TLSv1.2",
+            // Generous API timeouts: these tests are about outcomes, and CI machines can be busy.
+            "playground.kubernetes.request-timeout=30s",
+            "playground.kubernetes.write-timeout=30s",
+            "management.server.port=0"
+        })
 class StandaloneTlsTest {
 
     private static final TestCertificates CERTS = new TestCertificates("playground-tls");
@@ -65,13 +66,24 @@ class StandaloneTlsTest {
         CERTS.bundle("dave", CA.issueUser("dave", Duration.ofDays(1)));
         CERTS.bundle("ops", CA.issueAdmin("ops", Duration.ofDays(1)));
         CERTS.bundle("named-admin", CA.issueUser("admin", Duration.ofDays(1)));
-        CERTS.bundle("carol-legacy", CA.issueClient("sqlflow-playground-carol", null, Instant.now().minusSeconds(60),
-                Instant.now().plus(Duration.ofDays(1))));
-        CERTS.bundle("expired", CA.issueClient("alice", CertificateAuthority.USERS_OU,
-                Instant.now().minus(Duration.ofDays(3)), Instant.now().minus(Duration.ofDays(1))));
+        CERTS.bundle(
+                "carol-legacy",
+                CA.issueClient(
+                        "sqlflow-playground-carol",
+                        null,
+                        Instant.now().minusSeconds(60),
+                        Instant.now().plus(Duration.ofDays(1))));
+        CERTS.bundle(
+                "expired",
+                CA.issueClient(
+                        "alice",
+                        CertificateAuthority.USERS_OU,
+                        Instant.now().minus(Duration.ofDays(3)),
+                        Instant.now().minus(Duration.ofDays(1))));
         CERTS.bundle("server-as-client", CA.issueServer(List.of("DNS:alice"), Duration.ofDays(1)));
-        CERTS.bundle("other-ca", CertificateAuthority.create("another CA", Duration.ofDays(1))
-                .issueUser("alice", Duration.ofDays(1)));
+        CERTS.bundle(
+                "other-ca",
+                CertificateAuthority.create("another CA", Duration.ofDays(1)).issueUser("alice", Duration.ofDays(1)));
         IssuedCertificate revoked = CA.issueUser("eve", Duration.ofDays(1));
         CERTS.bundle("revoked", revoked);
         REVOKED.put(revoked.serial(), Instant.now());
@@ -107,15 +119,21 @@ class StandaloneTlsTest {
     void aValidCertificateGetsIn() {
         Reply r = beat(as("alice"), "alice", Map.of());
         assertThat(r.status()).as(r.body()).isEqualTo(200);
-        assertThat(as("alice").post("/api/create_db", "{\"user_id\": \"alice\"}",
-                Map.of("Content-Type", "application/x-www-form-urlencoded")).status()).isEqualTo(200);
+        assertThat(as("alice")
+                        .post(
+                                "/api/create_db",
+                                "{\"user_id\": \"alice\"}",
+                                Map.of("Content-Type", "application/x-www-form-urlencoded"))
+                        .status())
+                .isEqualTo(200);
     }
 
     @Test
     void handshakesFailWithoutAValidClientCertificate() {
         for (String bundle : new String[] {null, "other-ca", "expired", "revoked", "server-as-client"}) {
             Http http = as(bundle);
-            assertThatThrownBy(() -> beat(http, "alice", Map.of())).as(String.valueOf(bundle))
+            assertThatThrownBy(() -> beat(http, "alice", Map.of()))
+                    .as(String.valueOf(bundle))
                     .isInstanceOf(UncheckedIOException.class);
         }
     }
@@ -126,10 +144,14 @@ class StandaloneTlsTest {
         Http kept = as("dave");
         assertThat(beat(kept, "dave", Map.of()).status()).isEqualTo(200);
 
-        REVOKED.put(new BigInteger(Pem.readCertificate(CERTS.file("dave/client.crt")).getSerialNumber().toString()),
+        REVOKED.put(
+                new BigInteger(Pem.readCertificate(CERTS.file("dave/client.crt"))
+                        .getSerialNumber()
+                        .toString()),
                 Instant.now());
         writeCrl();
-        assertThatThrownBy(() -> beat(as("dave"), "dave", Map.of())).as("a new handshake")
+        assertThatThrownBy(() -> beat(as("dave"), "dave", Map.of()))
+                .as("a new handshake")
                 .isInstanceOf(UncheckedIOException.class);
         // The kept-alive connection (or a resumed session) never handshakes again: the per-request re-check stops it.
         Reply again = beat(kept, "dave", Map.of());
@@ -148,11 +170,15 @@ class StandaloneTlsTest {
             assertThat(beat(as("alice"), "alice", Map.of()).status()).isEqualTo(200);
 
             CERTS.replaceCrl(Pem.encode(CertificateAuthority.create("another CA", Duration.ofDays(1))
-                    .crl(Map.of(), Instant.now().minusSeconds(60), Instant.now().plus(Duration.ofDays(1)),
+                    .crl(
+                            Map.of(),
+                            Instant.now().minusSeconds(60),
+                            Instant.now().plus(Duration.ofDays(1)),
                             BigInteger.ONE)));
             assertThatThrownBy(() -> beat(as("revoked"), "eve", Map.of())).isInstanceOf(UncheckedIOException.class);
             assertThat(beat(as("alice"), "alice", Map.of()).status()).isEqualTo(200);
-            assertThat(log.getAll().split("ignoring the changed CRL", -1)).as("both replacements read and refused")
+            assertThat(log.getAll().split("ignoring the changed CRL", -1))
+                    .as("both replacements read and refused")
                     .hasSizeGreaterThanOrEqualTo(3);
         } finally {
             writeCrl();
@@ -162,7 +188,8 @@ class StandaloneTlsTest {
     /** The SQLFlow magic's own ssl setup (sqlflow 0.15.0): Python's ssl module over a real connection. */
     @Test
     void pythonSslAsTheSqlflowMagicConfiguresItGetsIn() throws Exception {
-        String script = String.join("\n",
+        String script = String.join(
+                "\n",
                 "import ssl, sys, http.client",
                 "ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)",
                 "ctx.load_cert_chain(sys.argv[2], sys.argv[3])",
@@ -172,9 +199,16 @@ class StandaloneTlsTest {
                 "c.request('GET', '/api/heart_beat?user_id=alice')",
                 "r = c.getresponse()",
                 "print(r.status, r.read().decode(), end='')");
-        Process python = new ProcessBuilder("python3", "-c", script, CERTS.file("ca.crt").toString(),
-                CERTS.file("alice/client.crt").toString(), CERTS.file("alice/client.key").toString(),
-                env.getProperty("local.server.port")).redirectErrorStream(true).start();
+        Process python = new ProcessBuilder(
+                        "python3",
+                        "-c",
+                        script,
+                        CERTS.file("ca.crt").toString(),
+                        CERTS.file("alice/client.crt").toString(),
+                        CERTS.file("alice/client.key").toString(),
+                        env.getProperty("local.server.port"))
+                .redirectErrorStream(true)
+                .start();
         String out = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(python.waitFor()).as(out).isZero();
         assertThat(out).startsWith("200 ").contains("\"user_id\":\"alice\"");
@@ -195,7 +229,9 @@ class StandaloneTlsTest {
                         .getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 String head = readHead(in);
-                assertThat(head).as("response " + i).startsWith("HTTP/1.1 200")
+                assertThat(head)
+                        .as("response " + i)
+                        .startsWith("HTTP/1.1 200")
                         .doesNotContainIgnoringCase("connection: close");
                 skipBody(in, head);
             }
@@ -215,7 +251,8 @@ class StandaloneTlsTest {
     }
 
     private static void skipBody(InputStream in, String head) throws IOException {
-        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)")
+                .matcher(head);
         if (length.find()) {
             in.readNBytes(Integer.parseInt(length.group(1)));
             return;
@@ -248,7 +285,10 @@ class StandaloneTlsTest {
         Reply r = beat(as("alice"), "bob", Map.of());
         assertThat(r.status()).isEqualTo(403);
         assertThat(r.json().get("error").asString()).isEqualTo("forbidden_user");
-        assertThat(as("alice").post("/api/create_db", "{\"user_id\": \"bob\"}", Map.of()).status()).isEqualTo(403);
+        assertThat(as("alice")
+                        .post("/api/create_db", "{\"user_id\": \"bob\"}", Map.of())
+                        .status())
+                .isEqualTo(403);
     }
 
     @Test
@@ -256,7 +296,10 @@ class StandaloneTlsTest {
         assertThat(beat(as("named-admin"), "admin", Map.of()).status()).isEqualTo(200);
         assertThat(beat(as("named-admin"), "bob", Map.of()).status()).isEqualTo(403);
         assertThat(beat(as("ops"), "bob", Map.of()).status()).isEqualTo(200);
-        assertThat(as("ops").post("/api/create_db", "{\"user_id\": \"bob\"}", Map.of()).status()).isEqualTo(200);
+        assertThat(as("ops")
+                        .post("/api/create_db", "{\"user_id\": \"bob\"}", Map.of())
+                        .status())
+                .isEqualTo(200);
     }
 
     @Test
@@ -265,33 +308,58 @@ class StandaloneTlsTest {
         assertThat(beat(as("alice"), "bob", forged).status()).isEqualTo(403);
         assertThat(beat(as("alice"), "alice", forged).status()).isEqualTo(200);
         // Not even together with a gateway proof: in tls mode there is no gateway, and both headers are ignored.
-        Map<String, String> withProof = Map.of("x-playground-client-subject", "CN=bob,OU=sqlflow-playground-admins",
-                TestGatewayProof.HEADER, TestGatewayProof.VALUE);
+        Map<String, String> withProof = Map.of(
+                "x-playground-client-subject",
+                "CN=bob,OU=sqlflow-playground-admins",
+                TestGatewayProof.HEADER,
+                TestGatewayProof.VALUE);
         assertThat(beat(as("alice"), "bob", withProof).status()).isEqualTo(403);
-        assertThat(as("alice").post("/api/reap_stale", "{}", withProof).status()).isEqualTo(403);
-        assertThat(as("alice").post("/api/create_db", "{\"user_id\": \"bob\"}", withProof).status()).isEqualTo(403);
+        assertThat(as("alice").post("/api/reap_stale", "{}", withProof).status())
+                .isEqualTo(403);
+        assertThat(as("alice")
+                        .post("/api/create_db", "{\"user_id\": \"bob\"}", withProof)
+                        .status())
+                .isEqualTo(403);
     }
 
     @Test
     void aLegacyCertificateActsForTheNameAfterThePrefix() {
         assertThat(beat(as("carol-legacy"), "carol", Map.of()).status()).isEqualTo(200);
-        assertThat(beat(as("carol-legacy"), "sqlflow-playground-carol", Map.of()).status()).isEqualTo(403);
+        assertThat(beat(as("carol-legacy"), "sqlflow-playground-carol", Map.of())
+                        .status())
+                .isEqualTo(403);
     }
 
     @Test
     void curlWithTheUsersBundleWorksAndWithoutACertificateFails() throws Exception {
         String url = base() + "/api/heart_beat?user_id=alice";
-        assertThat(curl(List.of("--cert", CERTS.file("alice/client.crt").toString(),
-                "--key", CERTS.file("alice/client.key").toString(), url))).contains("\"user_id\":\"alice\"");
+        assertThat(curl(List.of(
+                        "--cert",
+                        CERTS.file("alice/client.crt").toString(),
+                        "--key",
+                        CERTS.file("alice/client.key").toString(),
+                        url)))
+                .contains("\"user_id\":\"alice\"");
         assertThat(curl(List.of(url))).isEqualTo("curl failed");
-        assertThat(curl(List.of("--cert", CERTS.file("revoked/client.crt").toString(),
-                "--key", CERTS.file("revoked/client.key").toString(), base() + "/api/heart_beat?user_id=eve")))
-                .as("a revoked certificate").isEqualTo("curl failed");
+        assertThat(curl(List.of(
+                        "--cert",
+                        CERTS.file("revoked/client.crt").toString(),
+                        "--key",
+                        CERTS.file("revoked/client.key").toString(),
+                        base() + "/api/heart_beat?user_id=eve")))
+                .as("a revoked certificate")
+                .isEqualTo("curl failed");
     }
 
     private static String curl(List<String> args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--fail-with-body", "--max-time", "20",
-                "--cacert", CERTS.file("ca.crt").toString()));
+        List<String> cmd = new ArrayList<>(List.of(
+                "curl",
+                "-sS",
+                "--fail-with-body",
+                "--max-time",
+                "20",
+                "--cacert",
+                CERTS.file("ca.crt").toString()));
         cmd.addAll(args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

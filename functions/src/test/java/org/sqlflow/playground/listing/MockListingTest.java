@@ -1,5 +1,4 @@
 package org.sqlflow.playground.listing;
 
 /** The listing's scenarios on fabric8's mock API server (fast tier). */
-class MockListingTest extends ListingScenarios {
-}
+class MockListingTest extends ListingScenarios {}

@@ -7,5 +7,4 @@ import org.sqlflow.playground.testing.RealApiTier;
  * knative/rbac.yaml is judged against what these use.
  */
 @RealApiTier
-class RealApiListingTest extends ListingScenarios {
-}
+class RealApiListingTest extends ListingScenarios {}

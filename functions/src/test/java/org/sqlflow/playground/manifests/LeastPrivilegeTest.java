@@ -2,12 +2,11 @@ package org.sqlflow.playground.manifests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import io.fabric8.kubernetes.api.model.rbac.Role;
-import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.testing.AuditLog;
 import org.sqlflow.playground.testing.LeastPrivilege;
@@ -17,15 +16,26 @@ class LeastPrivilegeTest {
 
     private static final String SA = "system:serviceaccount:ns1:playground-functions";
     private static final Map<String, String> USERS = Map.of(SA, "ns1");
-    private static final Role ROLE = new RoleBuilder().withNewMetadata().withName("playground-functions").endMetadata()
-            .addNewRule().withApiGroups("apps").withResources("deployments").withVerbs("get", "create").endRule()
-            .addNewRule().withApiGroups("").withResources("configmaps").withVerbs("patch").endRule()
+    private static final Role ROLE = new RoleBuilder()
+            .withNewMetadata()
+            .withName("playground-functions")
+            .endMetadata()
+            .addNewRule()
+            .withApiGroups("apps")
+            .withResources("deployments")
+            .withVerbs("get", "create")
+            .endRule()
+            .addNewRule()
+            .withApiGroups("")
+            .withResources("configmaps")
+            .withVerbs("patch")
+            .endRule()
             .build();
 
     private int ids;
 
-    private AuditLog.Entry line(String user, String verb, String group, String resource, String sub, String ns,
-            int code) {
+    private AuditLog.Entry line(
+            String user, String verb, String group, String resource, String sub, String ns, int code) {
         StringBuilder ref = new StringBuilder();
         if (resource != null) {
             ref.append(",\"objectRef\":{\"resource\":\"").append(resource).append('"');
@@ -76,7 +86,9 @@ class LeastPrivilegeTest {
         List<AuditLog.Entry> log = exactUse();
         log.add(line(SA, "delete", "apps", "deployments", null, "ns1", 403));
         assertThat(LeastPrivilege.compare(ROLE, USERS, log).violations())
-                .singleElement().asString().startsWith("refused (403), the Role lacks apps/deployments delete");
+                .singleElement()
+                .asString()
+                .startsWith("refused (403), the Role lacks apps/deployments delete");
     }
 
     @Test
@@ -87,7 +99,8 @@ class LeastPrivilegeTest {
         log.add(line(SA, "create", null, "pods", "exec", "ns1", 403));
         log.add(line(SA, "get", null, null, null, null, 200));
         List<String> v = LeastPrivilege.compare(ROLE, USERS, log).violations();
-        assertThat(v).anyMatch(s -> s.startsWith("a request outside the ServiceAccount's namespace ns1"))
+        assertThat(v)
+                .anyMatch(s -> s.startsWith("a request outside the ServiceAccount's namespace ns1"))
                 .anyMatch(s -> s.startsWith("a cluster-scoped request"))
                 .anyMatch(s -> s.startsWith("pods/exec"))
                 .anyMatch(s -> s.startsWith("a request outside the Role (non-resource URL)"));

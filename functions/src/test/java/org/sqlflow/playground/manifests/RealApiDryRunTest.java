@@ -3,17 +3,16 @@ package org.sqlflow.playground.manifests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,8 +33,8 @@ import org.sqlflow.playground.testing.RealApiTier;
 @RealApiTier
 class RealApiDryRunTest {
 
-    private static final List<String> CORE_KINDS = List.of("ServiceAccount", "Role", "RoleBinding", "NetworkPolicy",
-            "Namespace");
+    private static final List<String> CORE_KINDS =
+            List.of("ServiceAccount", "Role", "RoleBinding", "NetworkPolicy", "Namespace");
     private static KubernetesClient admin;
     private static String namespace;
 
@@ -43,7 +42,12 @@ class RealApiDryRunTest {
     static void namespace() {
         admin = RealApi.newAdminClient();
         namespace = RealApiTestCluster.RUN_PREFIX + "dryrun";
-        admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+        admin.namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(namespace)
+                        .endMetadata()
+                        .build())
                 .create();
     }
 
@@ -67,21 +71,30 @@ class RealApiDryRunTest {
             String[] gv = doc.apiVersion().split("/");
             boolean served = admin.supports(doc.apiVersion(), doc.kind());
             if (!served) {
-                notServed.put(doc.where(), doc.apiVersion() + " " + doc.kind() + " is not served by this API server ("
-                        + admin.getKubernetesVersion().getGitVersion() + ")");
+                notServed.put(
+                        doc.where(),
+                        doc.apiVersion() + " " + doc.kind() + " is not served by this API server ("
+                                + admin.getKubernetesVersion().getGitVersion() + ")");
                 notServedKinds.add(doc.kind());
                 continue;
             }
             HasMetadata created;
             if (item instanceof Namespace) {
                 created = admin.resource(item).dryRun().create();
-                assertThat(admin.namespaces().withName(item.getMetadata().getName()).get()).as("dry run stores nothing")
+                assertThat(admin.namespaces()
+                                .withName(item.getMetadata().getName())
+                                .get())
+                        .as("dry run stores nothing")
                         .isNull();
             } else {
                 item.getMetadata().setNamespace(namespace);
                 created = admin.resource(item).dryRun().create();
-                assertThat(admin.resources(item.getClass()).inNamespace(namespace)
-                        .withName(item.getMetadata().getName()).get()).as("dry run stores nothing").isNull();
+                assertThat(admin.resources(item.getClass())
+                                .inNamespace(namespace)
+                                .withName(item.getMetadata().getName())
+                                .get())
+                        .as("dry run stores nothing")
+                        .isNull();
             }
             assertThat(created.getMetadata().getUid()).as(doc.where()).isNotBlank();
             checked.put(doc.where(), gv.length == 1 ? "core/" + gv[0] : doc.apiVersion());
@@ -89,7 +102,8 @@ class RealApiDryRunTest {
         }
         System.out.println("Server-side dry run of knative/ against the real API server:");
         checked.forEach((k, v) -> System.out.println("  checked      " + k + "  " + v));
-        notServed.forEach((k, v) -> System.out.println("  NOT CHECKED  " + k + "  " + v + "; the manifest tests check it"));
+        notServed.forEach(
+                (k, v) -> System.out.println("  NOT CHECKED  " + k + "  " + v + "; the manifest tests check it"));
 
         assertThat(checkedKinds).containsAll(CORE_KINDS);
         assertThat(notServedKinds).as("kinds the server does not serve").isSubsetOf("Service", "CronJob");
@@ -99,11 +113,21 @@ class RealApiDryRunTest {
     @Test
     void anInvalidObjectFailsTheDryRun() {
         NetworkPolicy policy = (NetworkPolicy) ManifestFolder.ofRepository("knative").docs().stream()
-                .filter(d -> d.resource() instanceof NetworkPolicy).findFirst().orElseThrow().resource();
+                .filter(d -> d.resource() instanceof NetworkPolicy)
+                .findFirst()
+                .orElseThrow()
+                .resource();
         NetworkPolicy broken = ManifestFolder.SERIALIZATION.clone(policy);
         broken.getMetadata().setNamespace(namespace);
-        broken.getSpec().getIngress().get(0).getPorts().get(0).setPort(new io.fabric8.kubernetes.api.model.IntOrString(70000));
+        broken.getSpec()
+                .getIngress()
+                .get(0)
+                .getPorts()
+                .get(0)
+                .setPort(new io.fabric8.kubernetes.api.model.IntOrString(70000));
         assertThatThrownBy(() -> admin.resource(broken).dryRun().create())
-                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422));
+                .isInstanceOfSatisfying(
+                        KubernetesClientException.class,
+                        e -> assertThat(e.getCode()).isEqualTo(422));
     }
 }

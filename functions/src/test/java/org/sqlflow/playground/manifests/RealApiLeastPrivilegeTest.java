@@ -26,37 +26,73 @@ class RealApiLeastPrivilegeTest {
     void theApiServerEnforcesTheRoleForTheServiceAccount() {
         try (KubernetesClient admin = RealApi.newAdminClient()) {
             String ns = RealApiTestCluster.RUN_PREFIX + "rbac";
-            admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+            admin.namespaces()
+                    .resource(new NamespaceBuilder()
+                            .withNewMetadata()
+                            .withName(ns)
+                            .endMetadata()
+                            .build())
                     .create();
             try {
                 PlaygroundServiceAccount.apply(admin, ns);
                 String sa = PlaygroundServiceAccount.username(ns, "create_db");
-                assertThat(allowed(admin, sa, ns, "apps", "deployments", "create")).as("granted by the Role").isTrue();
-                assertThat(allowed(admin, PlaygroundServiceAccount.username(ns, "heart_beat"), ns, "apps",
-                        "deployments", "delete")).as("heart_beat deletes nothing").isFalse();
-                assertThat(allowed(admin, PlaygroundServiceAccount.username(ns, "heart_beat"), ns, "",
-                        "secrets", "get")).as("heart_beat reads no password").isFalse();
-                assertThat(allowed(admin, sa, ns, "", "secrets", "list")).as("never granted").isFalse();
-                assertThat(allowed(admin, sa, ns, "", "secrets", "delete")).as("create_db deletes nothing").isFalse();
-                assertThat(allowed(admin, sa, ns, "", "services", "delete")).as("create_db deletes nothing").isFalse();
-                assertThat(allowed(admin, sa, ns, "", "pods", "list")).as("never granted").isFalse();
-                assertThat(allowed(admin, sa, "default", "apps", "deployments", "create")).as("another namespace")
+                assertThat(allowed(admin, sa, ns, "apps", "deployments", "create"))
+                        .as("granted by the Role")
+                        .isTrue();
+                assertThat(allowed(
+                                admin,
+                                PlaygroundServiceAccount.username(ns, "heart_beat"),
+                                ns,
+                                "apps",
+                                "deployments",
+                                "delete"))
+                        .as("heart_beat deletes nothing")
+                        .isFalse();
+                assertThat(allowed(
+                                admin, PlaygroundServiceAccount.username(ns, "heart_beat"), ns, "", "secrets", "get"))
+                        .as("heart_beat reads no password")
+                        .isFalse();
+                assertThat(allowed(admin, sa, ns, "", "secrets", "list"))
+                        .as("never granted")
+                        .isFalse();
+                assertThat(allowed(admin, sa, ns, "", "secrets", "delete"))
+                        .as("create_db deletes nothing")
+                        .isFalse();
+                assertThat(allowed(admin, sa, ns, "", "services", "delete"))
+                        .as("create_db deletes nothing")
+                        .isFalse();
+                assertThat(allowed(admin, sa, ns, "", "pods", "list"))
+                        .as("never granted")
+                        .isFalse();
+                assertThat(allowed(admin, sa, "default", "apps", "deployments", "create"))
+                        .as("another namespace")
                         .isFalse();
                 assertThat(allowed(admin, "system:serviceaccount:" + ns + ":default", ns, "apps", "deployments", "get"))
-                        .as("another ServiceAccount of the namespace").isFalse();
+                        .as("another ServiceAccount of the namespace")
+                        .isFalse();
             } finally {
                 admin.namespaces().withName(ns).delete();
             }
         }
     }
 
-    private static boolean allowed(KubernetesClient admin, String user, String ns, String group, String resource,
-            String verb) {
-        SubjectAccessReview review = admin.authorization().v1().subjectAccessReview().create(
-                new SubjectAccessReviewBuilder().withNewSpec().withUser(user)
+    private static boolean allowed(
+            KubernetesClient admin, String user, String ns, String group, String resource, String verb) {
+        SubjectAccessReview review = admin.authorization()
+                .v1()
+                .subjectAccessReview()
+                .create(new SubjectAccessReviewBuilder()
+                        .withNewSpec()
+                        .withUser(user)
                         .withGroups("system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated")
-                        .withNewResourceAttributes().withNamespace(ns).withGroup(group).withResource(resource)
-                        .withVerb(verb).endResourceAttributes().endSpec().build());
+                        .withNewResourceAttributes()
+                        .withNamespace(ns)
+                        .withGroup(group)
+                        .withResource(resource)
+                        .withVerb(verb)
+                        .endResourceAttributes()
+                        .endSpec()
+                        .build());
         return Boolean.TRUE.equals(review.getStatus().getAllowed());
     }
 }

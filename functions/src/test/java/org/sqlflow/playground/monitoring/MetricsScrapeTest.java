@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -21,20 +20,26 @@ import org.sqlflow.playground.testing.TestGatewayProof;
  * gets each kind of call once (create_db, heart_beat, an error, a sweep, the listing), then its
  * /actuator/prometheus is scraped on the management port, as Prometheus scrapes it.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "playground.local.enabled=true",
-        "playground.identity.source=gateway",
-        "playground.namespace=playground-metrics",
-        "playground.local.database-start-delay=0s",
-        "playground.database.ready-wait=5s",
-        "playground.pool.size=1",
-        "playground.reaper.schedule=false",
-        "playground.reaper.min-interval=0s",
-        "management.server.port=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "playground.local.enabled=true",
+            "playground.identity.source=gateway",
+            "playground.namespace=playground-metrics",
+            "playground.local.database-start-delay=0s",
+            "playground.database.ready-wait=5s",
+            "playground.pool.size=1",
+            "playground.reaper.schedule=false",
+            "playground.reaper.min-interval=0s",
+            "management.server.port=0"
+        })
 class MetricsScrapeTest {
 
-    private static final Map<String, String> ADMIN = Map.of("x-playground-client-subject",
-            "CN=ops,OU=sqlflow-playground-admins", TestGatewayProof.HEADER, TestGatewayProof.VALUE);
+    private static final Map<String, String> ADMIN = Map.of(
+            "x-playground-client-subject",
+            "CN=ops,OU=sqlflow-playground-admins",
+            TestGatewayProof.HEADER,
+            TestGatewayProof.VALUE);
 
     @Autowired
     Environment env;
@@ -47,7 +52,9 @@ class MetricsScrapeTest {
     @Test
     void everyMetricTheRulesAndTheDashboardNameIsExported() {
         Http http = new Http("http://127.0.0.1:" + env.getProperty("local.server.port"));
-        assertThat(http.post("/api/create_db", "{\"user_id\": \"alice\"}", ADMIN).status()).isEqualTo(200);
+        assertThat(http.post("/api/create_db", "{\"user_id\": \"alice\"}", ADMIN)
+                        .status())
+                .isEqualTo(200);
         assertThat(http.get("/api/heart_beat?user_id=alice", ADMIN).status()).isEqualTo(200);
         assertThat(http.post("/api/create_db", "{}", ADMIN).status()).isEqualTo(400);
         assertThat(http.post("/api/reap_stale", "{}", ADMIN).status()).isEqualTo(200);

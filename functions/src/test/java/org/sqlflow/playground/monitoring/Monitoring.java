@@ -11,7 +11,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.sqlflow.playground.testing.PlaygroundServiceAccount;
 import org.yaml.snakeyaml.Yaml;
 import tools.jackson.databind.JsonNode;
@@ -28,8 +27,7 @@ final class Monitoring {
 
     private static final Pattern METRIC = Pattern.compile("\\bplayground_[a-z0-9_]+");
 
-    private Monitoring() {
-    }
+    private Monitoring() {}
 
     static Path file(String relative) {
         return PlaygroundServiceAccount.repositoryFile(relative);

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,8 +44,7 @@ class PromtoolTest {
         promtool = "promtool";
     }
 
-    private record Run(int exitCode, String output) {
-    }
+    private record Run(int exitCode, String output) {}
 
     private static Run run(Path dir, String... command) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
@@ -65,7 +63,12 @@ class PromtoolTest {
 
     @Test
     void theRulesLoad() throws IOException {
-        Run r = run(null, promtool, "check", "rules", Monitoring.file(Monitoring.RULES).toString());
+        Run r = run(
+                null,
+                promtool,
+                "check",
+                "rules",
+                Monitoring.file(Monitoring.RULES).toString());
         assertThat(r.exitCode()).as(r.output()).isZero();
         assertThat(r.output()).contains("SUCCESS: 6 rules found");
     }
@@ -73,7 +76,12 @@ class PromtoolTest {
     @Test
     void eachAlertFiresAndClearsOnItsTestSeries() throws IOException {
         Path folder = Monitoring.file(Monitoring.RULES).getParent();
-        Run r = run(folder, promtool, "test", "rules", Path.of(Monitoring.RULE_TESTS).getFileName().toString());
+        Run r = run(
+                folder,
+                promtool,
+                "test",
+                "rules",
+                Path.of(Monitoring.RULE_TESTS).getFileName().toString());
         assertThat(r.exitCode()).as(r.output()).isZero();
         assertThat(r.output()).contains("SUCCESS");
 
@@ -93,7 +101,8 @@ class PromtoolTest {
     @Test
     void theRuleTestsCanFail(@TempDir Path tmp) throws IOException {
         // A threshold moved: the same test series no longer fire the sweep alert when promtool expects it.
-        Files.writeString(tmp.resolve("playground-rules.yml"),
+        Files.writeString(
+                tmp.resolve("playground-rules.yml"),
                 Monitoring.read(Monitoring.RULES).replace("> 900)", "> 9000)"));
         Files.copy(Monitoring.file(Monitoring.RULE_TESTS), tmp.resolve("playground-rules.test.yml"));
         Run r = run(tmp, promtool, "test", "rules", "playground-rules.test.yml");
@@ -105,10 +114,12 @@ class PromtoolTest {
     void thePrometheusRuleHoldsTheSameRules() {
         Map<String, Object> plain = new Yaml().load(Monitoring.read(Monitoring.RULES));
         Map<String, Object> operator = new Yaml().load(Monitoring.read(Monitoring.PROMETHEUS_RULE));
-        assertThat(operator).containsEntry("apiVersion", "monitoring.coreos.com/v1")
+        assertThat(operator)
+                .containsEntry("apiVersion", "monitoring.coreos.com/v1")
                 .containsEntry("kind", "PrometheusRule");
         assertThat(operator.get("spec")).isEqualTo(Map.of("groups", plain.get("groups")));
-        assertThat(Monitoring.read("knative/kustomization.yaml")).as("a cluster without the operator's CRDs")
+        assertThat(Monitoring.read("knative/kustomization.yaml"))
+                .as("a cluster without the operator's CRDs")
                 .doesNotContain("monitoring");
         assertThat(Monitoring.read(Monitoring.FOLDER + "kustomization.yaml")).contains("prometheusrule.yaml");
     }
@@ -119,16 +130,21 @@ class PromtoolTest {
         assertThat(queries).hasSizeGreaterThan(10);
         StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
         for (int i = 0; i < queries.size(); i++) {
-            rules.append("      - record: dashboard_query_").append(i).append("\n        expr: '")
-                    .append(queries.get(i).replace("'", "''")).append("'\n");
+            rules.append("      - record: dashboard_query_")
+                    .append(i)
+                    .append("\n        expr: '")
+                    .append(queries.get(i).replace("'", "''"))
+                    .append("'\n");
         }
         Path file = tmp.resolve("dashboard-queries.yml");
         Files.writeString(file, rules);
         Run r = run(null, promtool, "check", "rules", file.toString());
         assertThat(r.exitCode()).as(r.output()).isZero();
         // And a query promtool cannot parse would fail here.
-        Files.writeString(file, "groups:\n  - name: d\n    rules:\n      - record: x\n        expr: 'sum(rate(x[5m]'\n");
-        assertThat(run(null, promtool, "check", "rules", file.toString()).exitCode()).isNotZero();
+        Files.writeString(
+                file, "groups:\n  - name: d\n    rules:\n      - record: x\n        expr: 'sum(rate(x[5m]'\n");
+        assertThat(run(null, promtool, "check", "rules", file.toString()).exitCode())
+                .isNotZero();
     }
 
     private static List<String> alerts() {

@@ -2,17 +2,16 @@ package org.sqlflow.playground.reaper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.DatabaseRoot;
@@ -47,7 +46,8 @@ class ReapPolicyTest {
         assertThat(atBoundary.verdict()).isEqualTo(Verdict.ACTIVE);
         assertThat(atBoundary.lastActivity()).isEqualTo(beat);
 
-        Decision after = POLICY.decide(alice, beats("alice", beat), beat.plus(TTL).plus(SECOND));
+        Decision after =
+                POLICY.decide(alice, beats("alice", beat), beat.plus(TTL).plus(SECOND));
         assertThat(after.verdict()).isEqualTo(Verdict.CONDEMN);
         assertThat(after.user()).isEqualTo(UserKey.of("alice"));
         assertThat(after.lastActivity()).isEqualTo(beat);
@@ -56,8 +56,10 @@ class ReapPolicyTest {
 
     @Test
     void withoutABeatTheCreationIsTheLastActivity() {
-        assertThat(POLICY.decide(root("bob"), Map.of(), CREATED.plus(TTL)).verdict()).isEqualTo(Verdict.ACTIVE);
-        Decision expired = POLICY.decide(root("bob"), Map.of(), CREATED.plus(TTL).plus(SECOND));
+        assertThat(POLICY.decide(root("bob"), Map.of(), CREATED.plus(TTL)).verdict())
+                .isEqualTo(Verdict.ACTIVE);
+        Decision expired =
+                POLICY.decide(root("bob"), Map.of(), CREATED.plus(TTL).plus(SECOND));
         assertThat(expired.verdict()).isEqualTo(Verdict.CONDEMN);
         assertThat(expired.lastActivity()).isEqualTo(CREATED);
     }
@@ -65,8 +67,8 @@ class ReapPolicyTest {
     @Test
     void aBeatOlderThanTheDatabaseCountsForNothing() {
         // The entry of a reaped predecessor whose removal failed: the new database is as active as it is young.
-        Decision d = POLICY.decide(root("carol"), beats("carol", CREATED.minus(Duration.ofHours(5))),
-                CREATED.plus(Duration.ofMinutes(1)));
+        Decision d = POLICY.decide(
+                root("carol"), beats("carol", CREATED.minus(Duration.ofHours(5))), CREATED.plus(Duration.ofMinutes(1)));
         assertThat(d.verdict()).isEqualTo(Verdict.ACTIVE);
         assertThat(d.lastActivity()).isEqualTo(CREATED);
     }
@@ -80,14 +82,19 @@ class ReapPolicyTest {
         assertThat(future.lastActivity()).isEqualTo(CREATED);
 
         Instant aheadBeat = CREATED.plus(TTL).plus(Duration.ofMinutes(2));
-        assertThat(POLICY.decide(root("dan"), beats("dan", aheadBeat), CREATED.plus(TTL).plus(SECOND)).verdict())
+        assertThat(POLICY.decide(
+                                root("dan"),
+                                beats("dan", aheadBeat),
+                                CREATED.plus(TTL).plus(SECOND))
+                        .verdict())
                 .isEqualTo(Verdict.ACTIVE);
     }
 
     @Test
     void aRootTheApiServerNeverStampedIsNeverExpired() {
         Deployment unstamped = OBJECTS.root(UserKey.of("eve"));
-        assertThat(POLICY.decide(DatabaseRoot.of(unstamped), Map.of(), CREATED.plus(Duration.ofDays(365))).verdict())
+        assertThat(POLICY.decide(DatabaseRoot.of(unstamped), Map.of(), CREATED.plus(Duration.ofDays(365)))
+                        .verdict())
                 .isEqualTo(Verdict.ACTIVE);
     }
 
@@ -103,7 +110,8 @@ class ReapPolicyTest {
         assertThat(over.verdict()).isEqualTo(Verdict.CONDEMN);
         assertThat(over.reason()).isEqualTo("max age: created " + CREATED + ", expired " + end);
         assertThat(POLICY.decide(root("grace"), justBeat, end.plus(SECOND)).verdict())
-                .as("without a maximum age").isEqualTo(Verdict.ACTIVE);
+                .as("without a maximum age")
+                .isEqualTo(Verdict.ACTIVE);
 
         // Idle before the maximum age: the reason says idle.
         Decision idle = aged.decide(root("grace"), Map.of(), CREATED.plus(TTL).plus(SECOND));
@@ -139,9 +147,12 @@ class ReapPolicyTest {
         assertThat(kept.verdict()).isEqualTo(Verdict.KEEP);
         assertThat(kept.reason()).isEqualTo("keep annotation " + PlaygroundLabels.KEEP + "=true");
         assertThat(kept.lastActivity()).isEqualTo(CREATED);
-        assertThat(POLICY.decide(root("show", annotate(PlaygroundLabels.KEEP, "true")), Map.of(),
-                CREATED.plus(SECOND)).verdict()).as("while active it is simply active").isEqualTo(Verdict.ACTIVE);
-        assertThat(POLICY.decide(root("show", annotate(PlaygroundLabels.KEEP, "false")), Map.of(), late).verdict())
+        assertThat(POLICY.decide(root("show", annotate(PlaygroundLabels.KEEP, "true")), Map.of(), CREATED.plus(SECOND))
+                        .verdict())
+                .as("while active it is simply active")
+                .isEqualTo(Verdict.ACTIVE);
+        assertThat(POLICY.decide(root("show", annotate(PlaygroundLabels.KEEP, "false")), Map.of(), late)
+                        .verdict())
                 .isEqualTo(Verdict.CONDEMN);
     }
 
@@ -150,7 +161,8 @@ class ReapPolicyTest {
         Instant late = CREATED.plus(Duration.ofDays(3));
         DatabaseRoot unclaimed = stamped(OBJECTS.pooled("pool-abc12"));
         DatabaseRoot root = root("fay");
-        DatabaseRoot claimed = DatabaseRoot.of(stamped(OBJECTS.pooled("pool-abc12")).claimedBy(root, root.user()));
+        DatabaseRoot claimed =
+                DatabaseRoot.of(stamped(OBJECTS.pooled("pool-abc12")).claimedBy(root, root.user()));
         DatabaseRoot deleting = root("fay", d -> d.setDeletionTimestamp(late.toString()));
         for (DatabaseRoot r : List.of(unclaimed, claimed, deleting)) {
             Decision d = POLICY.decide(r, Map.of(), late);
@@ -181,9 +193,11 @@ class ReapPolicyTest {
         DatabaseRoot condemned = DatabaseRoot.of(root("ivy").condemned(CREATED.plus(TTL)));
         assertThat(condemned.isCondemned()).isTrue();
         Instant beat = CREATED.plus(TTL);
-        assertThat(POLICY.decide(condemned, beats("ivy", beat), beat.plus(SECOND)).verdict())
+        assertThat(POLICY.decide(condemned, beats("ivy", beat), beat.plus(SECOND))
+                        .verdict())
                 .isEqualTo(Verdict.TAKE_BACK);
-        assertThat(POLICY.decide(condemned, beats("ivy", beat), beat.plus(TTL).plus(SECOND)).verdict())
+        assertThat(POLICY.decide(condemned, beats("ivy", beat), beat.plus(TTL).plus(SECOND))
+                        .verdict())
                 .isEqualTo(Verdict.CONDEMN);
     }
 
@@ -214,15 +228,22 @@ class ReapPolicyTest {
     @Test
     void anObjectWithoutItsRootIsAnOrphanOnceOlderThanTheOrphanAge() {
         HasMetadata service = service("db-lost", CREATED, true);
-        assertThat(POLICY.isOrphan(service, Set.of(), CREATED.plus(ORPHAN_AGE))).as("create_db may be making it")
+        assertThat(POLICY.isOrphan(service, Set.of(), CREATED.plus(ORPHAN_AGE)))
+                .as("create_db may be making it")
                 .isFalse();
-        assertThat(POLICY.isOrphan(service, Set.of(), CREATED.plus(ORPHAN_AGE).plus(SECOND))).isTrue();
+        assertThat(POLICY.isOrphan(service, Set.of(), CREATED.plus(ORPHAN_AGE).plus(SECOND)))
+                .isTrue();
 
         Instant late = CREATED.plus(Duration.ofHours(1));
-        assertThat(POLICY.isOrphan(service, Set.of("db-lost"), late)).as("it has a root").isFalse();
-        assertThat(POLICY.isOrphan(service("db-lost", CREATED, false), Set.of(), late)).as("not the playground's")
+        assertThat(POLICY.isOrphan(service, Set.of("db-lost"), late))
+                .as("it has a root")
                 .isFalse();
-        assertThat(POLICY.isOrphan(service("db-lost", null, true), Set.of(), late)).as("never stored").isFalse();
+        assertThat(POLICY.isOrphan(service("db-lost", CREATED, false), Set.of(), late))
+                .as("not the playground's")
+                .isFalse();
+        assertThat(POLICY.isOrphan(service("db-lost", null, true), Set.of(), late))
+                .as("never stored")
+                .isFalse();
         HasMetadata going = service("db-lost", CREATED, true);
         going.getMetadata().setDeletionTimestamp(late.toString());
         assertThat(POLICY.isOrphan(going, Set.of(), late)).as("already going").isFalse();
@@ -232,7 +253,8 @@ class ReapPolicyTest {
     void aHeartbeatEntryWithoutADatabaseIsStaleOnceOlderThanTheTtl() {
         Instant beat = CREATED;
         Map<String, Instant> shard = Map.of("ghost", beat, "owner", beat, "newer", beat.plus(SECOND));
-        assertThat(POLICY.staleEntries(shard, Set.of("db-owner"), beat.plus(TTL))).isEmpty();
+        assertThat(POLICY.staleEntries(shard, Set.of("db-owner"), beat.plus(TTL)))
+                .isEmpty();
         assertThat(POLICY.staleEntries(shard, Set.of("db-owner"), beat.plus(TTL).plus(SECOND)))
                 .isEqualTo(Map.of("ghost", beat));
     }
@@ -244,7 +266,7 @@ class ReapPolicyTest {
     }
 
     private static DatabaseRoot root(String userId) {
-        return root(userId, meta -> { });
+        return root(userId, meta -> {});
     }
 
     private static DatabaseRoot root(String userId, Consumer<ObjectMeta> change) {
@@ -266,8 +288,12 @@ class ReapPolicyTest {
 
     private static HasMetadata service(String name, Instant created, boolean playgroundLabels) {
         UserKey user = UserKey.of(name.substring(UserKey.NAME_PREFIX.length()));
-        return new ServiceBuilder().withNewMetadata().withName(name)
+        return new ServiceBuilder()
+                .withNewMetadata()
+                .withName(name)
                 .withLabels(playgroundLabels ? PlaygroundLabels.database(user) : Map.of("app", "other"))
-                .withCreationTimestamp(created == null ? null : created.toString()).endMetadata().build();
+                .withCreationTimestamp(created == null ? null : created.toString())
+                .endMetadata()
+                .build();
     }
 }

@@ -2,30 +2,35 @@ package org.sqlflow.playground.reaper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
-
-import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.context.ApplicationContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.sqlflow.playground.testing.TestGatewayProof;
 import org.springframework.cloud.function.context.FunctionCatalog;
+import org.springframework.context.ApplicationContext;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.support.MessageBuilder;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 import org.sqlflow.playground.PlaygroundApplication;
+import org.sqlflow.playground.testing.TestGatewayProof;
 
 /** The reap_stale bean and the self-schedule as the application wires them (local mode, no web server). */
 class ReapStaleWiringTest {
 
     @Nested
-    @SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-            properties = {"playground.local.enabled=true", "playground.identity.source=gateway",
-                    "playground.reaper.dry-run=true", "playground.reaper.min-interval=0s"})
+    @SpringBootTest(
+            classes = PlaygroundApplication.class,
+            webEnvironment = SpringBootTest.WebEnvironment.NONE,
+            properties = {
+                "playground.local.enabled=true",
+                "playground.identity.source=gateway",
+                "playground.reaper.dry-run=true",
+                "playground.reaper.min-interval=0s"
+            })
     class Standalone {
 
         @DynamicPropertySource
@@ -47,11 +52,15 @@ class ReapStaleWiringTest {
 
         @Test
         void reapStaleIsServedUnderItsAliasAndTheConfiguredDryRunWins() {
-            assertThat(context.getAliases("reapStale")).as("the path's last segment").contains("reap_stale");
+            assertThat(context.getAliases("reapStale"))
+                    .as("the path's last segment")
+                    .contains("reap_stale");
             @SuppressWarnings("unchecked")
             Function<ReapRequest, ReapReport> reapStale = context.getBean("reap_stale", Function.class);
             ReapReport report = reapStale.apply(new ReapRequest(false, true));
-            assertThat(report.dryRun()).as("playground.reaper.dry-run=true forces a dry run").isTrue();
+            assertThat(report.dryRun())
+                    .as("playground.reaper.dry-run=true forces a dry run")
+                    .isTrue();
             assertThat(report.counts().examined()).isZero();
             assertThat(meters.find("playground.reaper.sweep").timer()).isNotNull();
         }
@@ -59,8 +68,10 @@ class ReapStaleWiringTest {
         @Test
         void theCanonicalJsonBodyGoesInAndSnakeCaseJsonComesOut() {
             Function<Message<byte[]>, Message<byte[]>> reapStale = functions.lookup("reap_stale", "application/json");
-            Message<byte[]> reply = reapStale.apply(MessageBuilder.withPayload("{\"dry_run\":true}"
-                    .getBytes(StandardCharsets.UTF_8)).setHeader("contentType", "application/json").build());
+            Message<byte[]> reply =
+                    reapStale.apply(MessageBuilder.withPayload("{\"dry_run\":true}".getBytes(StandardCharsets.UTF_8))
+                            .setHeader("contentType", "application/json")
+                            .build());
             String json = new String(reply.getPayload(), StandardCharsets.UTF_8);
             assertThat(json).contains("\"dry_run\":true", "\"orphans_removed\":0", "\"started_at\"");
         }
@@ -72,9 +83,14 @@ class ReapStaleWiringTest {
     }
 
     @Nested
-    @SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-            properties = {"playground.local.enabled=true", "playground.identity.source=gateway",
-                    "playground.api.functions=create_db,heart_beat"})
+    @SpringBootTest(
+            classes = PlaygroundApplication.class,
+            webEnvironment = SpringBootTest.WebEnvironment.NONE,
+            properties = {
+                "playground.local.enabled=true",
+                "playground.identity.source=gateway",
+                "playground.api.functions=create_db,heart_beat"
+            })
     class WithoutTheReaperFunction {
 
         @DynamicPropertySource
@@ -92,9 +108,14 @@ class ReapStaleWiringTest {
     }
 
     @Nested
-    @SpringBootTest(classes = PlaygroundApplication.class, webEnvironment = SpringBootTest.WebEnvironment.NONE,
-            properties = {"playground.local.enabled=true", "playground.identity.source=gateway",
-                    "playground.reaper.schedule=false"})
+    @SpringBootTest(
+            classes = PlaygroundApplication.class,
+            webEnvironment = SpringBootTest.WebEnvironment.NONE,
+            properties = {
+                "playground.local.enabled=true",
+                "playground.identity.source=gateway",
+                "playground.reaper.schedule=false"
+            })
     class TriggeredByACronJob {
 
         @DynamicPropertySource

@@ -2,14 +2,13 @@ package org.sqlflow.playground.reaper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.cluster.PlaygroundLabels;
@@ -40,7 +39,11 @@ class ReaperMockTest extends ReaperScenarios {
             createDb(p, "page" + i);
         }
         clock.advance(TTL.plus(SECOND));
-        int shards = admin().configMaps().inNamespace(ns()).withLabels(PlaygroundLabels.heartbeats()).list().getItems()
+        int shards = admin().configMaps()
+                .inNamespace(ns())
+                .withLabels(PlaygroundLabels.heartbeats())
+                .list()
+                .getItems()
                 .size();
         int before = ((StrictMockTestCluster) cluster).pagedListCount();
         ReapReport report = reaper(p, false, 3, Reaper.Interleaving.NONE).sweep(false);
@@ -56,12 +59,14 @@ class ReaperMockTest extends ReaperScenarios {
         createDb(p, "ivy");
         clock.advance(TTL.plus(Duration.ofMinutes(1)));
         ReapReport report = reaper(p, false, 500, (step, user) -> {
-            if (step == Reaper.Step.RECHECKED) {
-                p.recorder.beat(user);
-            }
-        }).sweep(false);
+                    if (step == Reaper.Step.RECHECKED) {
+                        p.recorder.beat(user);
+                    }
+                })
+                .sweep(false);
         assertThat(report.counts().kept()).isEqualTo(1);
-        assertThat(((StrictMockTestCluster) cluster).refusedDeleteCount()).as("the server refused the delete")
+        assertThat(((StrictMockTestCluster) cluster).refusedDeleteCount())
+                .as("the server refused the delete")
                 .isEqualTo(1);
     }
 
@@ -70,10 +75,14 @@ class ReaperMockTest extends ReaperScenarios {
         PlaygroundParts p = playground();
         createDb(p, "jude");
         clock.advance(TTL.plus(SECOND));
-        String condemnedVersion = Long.toString(Long.parseLong(root("jude").getMetadata().getResourceVersion()) + 1);
+        String condemnedVersion =
+                Long.toString(Long.parseLong(root("jude").getMetadata().getResourceVersion()) + 1);
         assertThat(reaper(p).sweep(false).counts().reaped()).isEqualTo(1);
-        List<String> bodies = ((StrictMockTestCluster) cluster).deleteBodies().stream()
-                .filter(e -> e.getKey().endsWith("/deployments/db-jude")).map(Map.Entry::getValue).toList();
+        List<String> bodies = ((StrictMockTestCluster) cluster)
+                .deleteBodies().stream()
+                        .filter(e -> e.getKey().endsWith("/deployments/db-jude"))
+                        .map(Map.Entry::getValue)
+                        .toList();
         assertThat(bodies).hasSize(1);
         JsonNode options = JsonMapper.builder().build().readTree(bodies.get(0));
         assertThat(options.path("propagationPolicy").asString()).isEqualTo("Background");
@@ -91,16 +100,32 @@ class ReaperMockTest extends ReaperScenarios {
     void theStockMockServerIgnoresDeletePreconditions() {
         try (MockTestCluster stock = new MockTestCluster()) {
             KubernetesClient c = stock.client();
-            Deployment root = c.apps().deployments().inNamespace(stock.namespace())
-                    .resource(new DatabaseObjects(DEFAULTS.database()).root(UserKey.of("stale"))).create();
-            c.apps().deployments().inNamespace(stock.namespace()).withName("db-stale").edit(d -> {
-                d.getMetadata().getAnnotations().put("touched", "yes");
-                return d;
-            });
-            c.apps().deployments().inNamespace(stock.namespace()).withName("db-stale")
-                    .lockResourceVersion(root.getMetadata().getResourceVersion()).delete();
-            assertThat(c.apps().deployments().inNamespace(stock.namespace()).withName("db-stale").get())
-                    .as("deleted although the precondition named an outdated resourceVersion").isNull();
+            Deployment root = c.apps()
+                    .deployments()
+                    .inNamespace(stock.namespace())
+                    .resource(new DatabaseObjects(DEFAULTS.database()).root(UserKey.of("stale")))
+                    .create();
+            c.apps()
+                    .deployments()
+                    .inNamespace(stock.namespace())
+                    .withName("db-stale")
+                    .edit(d -> {
+                        d.getMetadata().getAnnotations().put("touched", "yes");
+                        return d;
+                    });
+            c.apps()
+                    .deployments()
+                    .inNamespace(stock.namespace())
+                    .withName("db-stale")
+                    .lockResourceVersion(root.getMetadata().getResourceVersion())
+                    .delete();
+            assertThat(c.apps()
+                            .deployments()
+                            .inNamespace(stock.namespace())
+                            .withName("db-stale")
+                            .get())
+                    .as("deleted although the precondition named an outdated resourceVersion")
+                    .isNull();
         }
     }
 }

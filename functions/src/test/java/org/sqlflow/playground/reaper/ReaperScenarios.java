@@ -3,26 +3,6 @@ package org.sqlflow.playground.reaper;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.sqlflow.playground.testing.Waits.await;
 
-import java.lang.management.ManagementFactory;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.OptionalInt;
-import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
-import java.util.function.Predicate;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
-
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
@@ -42,6 +22,25 @@ import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.assembly.Playground;
 import org.sqlflow.playground.cluster.DatabaseObjects;
@@ -72,6 +71,7 @@ abstract class ReaperScenarios extends ClusterScenarios {
     static final Duration TTL = Duration.ofMinutes(30);
     /** The reaper's orphan age: how long create_db may take to make a database's objects. */
     static final Duration READY_WAIT = Duration.ofSeconds(15);
+
     static final Duration SECOND = Duration.ofSeconds(1);
     /** The application's settings with every default. */
     static final PlaygroundProperties DEFAULTS = TestSettings.bind(Map.of());
@@ -103,8 +103,8 @@ abstract class ReaperScenarios extends ClusterScenarios {
     }
 
     PlaygroundParts playground(Duration maxAge) {
-        return playground(cluster.database(Duration.ZERO, 1_000_000), maxAge,
-                new WarmPool.Settings(0, Duration.ofMinutes(10)));
+        return playground(
+                cluster.database(Duration.ZERO, 1_000_000), maxAge, new WarmPool.Settings(0, Duration.ofMinutes(10)));
     }
 
     Reaper reaper(PlaygroundParts p) {
@@ -113,8 +113,16 @@ abstract class ReaperScenarios extends ClusterScenarios {
 
     /** The reaper as reap_stale runs it, on the parts' roots, ledger and pool, closed when the test ends. */
     Reaper reaper(PlaygroundParts p, boolean forceDryRun, int pageSize, Reaper.Interleaving interleaving) {
-        return closeAfterTest(new Reaper(cluster.client("reap_stale"), p.roots, p.ledger, p.expiry, p.pool, clock,
-                settings(forceDryRun, pageSize), p.meters, interleaving));
+        return closeAfterTest(new Reaper(
+                cluster.client("reap_stale"),
+                p.roots,
+                p.ledger,
+                p.expiry,
+                p.pool,
+                clock,
+                settings(forceDryRun, pageSize),
+                p.meters,
+                interleaving));
     }
 
     /** Reaper settings as reap_stale's by default, with a dry run forced or not and a page size. */
@@ -136,8 +144,8 @@ abstract class ReaperScenarios extends ClusterScenarios {
         Map<String, String> all = new TreeMap<>(settings);
         all.put("namespace", ns());
         all.put("pool.size", "0");
-        return closeAfterTest(new Playground(client, TestSettings.bind(all), cluster.hasGarbageCollector(), clock,
-                meters));
+        return closeAfterTest(
+                new Playground(client, TestSettings.bind(all), cluster.hasGarbageCollector(), clock, meters));
     }
 
     /**
@@ -152,8 +160,12 @@ abstract class ReaperScenarios extends ClusterScenarios {
             assertThat(e.code()).isEqualTo("database_starting");
         }
         cluster.markDatabaseReady(user.resourceName());
-        await("the Deployment " + user.resourceName() + " to be ready").until(() -> DatabaseRoot.isReady(
-                admin().apps().deployments().inNamespace(ns()).withName(user.resourceName()).get()));
+        await("the Deployment " + user.resourceName() + " to be ready")
+                .until(() -> DatabaseRoot.isReady(admin().apps()
+                        .deployments()
+                        .inNamespace(ns())
+                        .withName(user.resourceName())
+                        .get()));
         DatabaseProvisioner.Provisioned made = p.provisioner.createOrGet(user);
         await("heart_beat's watch to see " + user.resourceName()).until(() -> p.beatDirectory.cached(user) != null);
         return made;
@@ -177,11 +189,14 @@ abstract class ReaperScenarios extends ClusterScenarios {
         clock.advance(Duration.ofMinutes(7));
         HeartbeatRecorder.Beat beat = beat(p, "alice");
         Instant stored = storedBeat(p, "alice");
-        assertThat(beat.expiresAt()).as("heart_beat tells when the database expires").isEqualTo(stored.plus(TTL));
+        assertThat(beat.expiresAt())
+                .as("heart_beat tells when the database expires")
+                .isEqualTo(stored.plus(TTL));
 
         clock.set(beat.expiresAt());
         ReapReport atBoundary = reaper.sweep(false);
-        assertThat(atBoundary.counts().active()).as("exactly at the TTL the database still belongs to the user")
+        assertThat(atBoundary.counts().active())
+                .as("exactly at the TTL the database still belongs to the user")
                 .isEqualTo(1);
         assertThat(atBoundary.counts().reaped()).isZero();
         assertThat(root("alice")).isNotNull();
@@ -192,7 +207,9 @@ abstract class ReaperScenarios extends ClusterScenarios {
         assertThat(after.reaped().get(0).reason()).startsWith("idle");
         assertThat(after.reaped().get(0).lastActivity()).isEqualTo(stored.toString());
         assertGone("alice");
-        assertThat(storedBeat(p, "alice")).as("the heartbeat entry goes with the database").isNull();
+        assertThat(storedBeat(p, "alice"))
+                .as("the heartbeat entry goes with the database")
+                .isNull();
         Event event = reapedEvent("alice");
         assertThat(event.getType()).isEqualTo("Normal");
         assertThat(event.getInvolvedObject().getKind()).isEqualTo("Deployment");
@@ -212,9 +229,12 @@ abstract class ReaperScenarios extends ClusterScenarios {
         DatabaseProvisioner.Provisioned second = createDb(p, "carol");
         assertThat(root("carol").getMetadata().getUid()).as("a new root").isNotEqualTo(firstUid);
         assertThat(second.dataSource()).as("a new password").isNotEqualTo(first.dataSource());
-        assertThat(admin().secrets().inNamespace(ns()).withName("db-carol").get()).isNotNull();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-carol").get())
+                .isNotNull();
         assertThat(second.expiresAt()).isEqualTo(storedBeat(p, "carol").plus(TTL));
-        assertThat(reaper.sweep(false).counts().active()).as("the fresh database is active").isEqualTo(1);
+        assertThat(reaper.sweep(false).counts().active())
+                .as("the fresh database is active")
+                .isEqualTo(1);
     }
 
     // ---------------------------------------------------------------- races
@@ -245,7 +265,8 @@ abstract class ReaperScenarios extends ClusterScenarios {
         clock.advance(TTL.plus(SECOND));
 
         ReapReport report = reaper.sweep(false);
-        assertThat(writes.get()).as(() -> "a status write before the condemnation and one before the delete: " + report)
+        assertThat(writes.get())
+                .as(() -> "a status write before the condemnation and one before the delete: " + report)
                 .isEqualTo(2);
         assertThat(users(report.reaped())).as(report::toString).containsExactly("frank");
         assertGone("frank");
@@ -262,11 +283,16 @@ abstract class ReaperScenarios extends ClusterScenarios {
                 int n = writes.incrementAndGet();
                 for (int attempt = 0; ; attempt++) {
                     try {
-                        admin().apps().deployments().inNamespace(ns()).withName(user.resourceName()).edit(d -> {
-                            d.getMetadata().getAnnotations().put("deployment.kubernetes.io/revision",
-                                    Integer.toString(n));
-                            return d;
-                        });
+                        admin().apps()
+                                .deployments()
+                                .inNamespace(ns())
+                                .withName(user.resourceName())
+                                .edit(d -> {
+                                    d.getMetadata()
+                                            .getAnnotations()
+                                            .put("deployment.kubernetes.io/revision", Integer.toString(n));
+                                    return d;
+                                });
                         break;
                     } catch (KubernetesClientException e) {
                         if (e.getCode() != 409 || attempt == 5) {
@@ -280,7 +306,8 @@ abstract class ReaperScenarios extends ClusterScenarios {
         clock.advance(TTL.plus(SECOND));
 
         ReapReport report = reaper.sweep(false);
-        assertThat(writes.get()).as(() -> "an annotation before the condemnation and one before the delete: " + report)
+        assertThat(writes.get())
+                .as(() -> "an annotation before the condemnation and one before the delete: " + report)
                 .isEqualTo(2);
         assertThat(users(report.reaped())).as(report::toString).containsExactly("grace");
         assertGone("grace");
@@ -294,9 +321,11 @@ abstract class ReaperScenarios extends ClusterScenarios {
         int controllerWrites = 5;
         AtomicInteger writes = new AtomicInteger();
         UserKey kim = UserKey.of("kim");
-        try (KubernetesClient busy = intercepting(request -> request.method().equals("DELETE")
-                && request.uri().getPath().endsWith("/deployments/" + kim.resourceName())
-                && writes.get() < controllerWrites, () -> writeStatus(kim, writes.incrementAndGet()))) {
+        try (KubernetesClient busy = intercepting(
+                request -> request.method().equals("DELETE")
+                        && request.uri().getPath().endsWith("/deployments/" + kim.resourceName())
+                        && writes.get() < controllerWrites,
+                () -> writeStatus(kim, writes.incrementAndGet()))) {
             Reaper reaper = reaperOn(p, busy);
             createDb(p, "kim");
             clock.advance(TTL.plus(SECOND));
@@ -312,13 +341,21 @@ abstract class ReaperScenarios extends ClusterScenarios {
     void writeStatus(UserKey user, int n) {
         for (int attempt = 0; ; attempt++) {
             try {
-                admin().apps().deployments().inNamespace(ns()).withName(user.resourceName()).editStatus(d -> {
-                    d.getStatus().setObservedGeneration(d.getMetadata().getGeneration());
-                    d.getStatus().setConditions(List.of(new DeploymentConditionBuilder()
-                            .withType("Progressing").withStatus("True").withReason("NewReplicaSetAvailable")
-                            .withMessage("status write " + n).build()));
-                    return d;
-                });
+                admin().apps()
+                        .deployments()
+                        .inNamespace(ns())
+                        .withName(user.resourceName())
+                        .editStatus(d -> {
+                            d.getStatus().setObservedGeneration(d.getMetadata().getGeneration());
+                            d.getStatus()
+                                    .setConditions(List.of(new DeploymentConditionBuilder()
+                                            .withType("Progressing")
+                                            .withStatus("True")
+                                            .withReason("NewReplicaSetAvailable")
+                                            .withMessage("status write " + n)
+                                            .build()));
+                            return d;
+                        });
                 return;
             } catch (KubernetesClientException e) {
                 // A real deployment controller may be writing the status at the same moment.
@@ -344,21 +381,31 @@ abstract class ReaperScenarios extends ClusterScenarios {
         clock.advance(TTL.plus(Duration.ofMinutes(1)));
 
         ReapReport report = reaper.sweep(false);
-        assertThat(sawAnnotation.get()).as("the beat arrived while the root was condemned").isNotNull();
+        assertThat(sawAnnotation.get())
+                .as("the beat arrived while the root was condemned")
+                .isNotNull();
         HeartbeatRecorder.Beat beat = answered.get();
-        assertThat(beat.database()).as("heart_beat answered with a database")
+        assertThat(beat.database())
+                .as("heart_beat answered with a database")
                 .isEqualTo(HeartbeatRecorder.DatabaseState.READY);
         assertThat(users(report.kept())).containsExactly("dave");
         assertThat(report.kept().get(0).reason()).isEqualTo("heartbeat arrived");
-        assertThat(users(report.reaped())).as("the sweep went on with the others").containsExactly("erin");
+        assertThat(users(report.reaped()))
+                .as("the sweep went on with the others")
+                .containsExactly("erin");
 
         Deployment survivor = root("dave");
-        assertThat(survivor).as("the race rule: a beat answered before the delete keeps the database").isNotNull();
+        assertThat(survivor)
+                .as("the race rule: a beat answered before the delete keeps the database")
+                .isNotNull();
         assertThat(survivor.getMetadata().getAnnotations()).doesNotContainKey(PlaygroundLabels.REAPING);
-        assertThat(admin().secrets().inNamespace(ns()).withName("db-dave").get()).isNotNull();
-        assertThat(admin().services().inNamespace(ns()).withName("db-dave").get()).isNotNull();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-dave").get())
+                .isNotNull();
+        assertThat(admin().services().inNamespace(ns()).withName("db-dave").get())
+                .isNotNull();
         assertThat(storedBeat(p, "dave")).isEqualTo(clock.instant().truncatedTo(ChronoUnit.SECONDS));
-        assertThat(reapedEvents()).noneMatch(e -> e.getInvolvedObject().getName().equals("db-dave"));
+        assertThat(reapedEvents())
+                .noneMatch(e -> e.getInvolvedObject().getName().equals("db-dave"));
 
         // ... until the last activity is again older than the TTL.
         clock.set(beat.expiresAt());
@@ -403,13 +450,17 @@ abstract class ReaperScenarios extends ClusterScenarios {
         assertThat(users(dry.kept())).containsExactly("demo");
         assertThat(dry.counts().active()).isEqualTo(1);
         assertThat(dry.orphans())
-                .containsExactly(new ReapReport.Orphan(Reaper.KIND_HEARTBEAT_ENTRY, "ghost"),
-                        new ReapReport.Orphan("Secret", "db-lost"), new ReapReport.Orphan("Service", "db-lost"));
+                .containsExactly(
+                        new ReapReport.Orphan(Reaper.KIND_HEARTBEAT_ENTRY, "ghost"),
+                        new ReapReport.Orphan("Secret", "db-lost"),
+                        new ReapReport.Orphan("Service", "db-lost"));
         assertThat(dry.counts().orphansRemoved()).as("what would be removed").isEqualTo(3);
         assertThat(snapshot()).as("a dry run writes nothing").isEqualTo(before);
 
         ReapReport forced = reaper(p, true, 500, Reaper.Interleaving.NONE).sweep(false);
-        assertThat(forced.dryRun()).as("playground.reaper.dry-run forces a dry run").isTrue();
+        assertThat(forced.dryRun())
+                .as("playground.reaper.dry-run forces a dry run")
+                .isTrue();
         assertThat(users(forced.reaped())).containsExactly("idle");
         assertThat(snapshot()).isEqualTo(before);
 
@@ -420,13 +471,28 @@ abstract class ReaperScenarios extends ClusterScenarios {
         assertGone("idle");
         assertThat(root("demo")).isNotNull();
         assertThat(root("busy")).isNotNull();
-        assertThat(p.meters.counter("playground.reaper.kept", "dry_run", "false").count()).as("the kept demo")
+        assertThat(p.meters
+                        .counter("playground.reaper.kept", "dry_run", "false")
+                        .count())
+                .as("the kept demo")
                 .isEqualTo(1.0);
-        assertThat(p.meters.counter("playground.reaper.reaped", "dry_run", "false").count()).isEqualTo(1.0);
-        assertThat(p.meters.counter("playground.reaper.reaped", "dry_run", "true").count()).isEqualTo(2.0);
-        assertThat(p.meters.counter("playground.reaper.orphans", "dry_run", "false").count()).isEqualTo(3.0);
+        assertThat(p.meters
+                        .counter("playground.reaper.reaped", "dry_run", "false")
+                        .count())
+                .isEqualTo(1.0);
+        assertThat(p.meters
+                        .counter("playground.reaper.reaped", "dry_run", "true")
+                        .count())
+                .isEqualTo(2.0);
+        assertThat(p.meters
+                        .counter("playground.reaper.orphans", "dry_run", "false")
+                        .count())
+                .isEqualTo(3.0);
         assertThat(p.meters.timer("playground.reaper.sweep", "dry_run", "true").count()
-                + p.meters.timer("playground.reaper.sweep", "dry_run", "false").count()).isEqualTo(3);
+                        + p.meters
+                                .timer("playground.reaper.sweep", "dry_run", "false")
+                                .count())
+                .isEqualTo(3);
     }
 
     @Test
@@ -440,13 +506,17 @@ abstract class ReaperScenarios extends ClusterScenarios {
 
         clock.set(end.minus(Duration.ofMinutes(10)));
         HeartbeatRecorder.Beat beat = beat(aged, "grace");
-        assertThat(beat.expiresAt()).as("heart_beat tells the client about the maximum age").isEqualTo(end);
+        assertThat(beat.expiresAt())
+                .as("heart_beat tells the client about the maximum age")
+                .isEqualTo(end);
 
         clock.set(end);
         assertThat(reaper(aged).sweep(false).counts().active()).isEqualTo(1);
         clock.set(end.plus(SECOND));
         beat(aged, "grace");
-        assertThat(reaper(unlimited).sweep(false).counts().active()).as("without a maximum age: active").isEqualTo(1);
+        assertThat(reaper(unlimited).sweep(false).counts().active())
+                .as("without a maximum age: active")
+                .isEqualTo(1);
         ReapReport report = reaper(aged).sweep(false);
         assertThat(users(report.reaped())).containsExactly("grace");
         assertThat(report.reaped().get(0).reason()).startsWith("max age");
@@ -467,32 +537,48 @@ abstract class ReaperScenarios extends ClusterScenarios {
 
         clock.set(oldest.plus(READY_WAIT));
         ReapReport young = reaper.sweep(false);
-        assertThat(young.counts().orphansRemoved()).as("create_db may still be making them").isZero();
-        assertThat(admin().secrets().inNamespace(ns()).withName("db-lost").get()).isNotNull();
+        assertThat(young.counts().orphansRemoved())
+                .as("create_db may still be making them")
+                .isZero();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-lost").get())
+                .isNotNull();
 
         clock.set(newest.plus(READY_WAIT).plus(SECOND));
         ReapReport old = reaper.sweep(false);
         assertThat(old.orphans())
-                .containsExactly(new ReapReport.Orphan("Secret", "db-lost"),
-                        new ReapReport.Orphan("Service", "db-lost"));
+                .containsExactly(
+                        new ReapReport.Orphan("Secret", "db-lost"), new ReapReport.Orphan("Service", "db-lost"));
         assertThat(old.counts().orphansRemoved()).isEqualTo(2);
-        assertThat(admin().secrets().inNamespace(ns()).withName("db-lost").get()).isNull();
-        assertThat(admin().services().inNamespace(ns()).withName("db-lost").get()).isNull();
-        assertThat(admin().secrets().inNamespace(ns()).withName("db-owner").get()).as("a root's objects are no orphans")
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-lost").get())
+                .isNull();
+        assertThat(admin().services().inNamespace(ns()).withName("db-lost").get())
+                .isNull();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-owner").get())
+                .as("a root's objects are no orphans")
                 .isNotNull();
-        assertThat(admin().services().inNamespace(ns()).withName("db-owner").get()).isNotNull();
+        assertThat(admin().services().inNamespace(ns()).withName("db-owner").get())
+                .isNotNull();
     }
 
     @Test
     void aLeftOverVolumeClaimGoesWithTheSecretOfItsName() {
         PlaygroundParts p = playground();
         Reaper reaper = reaper(p);
-        HasMetadata claim = admin().persistentVolumeClaims().inNamespace(ns())
+        HasMetadata claim = admin().persistentVolumeClaims()
+                .inNamespace(ns())
                 .resource(new PersistentVolumeClaimBuilder()
-                .withNewMetadata().withName("db-old-data").withLabels(PlaygroundLabels.database(UserKey.of("old-data")))
-                .endMetadata()
-                .withNewSpec().withAccessModes("ReadWriteOnce").withNewResources()
-                .addToRequests("storage", new Quantity("1Gi")).endResources().endSpec().build()).create();
+                        .withNewMetadata()
+                        .withName("db-old-data")
+                        .withLabels(PlaygroundLabels.database(UserKey.of("old-data")))
+                        .endMetadata()
+                        .withNewSpec()
+                        .withAccessModes("ReadWriteOnce")
+                        .withNewResources()
+                        .addToRequests("storage", new Quantity("1Gi"))
+                        .endResources()
+                        .endSpec()
+                        .build())
+                .create();
         HasMetadata secret = orphanSecret("db-old-data");
         Instant newest = Instant.parse(secret.getMetadata().getCreationTimestamp());
         Instant claimed = Instant.parse(claim.getMetadata().getCreationTimestamp());
@@ -500,11 +586,18 @@ abstract class ReaperScenarios extends ClusterScenarios {
 
         ReapReport report = reaper.sweep(false);
         assertThat(report.orphans())
-                .containsExactly(new ReapReport.Orphan("PersistentVolumeClaim", "db-old-data"),
+                .containsExactly(
+                        new ReapReport.Orphan("PersistentVolumeClaim", "db-old-data"),
                         new ReapReport.Orphan("Secret", "db-old-data"));
-        PersistentVolumeClaim left = admin().persistentVolumeClaims().inNamespace(ns()).withName("db-old-data").get();
-        assertThat(left == null || left.getMetadata().getDeletionTimestamp() != null).as("deleted (or going)").isTrue();
-        assertThat(admin().secrets().inNamespace(ns()).withName("db-old-data").get()).isNull();
+        PersistentVolumeClaim left = admin().persistentVolumeClaims()
+                .inNamespace(ns())
+                .withName("db-old-data")
+                .get();
+        assertThat(left == null || left.getMetadata().getDeletionTimestamp() != null)
+                .as("deleted (or going)")
+                .isTrue();
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-old-data").get())
+                .isNull();
     }
 
     @Test
@@ -538,7 +631,8 @@ abstract class ReaperScenarios extends ClusterScenarios {
         clock.advance(Duration.ofMinutes(10));
         assertThat(reaper.sweep(false).counts().active()).isEqualTo(1);
         assertThat(root("half")).isNotNull();
-        assertThat(admin().secrets().inNamespace(ns()).withName("db-half").get()).as("the reaper does not repair")
+        assertThat(admin().secrets().inNamespace(ns()).withName("db-half").get())
+                .as("the reaper does not repair")
                 .isNull();
 
         clock.advance(TTL);
@@ -553,28 +647,37 @@ abstract class ReaperScenarios extends ClusterScenarios {
         PlaygroundParts p = playground();
         // A user whose beats lived in a shard beyond today's count (playground.heartbeat.shards was 40 before).
         Map<String, String> earlier = Map.of("heartbeat.shards", "40");
-        HeartbeatLedger before = assembly(cluster.client("heart_beat"), p.meters, earlier).ledger();
+        HeartbeatLedger before =
+                assembly(cluster.client("heart_beat"), p.meters, earlier).ledger();
         // The same 40 shards as the reaper reads them (heart_beat only writes).
-        HeartbeatLedger beforeAsReaper = assembly(cluster.client("reap_stale"), p.meters, earlier).ledger();
-        String olga = IntStream.range(0, 100).mapToObj(i -> "olga" + i)
+        HeartbeatLedger beforeAsReaper =
+                assembly(cluster.client("reap_stale"), p.meters, earlier).ledger();
+        String olga = IntStream.range(0, 100)
+                .mapToObj(i -> "olga" + i)
                 .filter(id -> UserKey.of(id).shard(40) >= DEFAULTS.heartbeat().shards())
-                .findFirst().orElseThrow();
+                .findFirst()
+                .orElseThrow();
         Reaper reaper = reaper(p);
         createDb(p, olga);
         clock.advance(Duration.ofMinutes(25));
         Instant beat = before.beat(UserKey.of(olga));
-        assertThat(storedBeat(p, olga)).as("stored only in the shard of the earlier count").isNotEqualTo(beat);
+        assertThat(storedBeat(p, olga))
+                .as("stored only in the shard of the earlier count")
+                .isNotEqualTo(beat);
 
         clock.advance(Duration.ofMinutes(10));
         ReapReport report = reaper.sweep(false);
-        assertThat(report.counts().active()).as("35 minutes after creation, 10 after the beat: active").isEqualTo(1);
+        assertThat(report.counts().active())
+                .as("35 minutes after creation, 10 after the beat: active")
+                .isEqualTo(1);
         assertThat(root(olga)).isNotNull();
 
         clock.set(beat.plus(TTL).plus(SECOND));
         assertThat(users(reaper.sweep(false).reaped())).containsExactly(olga);
         assertGone(olga);
         assertThat(beforeAsReaper.lastBeat(UserKey.of(olga)))
-                .as("its entry in the earlier shard goes with the database").isNull();
+                .as("its entry in the earlier shard goes with the database")
+                .isNull();
     }
 
     @Test
@@ -582,8 +685,10 @@ abstract class ReaperScenarios extends ClusterScenarios {
         PlaygroundParts p = playground();
         AtomicBoolean failing = new AtomicBoolean(true);
         // The sweep's first read: the list of the heartbeat ConfigMaps.
-        try (KubernetesClient faulty = failingWhile(failing, request -> request.method().equals("GET")
-                && request.uri().getPath().endsWith("/configmaps"))) {
+        try (KubernetesClient faulty = failingWhile(
+                failing,
+                request -> request.method().equals("GET")
+                        && request.uri().getPath().endsWith("/configmaps"))) {
             Reaper reaper = reaperOn(p, faulty);
             createDb(p, "omar");
             clock.advance(TTL.plus(SECOND));
@@ -592,7 +697,8 @@ abstract class ReaperScenarios extends ClusterScenarios {
             assertThat(first.counts().reaped()).isZero();
             assertThat(first.counts().failed()).isEqualTo(1);
             assertThat(first.failed().get(0).reason()).contains("reading the heartbeat ledger failed");
-            assertThat(DatabaseRoot.of(root("omar")).isCondemned()).as("without the ledger nothing is judged")
+            assertThat(DatabaseRoot.of(root("omar")).isCondemned())
+                    .as("without the ledger nothing is judged")
                     .isFalse();
 
             failing.set(false);
@@ -606,8 +712,10 @@ abstract class ReaperScenarios extends ClusterScenarios {
         PlaygroundParts p = playground();
         AtomicBoolean failing = new AtomicBoolean(true);
         // The re-read is a GET of one shard by name; the sweep's first read lists the shards.
-        try (KubernetesClient faulty = failingWhile(failing, request -> request.method().equals("GET")
-                && request.uri().getPath().contains("/configmaps/"))) {
+        try (KubernetesClient faulty = failingWhile(
+                failing,
+                request -> request.method().equals("GET")
+                        && request.uri().getPath().contains("/configmaps/"))) {
             Reaper reaper = reaperOn(p, faulty);
             createDb(p, "nina");
             clock.advance(TTL.plus(SECOND));
@@ -615,7 +723,9 @@ abstract class ReaperScenarios extends ClusterScenarios {
             ReapReport first = reaper.sweep(false);
             assertThat(users(first.failed())).containsExactly("nina");
             assertThat(first.failed().get(0).reason()).contains("re-reading");
-            assertThat(DatabaseRoot.of(root("nina")).isCondemned()).as("left condemned, not deleted").isTrue();
+            assertThat(DatabaseRoot.of(root("nina")).isCondemned())
+                    .as("left condemned, not deleted")
+                    .isTrue();
 
             failing.set(false);
             ReapReport second = reaper.sweep(false);
@@ -633,9 +743,11 @@ abstract class ReaperScenarios extends ClusterScenarios {
         // asks: a failed Service delete cannot leave a database half-way there, so only the root's delete fails.
         boolean gc = cluster.hasGarbageCollector();
         AtomicBoolean failing = new AtomicBoolean(true);
-        try (KubernetesClient faulty = failingWhile(failing, request -> request.method().equals("DELETE")
-                && (request.uri().getPath().endsWith("/deployments/db-anna")
-                        || !gc && request.uri().getPath().endsWith("/services/db-ben")))) {
+        try (KubernetesClient faulty = failingWhile(
+                failing,
+                request -> request.method().equals("DELETE")
+                        && (request.uri().getPath().endsWith("/deployments/db-anna")
+                                || !gc && request.uri().getPath().endsWith("/services/db-ben")))) {
             Reaper reaper = reaperOn(p, faulty);
             for (String user : List.of("anna", "ben", "cleo")) {
                 createDb(p, user);
@@ -643,7 +755,8 @@ abstract class ReaperScenarios extends ClusterScenarios {
             clock.advance(TTL.plus(SECOND));
 
             ReapReport first = reaper.sweep(false);
-            assertThat(users(first.reaped())).as("one user's failure does not stop the sweep")
+            assertThat(users(first.reaped()))
+                    .as("one user's failure does not stop the sweep")
                     .isEqualTo(gc ? List.of("ben", "cleo") : List.of("cleo"));
             assertThat(users(first.failed())).isEqualTo(gc ? List.of("anna") : List.of("anna", "ben"));
             assertThat(first.failed().get(0).reason()).contains("500");
@@ -651,10 +764,16 @@ abstract class ReaperScenarios extends ClusterScenarios {
             assertThat(root("ben")).isNull();
             if (!gc) {
                 assertThat(first.failed().get(1).reason()).contains("Service");
-                assertThat(admin().services().inNamespace(ns()).withName("db-ben").get()).as("left half-way")
+                assertThat(admin().services()
+                                .inNamespace(ns())
+                                .withName("db-ben")
+                                .get())
+                        .as("left half-way")
                         .isNotNull();
             }
-            assertThat(p.meters.counter("playground.reaper.failed", "dry_run", "false").count())
+            assertThat(p.meters
+                            .counter("playground.reaper.failed", "dry_run", "false")
+                            .count())
                     .isEqualTo(gc ? 1.0 : 2.0);
 
             failing.set(false);
@@ -711,7 +830,8 @@ abstract class ReaperScenarios extends ClusterScenarios {
         }
         createInBulk(roots);
         Instant newest = Instant.EPOCH;
-        for (Deployment root : admin().apps().deployments().inNamespace(ns()).list().getItems()) {
+        for (Deployment root :
+                admin().apps().deployments().inNamespace(ns()).list().getItems()) {
             Instant created = Instant.parse(root.getMetadata().getCreationTimestamp());
             newest = created.isAfter(newest) ? created : newest;
         }
@@ -721,11 +841,20 @@ abstract class ReaperScenarios extends ClusterScenarios {
         for (int i = expired; i < users; i++) {
             UserKey user = UserKey.of(String.format("user%05d", i));
             shards.computeIfAbsent(p.ledger().shardOf(user), s -> new TreeMap<>())
-                    .put(user.key(), clock.instant().minus(Duration.ofMinutes(1)).toString());
+                    .put(
+                            user.key(),
+                            clock.instant().minus(Duration.ofMinutes(1)).toString());
         }
-        shards.forEach((shard, data) -> admin().configMaps().inNamespace(ns()).resource(new ConfigMapBuilder()
-                .withNewMetadata().withName(p.ledger().shardName(shard)).withLabels(PlaygroundLabels.heartbeats())
-                .endMetadata().withData(data).build()).create());
+        shards.forEach((shard, data) -> admin().configMaps()
+                .inNamespace(ns())
+                .resource(new ConfigMapBuilder()
+                        .withNewMetadata()
+                        .withName(p.ledger().shardName(shard))
+                        .withLabels(PlaygroundLabels.heartbeats())
+                        .endMetadata()
+                        .withData(data)
+                        .build())
+                .create());
         long setupMillis = (System.nanoTime() - t0) / 1_000_000;
         long setupCpuMillis = (processCpuNanos() - setupCpu) / 1_000_000;
 
@@ -740,10 +869,13 @@ abstract class ReaperScenarios extends ClusterScenarios {
         assertThat(report.counts().examined()).isEqualTo(users);
         assertThat(report.counts().active()).isEqualTo(users - expired);
         assertThat(report.counts().reaped()).isEqualTo(expired);
-        assertThat(report.counts().failed()).as(() -> report.failed().toString()).isZero();
+        assertThat(report.counts().failed())
+                .as(() -> report.failed().toString())
+                .isZero();
         assertThat(report.reaped().get(0).userId()).isEqualTo(String.format("user%05d", 0));
         assertThat(report.reaped().get(expired - 1).userId()).isEqualTo(String.format("user%05d", expired - 1));
-        assertThat(admin().apps().deployments().inNamespace(ns()).list().getItems()).hasSize(users - expired);
+        assertThat(admin().apps().deployments().inNamespace(ns()).list().getItems())
+                .hasSize(users - expired);
 
         long s1 = System.nanoTime();
         long c1 = processCpuNanos();
@@ -752,11 +884,21 @@ abstract class ReaperScenarios extends ClusterScenarios {
         long secondCpuMillis = (processCpuNanos() - c1) / 1_000_000;
         assertThat(again.counts().active()).isEqualTo(users - expired);
         assertThat(again.counts().reaped()).isZero();
-        System.out.printf("reaper scale: %,d roots set up in %,d ms (%,d ms CPU); the sweep of %,d users reaping %,d "
-                + "took %,d ms (%,d ms CPU, this JVM)%s; a second sweep with nothing to reap took %,d ms (%,d ms CPU); "
-                + "load average %.1f%n", users, setupMillis, setupCpuMillis, users, expired, sweepMillis,
-                sweepCpuMillis, requestCount().isPresent() ? String.format(" and %,d API requests", requests) : "",
-                secondMillis, secondCpuMillis, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        System.out.printf(
+                "reaper scale: %,d roots set up in %,d ms (%,d ms CPU); the sweep of %,d users reaping %,d "
+                        + "took %,d ms (%,d ms CPU, this JVM)%s; a second sweep with nothing to reap took %,d ms (%,d ms CPU); "
+                        + "load average %.1f%n",
+                users,
+                setupMillis,
+                setupCpuMillis,
+                users,
+                expired,
+                sweepMillis,
+                sweepCpuMillis,
+                requestCount().isPresent() ? String.format(" and %,d API requests", requests) : "",
+                secondMillis,
+                secondCpuMillis,
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
     // ---------------------------------------------------------------- helpers
@@ -764,7 +906,8 @@ abstract class ReaperScenarios extends ClusterScenarios {
     /** CPU time of this JVM (test, client and, in the fast tier, the mock server): the machine may be busy. */
     static long processCpuNanos() {
         return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
-                ? os.getProcessCpuTime() : 0;
+                ? os.getProcessCpuTime()
+                : 0;
     }
 
     /** Creates many objects for set-up: eight clients' worth of create requests at once. */
@@ -773,7 +916,8 @@ abstract class ReaperScenarios extends ClusterScenarios {
         try {
             List<Future<?>> made = new ArrayList<>();
             for (HasMetadata object : objects) {
-                made.add(creators.submit(() -> admin().resource(object).inNamespace(ns()).create()));
+                made.add(creators.submit(
+                        () -> admin().resource(object).inNamespace(ns()).create()));
             }
             for (Future<?> f : made) {
                 f.get();
@@ -784,30 +928,52 @@ abstract class ReaperScenarios extends ClusterScenarios {
     }
 
     Deployment root(String userId) {
-        return admin().apps().deployments().inNamespace(ns()).withName(UserKey.of(userId).resourceName()).get();
+        return admin().apps()
+                .deployments()
+                .inNamespace(ns())
+                .withName(UserKey.of(userId).resourceName())
+                .get();
     }
 
     void keep(String userId) {
-        admin().apps().deployments().inNamespace(ns()).withName(UserKey.of(userId).resourceName()).edit(d -> {
-            d.getMetadata().getAnnotations().put(PlaygroundLabels.KEEP, "true");
-            return d;
-        });
+        admin().apps()
+                .deployments()
+                .inNamespace(ns())
+                .withName(UserKey.of(userId).resourceName())
+                .edit(d -> {
+                    d.getMetadata().getAnnotations().put(PlaygroundLabels.KEEP, "true");
+                    return d;
+                });
     }
 
     HasMetadata orphanService(String name) {
-        return admin().services().inNamespace(ns()).resource(new ServiceBuilder()
-                .withNewMetadata().withName(name)
-                .withLabels(PlaygroundLabels.database(UserKey.of(name.substring(UserKey.NAME_PREFIX.length()))))
-                .endMetadata()
-                .withNewSpec().addNewPort().withPort(3306).endPort().endSpec().build()).create();
+        return admin().services()
+                .inNamespace(ns())
+                .resource(new ServiceBuilder()
+                        .withNewMetadata()
+                        .withName(name)
+                        .withLabels(PlaygroundLabels.database(UserKey.of(name.substring(UserKey.NAME_PREFIX.length()))))
+                        .endMetadata()
+                        .withNewSpec()
+                        .addNewPort()
+                        .withPort(3306)
+                        .endPort()
+                        .endSpec()
+                        .build())
+                .create();
     }
 
     HasMetadata orphanSecret(String name) {
-        return admin().secrets().inNamespace(ns()).resource(new SecretBuilder()
-                .withNewMetadata().withName(name)
-                .withLabels(PlaygroundLabels.database(UserKey.of(name.substring(UserKey.NAME_PREFIX.length()))))
-                .endMetadata()
-                .withStringData(Map.of(DatabaseObjects.PASSWORD_KEY, "leftover")).build()).create();
+        return admin().secrets()
+                .inNamespace(ns())
+                .resource(new SecretBuilder()
+                        .withNewMetadata()
+                        .withName(name)
+                        .withLabels(PlaygroundLabels.database(UserKey.of(name.substring(UserKey.NAME_PREFIX.length()))))
+                        .endMetadata()
+                        .withStringData(Map.of(DatabaseObjects.PASSWORD_KEY, "leftover"))
+                        .build())
+                .create();
     }
 
     /** A client of the cluster whose requests matching the rule fail with a 500 while {@code failing} is set. */
@@ -827,37 +993,51 @@ abstract class ReaperScenarios extends ClusterScenarios {
                 }
             }
         };
-        return new KubernetesClientBuilder().withConfig(cluster.client("reap_stale").getConfiguration())
-                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("faults", interceptor)).build();
+        return new KubernetesClientBuilder()
+                .withConfig(cluster.client("reap_stale").getConfiguration())
+                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("faults", interceptor))
+                .build();
     }
 
     /** The database and everything that was made for it are gone (or going, where a garbage collector works). */
     void assertGone(String userId) {
         String name = UserKey.of(userId).resourceName();
         Predicate<HasMetadata> goneOrGoing = o -> o == null || o.getMetadata().getDeletionTimestamp() != null;
-        assertThat(goneOrGoing.test(admin().apps().deployments().inNamespace(ns()).withName(name).get())).as(name)
+        assertThat(goneOrGoing.test(admin().apps()
+                        .deployments()
+                        .inNamespace(ns())
+                        .withName(name)
+                        .get()))
+                .as(name)
                 .isTrue();
-        BooleanSupplier dependentsGone = () ->
-                goneOrGoing.test(admin().secrets().inNamespace(ns()).withName(name).get())
-                        && goneOrGoing.test(admin().services().inNamespace(ns()).withName(name).get())
-                        && goneOrGoing.test(admin().persistentVolumeClaims().inNamespace(ns()).withName(name).get());
+        BooleanSupplier dependentsGone = () -> goneOrGoing.test(
+                        admin().secrets().inNamespace(ns()).withName(name).get())
+                && goneOrGoing.test(
+                        admin().services().inNamespace(ns()).withName(name).get())
+                && goneOrGoing.test(admin().persistentVolumeClaims()
+                        .inNamespace(ns())
+                        .withName(name)
+                        .get());
         if (cluster.hasGarbageCollector()) {
             // The reaper leaves the root's dependents to the garbage collector: they go soon after.
             await("the Secret, Service and claim of " + name + " to go with it").until(dependentsGone::getAsBoolean);
         } else {
-            assertThat(dependentsGone.getAsBoolean()).as("the Secret, Service and claim of " + name + " went with it")
+            assertThat(dependentsGone.getAsBoolean())
+                    .as("the Secret, Service and claim of " + name + " went with it")
                     .isTrue();
         }
     }
 
     List<Event> reapedEvents() {
         return admin().v1().events().inNamespace(ns()).list().getItems().stream()
-                .filter(e -> Reaper.EVENT_REASON.equals(e.getReason())).toList();
+                .filter(e -> Reaper.EVENT_REASON.equals(e.getReason()))
+                .toList();
     }
 
     Event reapedEvent(String userId) {
         String name = UserKey.of(userId).resourceName();
-        List<Event> events = reapedEvents().stream().filter(e -> name.equals(e.getInvolvedObject().getName()))
+        List<Event> events = reapedEvents().stream()
+                .filter(e -> name.equals(e.getInvolvedObject().getName()))
                 .toList();
         assertThat(events).as("the Reaped events of " + name).hasSize(1);
         return events.get(0);
@@ -873,22 +1053,36 @@ abstract class ReaperScenarios extends ClusterScenarios {
      */
     Map<String, String> snapshot() {
         Map<String, String> out = new TreeMap<>();
-        put(out, "Deployment", admin().apps().deployments().inNamespace(ns()).list().getItems());
+        put(
+                out,
+                "Deployment",
+                admin().apps().deployments().inNamespace(ns()).list().getItems());
         put(out, "Secret", admin().secrets().inNamespace(ns()).list().getItems());
         put(out, "Service", admin().services().inNamespace(ns()).list().getItems());
-        put(out, "PersistentVolumeClaim", admin().persistentVolumeClaims().inNamespace(ns()).list().getItems());
+        put(
+                out,
+                "PersistentVolumeClaim",
+                admin().persistentVolumeClaims().inNamespace(ns()).list().getItems());
         // The scheduler, controllers and kubelet keep writing Events of their own on the node tier.
-        put(out, "Event", admin().v1().events().inNamespace(ns()).list().getItems().stream()
-                .filter(e -> Reaper.COMPONENT.equals(e.getReportingComponent())).toList());
-        List<ConfigMap> configMaps = admin().configMaps().inNamespace(ns()).list().getItems();
+        put(
+                out,
+                "Event",
+                admin().v1().events().inNamespace(ns()).list().getItems().stream()
+                        .filter(e -> Reaper.COMPONENT.equals(e.getReportingComponent()))
+                        .toList());
+        List<ConfigMap> configMaps =
+                admin().configMaps().inNamespace(ns()).list().getItems();
         put(out, "ConfigMap", configMaps);
-        configMaps.forEach(cm -> out.put("ConfigMap/" + cm.getMetadata().getName() + "/data",
+        configMaps.forEach(cm -> out.put(
+                "ConfigMap/" + cm.getMetadata().getName() + "/data",
                 cm.getData() == null ? "" : new TreeMap<>(cm.getData()).toString()));
         return out;
     }
 
     private static void put(Map<String, String> out, String kind, List<? extends HasMetadata> objects) {
-        out.putAll(objects.stream().collect(Collectors.toMap(o -> kind + "/" + o.getMetadata().getName(),
-                o -> o.getMetadata().getResourceVersion())));
+        out.putAll(objects.stream()
+                .collect(Collectors.toMap(
+                        o -> kind + "/" + o.getMetadata().getName(),
+                        o -> o.getMetadata().getResourceVersion())));
     }
 }

@@ -9,7 +9,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import org.junit.jupiter.api.Test;
 
 /** The self-schedule of standalone and local mode; waits are bounded latch waits, never sleeps. */
@@ -34,12 +33,15 @@ class ReaperScheduleTest {
         };
         try (ReaperSchedule schedule = new ReaperSchedule(sweep, interval, true).start()) {
             assertThat(schedule.isRunning()).isTrue();
-            assertThat(fourSweeps.await(30, TimeUnit.SECONDS)).as("the schedule went on after a failed sweep").isTrue();
+            assertThat(fourSweeps.await(30, TimeUnit.SECONDS))
+                    .as("the schedule went on after a failed sweep")
+                    .isTrue();
         }
         // A start before the previous end would be an overlap; one sooner than the interval after it, a timer
         // that runs at a fixed rate (which bunches sweeps up after a slow one) instead of a fixed delay.
         for (int i = 1; i < 4; i++) {
-            assertThat(sweeps.get(i)[0] - sweeps.get(i - 1)[1]).as("the pause before sweep " + i)
+            assertThat(sweeps.get(i)[0] - sweeps.get(i - 1)[1])
+                    .as("the pause before sweep " + i)
                     .isGreaterThanOrEqualTo(interval.toNanos());
         }
     }
@@ -47,7 +49,8 @@ class ReaperScheduleTest {
     @Test
     void aDisabledScheduleNeverSweeps() {
         AtomicInteger calls = new AtomicInteger();
-        try (ReaperSchedule schedule = new ReaperSchedule(calls::incrementAndGet, Duration.ofMillis(1), false).start()) {
+        try (ReaperSchedule schedule =
+                new ReaperSchedule(calls::incrementAndGet, Duration.ofMillis(1), false).start()) {
             assertThat(schedule.isRunning()).isFalse();
         }
         assertThat(calls).hasValue(0);
@@ -55,7 +58,7 @@ class ReaperScheduleTest {
 
     @Test
     void theIntervalMustBePositive() {
-        assertThatThrownBy(() -> new ReaperSchedule(() -> { }, Duration.ZERO, true))
+        assertThatThrownBy(() -> new ReaperSchedule(() -> {}, Duration.ZERO, true))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }

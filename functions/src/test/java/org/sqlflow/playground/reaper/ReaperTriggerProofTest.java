@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -32,22 +31,26 @@ import org.sqlflow.playground.testing.TestGatewayProof;
  * the CronJob's proof, a value of its own, starts a sweep; the reply names no user; sweeps closer together than
  * the minimum interval are refused. Over real HTTP against the whole application in local mode.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "playground.local.enabled=true",
-        "playground.identity.source=gateway",
-        "playground.api.functions=reap_stale",
-        "playground.api.reaper-trigger=true",
-        "playground.reaper.schedule=false",
-        "playground.reaper.min-interval=60s",
-        "playground.namespace=reaper-trigger-test",
-        "playground.pool.size=0",
-        "management.server.port=0"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "playground.local.enabled=true",
+            "playground.identity.source=gateway",
+            "playground.api.functions=reap_stale",
+            "playground.api.reaper-trigger=true",
+            "playground.reaper.schedule=false",
+            "playground.reaper.min-interval=60s",
+            "playground.namespace=reaper-trigger-test",
+            "playground.pool.size=0",
+            "management.server.port=0"
+        })
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReaperTriggerProofTest {
 
     private static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-06-01T12:00:00Z"));
     /** The reaper's value: not the public gateway's (TestGatewayProof.VALUE). */
     private static final String REAPER_VALUE = TestGatewayProof.newValue();
+
     private static final Path PROOF = TestGatewayProof.newDirectory("reaper-proof", REAPER_VALUE, null);
 
     @DynamicPropertySource
@@ -89,8 +92,12 @@ class ReaperTriggerProofTest {
     @Order(1)
     void withoutTheReapersOwnProofNoSweep() {
         String admin = "CN=mallory,OU=sqlflow-playground-admins";
-        for (Reply r : new Reply[] {sweep(null, null), sweep(null, admin),
-                sweep(TestGatewayProof.VALUE, admin), sweep(TestGatewayProof.newValue(), null)}) {
+        for (Reply r : new Reply[] {
+            sweep(null, null),
+            sweep(null, admin),
+            sweep(TestGatewayProof.VALUE, admin),
+            sweep(TestGatewayProof.newValue(), null)
+        }) {
             assertThat(r.status()).as(r.body()).isEqualTo(401);
             assertThat(r.json().get("error").asString()).isEqualTo("unauthenticated");
         }
@@ -103,7 +110,9 @@ class ReaperTriggerProofTest {
         assertThat(first.status()).as(first.body()).isEqualTo(200);
         assertThat(first.json().get("counts").get("examined")).isNotNull();
         for (String detail : new String[] {"reaped", "kept", "failed", "orphans"}) {
-            assertThat(first.json().has(detail)).as(detail + " in " + first.body()).isFalse();
+            assertThat(first.json().has(detail))
+                    .as(detail + " in " + first.body())
+                    .isFalse();
         }
         // An identity header does not turn the trigger's reply into the full report.
         CLOCK.advance(Duration.ofSeconds(61));

@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.Deque;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,12 +25,14 @@ public abstract class ClusterScenarios {
      * wall clock: the test clock starts a whole minute after now, so every object a scenario makes is older.
      */
     protected MutableClock clock;
+
     private final Deque<AutoCloseable> parts = new ArrayDeque<>();
 
     @BeforeEach
     final void openCluster(TestCluster cluster) {
         this.cluster = cluster;
-        this.clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS).plus(Duration.ofMinutes(1)));
+        this.clock =
+                new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS).plus(Duration.ofMinutes(1)));
     }
 
     @AfterEach
@@ -48,8 +49,8 @@ public abstract class ClusterScenarios {
     }
 
     /** The playground's parts on this scenario's cluster and clock, with a database expiry of {@code maxAge}. */
-    protected final PlaygroundParts playground(PlaygroundProperties.Database database, Duration maxAge,
-            WarmPool.Settings pool) {
+    protected final PlaygroundParts playground(
+            PlaygroundProperties.Database database, Duration maxAge, WarmPool.Settings pool) {
         return closeAfterTest(new PlaygroundParts(cluster, clock, database, maxAge, pool));
     }
 

@@ -1,13 +1,12 @@
 package org.sqlflow.playground.testing;
 
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-
 import org.sqlflow.playground.local.CountingDispatcher;
-import io.fabric8.mockwebserver.http.MockResponse;
-import io.fabric8.mockwebserver.http.RecordedRequest;
 
 /**
  * The mock API server with faults on demand: chosen requests fail with a 500, as an overloaded or crashing
@@ -15,8 +14,7 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
  */
 public class FaultInjectingDispatcher extends CountingDispatcher {
 
-    private record Fault(String method, String pathPart, AtomicInteger remaining) {
-    }
+    private record Fault(String method, String pathPart, AtomicInteger remaining) {}
 
     private final List<Fault> faults = new CopyOnWriteArrayList<>();
     private final AtomicLong writes = new AtomicLong();
@@ -38,17 +36,21 @@ public class FaultInjectingDispatcher extends CountingDispatcher {
 
     /** Writes to paths containing {@code pathPart}, e.g. "/configmaps". */
     public long writes(String pathPart) {
-        return writesByPath.entrySet().stream().filter(e -> e.getKey().contains(pathPart))
-                .mapToLong(e -> e.getValue().get()).sum();
+        return writesByPath.entrySet().stream()
+                .filter(e -> e.getKey().contains(pathPart))
+                .mapToLong(e -> e.getValue().get())
+                .sum();
     }
 
     @Override
     public MockResponse dispatch(RecordedRequest request) {
         for (Fault f : faults) {
-            if (f.method().equals(request.getMethod()) && request.getPath().contains(f.pathPart())
+            if (f.method().equals(request.getMethod())
+                    && request.getPath().contains(f.pathPart())
                     && f.remaining().getAndDecrement() > 0) {
-                return new MockResponse().setResponseCode(500).setBody(
-                        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                return new MockResponse()
+                        .setResponseCode(500)
+                        .setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
                                 + "\"message\":\"injected fault\",\"code\":500}");
             }
         }
@@ -57,11 +59,11 @@ public class FaultInjectingDispatcher extends CountingDispatcher {
                 writes.incrementAndGet();
                 String path = request.getPath();
                 int q = path.indexOf('?');
-                writesByPath.computeIfAbsent(q < 0 ? path : path.substring(0, q), k -> new AtomicLong())
+                writesByPath
+                        .computeIfAbsent(q < 0 ? path : path.substring(0, q), k -> new AtomicLong())
                         .incrementAndGet();
             }
-            default -> {
-            }
+            default -> {}
         }
         return super.dispatch(request);
     }

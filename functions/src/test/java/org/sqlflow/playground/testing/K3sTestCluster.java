@@ -1,15 +1,13 @@
 package org.sqlflow.playground.testing;
 
-import java.security.SecureRandom;
-import java.time.Duration;
-import java.util.Map;
-
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Map;
 import org.sqlflow.playground.cluster.DatabaseRoot;
-import org.sqlflow.playground.cluster.DatabaseObjects;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.testcontainers.containers.Container;
 import org.testcontainers.k3s.K3sContainer;
@@ -26,6 +24,7 @@ public final class K3sTestCluster implements TestCluster {
     public static final String K3S_IMAGE = "rancher/k3s:v1.34.1-k3s1";
     /** Honours MYSQL_ROOT_PASSWORD and carries the mysql client the readiness probe runs. */
     public static final String DATABASE_IMAGE = "mysql:8.4";
+
     private static final Duration READY_WAIT = Duration.ofMinutes(5);
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -49,8 +48,8 @@ public final class K3sTestCluster implements TestCluster {
                 k3s = new K3sContainer(DockerImageName.parse(K3S_IMAGE));
                 k3s.start();
             } catch (Throwable e) {
-                throw new Unavailable("k3s could not start here (" + K3S_IMAGE + " in a container engine): "
-                        + describe(e));
+                throw new Unavailable(
+                        "k3s could not start here (" + K3S_IMAGE + " in a container engine): " + describe(e));
             }
             try {
                 // Pulled before the scenarios, so that their readiness waits measure MySQL's start, not a download.
@@ -64,8 +63,8 @@ public final class K3sTestCluster implements TestCluster {
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();
                 }
-                throw new Unavailable("k3s started, but it cannot pull the database image " + DATABASE_IMAGE + ": "
-                        + describe(e));
+                throw new Unavailable(
+                        "k3s started, but it cannot pull the database image " + DATABASE_IMAGE + ": " + describe(e));
             }
         }
 
@@ -81,7 +80,9 @@ public final class K3sTestCluster implements TestCluster {
         private static String describe(Throwable e) {
             StringBuilder b = new StringBuilder();
             for (Throwable t = e; t != null && b.length() < 600; t = t.getCause()) {
-                b.append(b.isEmpty() ? "" : " <- ").append(t.getClass().getSimpleName()).append(": ")
+                b.append(b.isEmpty() ? "" : " <- ")
+                        .append(t.getClass().getSimpleName())
+                        .append(": ")
                         .append(t.getMessage());
             }
             return b.toString();
@@ -135,7 +136,12 @@ public final class K3sTestCluster implements TestCluster {
     public K3sTestCluster(Server server) {
         this.namespace = "pg-k3s-" + Integer.toString(RANDOM.nextInt(Integer.MAX_VALUE), 36);
         this.admin = server.newAdminClient();
-        admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+        admin.namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(namespace)
+                        .endMetadata()
+                        .build())
                 .create();
         this.clients = PlaygroundServiceAccount.applyAndLogIn(admin, namespace);
     }
@@ -162,18 +168,32 @@ public final class K3sTestCluster implements TestCluster {
     /** The kubelet is real here: this only waits until the database's own readiness probe passes. */
     @Override
     public void markDatabaseReady(String deploymentName) {
-        Waits.await("MySQL of Deployment " + namespace + "/" + deploymentName + " to pass its readiness probe",
-                READY_WAIT).until(() -> DatabaseRoot.isReady(
-                        admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get()));
+        Waits.await(
+                        "MySQL of Deployment " + namespace + "/" + deploymentName + " to pass its readiness probe",
+                        READY_WAIT)
+                .until(() -> DatabaseRoot.isReady(admin.apps()
+                        .deployments()
+                        .inNamespace(namespace)
+                        .withName(deploymentName)
+                        .get()));
     }
 
     /** A real MySQL whose own entrypoint sets the root password; more CPU than production so it starts quickly. */
     @Override
     public PlaygroundProperties.Database database(Duration readyWait, int maxDatabases) {
         PlaygroundProperties.Database d = PlaygroundParts.database(readyWait, maxDatabases);
-        return new PlaygroundProperties.Database(DATABASE_IMAGE, PlaygroundProperties.Entrypoint.IMAGE, d.port(),
-                d.user(), d.serviceDomain(), d.readyWait(), d.retryAfter(), d.runAsUser(), d.maxDatabases(),
-                new PlaygroundProperties.Resources("100m", "2", "256Mi", "1Gi"), d.storage());
+        return new PlaygroundProperties.Database(
+                DATABASE_IMAGE,
+                PlaygroundProperties.Entrypoint.IMAGE,
+                d.port(),
+                d.user(),
+                d.serviceDomain(),
+                d.readyWait(),
+                d.retryAfter(),
+                d.runAsUser(),
+                d.maxDatabases(),
+                new PlaygroundProperties.Resources("100m", "2", "256Mi", "1Gi"),
+                d.storage());
     }
 
     @Override

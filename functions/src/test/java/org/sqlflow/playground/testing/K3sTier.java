@@ -5,7 +5,6 @@ import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
-
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -18,5 +17,4 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Documented
 @Tag("k3s")
 @ExtendWith(TierCondition.class)
-public @interface K3sTier {
-}
+public @interface K3sTier {}

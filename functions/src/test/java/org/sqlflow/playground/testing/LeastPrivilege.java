@@ -1,5 +1,7 @@
 package org.sqlflow.playground.testing;
 
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -8,9 +10,6 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
-
-import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
-import io.fabric8.kubernetes.api.model.rbac.Role;
 
 /**
  * Compares what a Role grants with what its ServiceAccount did, as the API server's audit log tells it. The Role
@@ -40,15 +39,18 @@ public final class LeastPrivilege {
         public String table() {
             SortedMap<String, StringBuilder> rows = new TreeMap<>();
             used.forEach((p, n) -> rows.computeIfAbsent(p.resource(), r -> new StringBuilder())
-                    .append(' ').append(p.verb()).append('(').append(n).append(')'));
+                    .append(' ')
+                    .append(p.verb())
+                    .append('(')
+                    .append(n)
+                    .append(')'));
             StringBuilder out = new StringBuilder(String.format("%-30s %s%n", "RESOURCE", "VERBS USED (REQUESTS)"));
             rows.forEach((r, verbs) -> out.append(String.format("%-30s%s%n", r, verbs)));
             return out.toString();
         }
     }
 
-    private LeastPrivilege() {
-    }
+    private LeastPrivilege() {}
 
     /** Every (resource, verb) the Role grants; wildcards are kept literally (and then never match a use). */
     public static Set<Permission> granted(Role role) {
@@ -94,7 +96,9 @@ public final class LeastPrivilege {
             }
             if (e.code() == 403) {
                 violations.add("refused (403), the Role lacks " + p + ": " + what);
-            } else if (!granted.contains(p) && e.namespace() != null && e.namespace().equals(ownNamespace)) {
+            } else if (!granted.contains(p)
+                    && e.namespace() != null
+                    && e.namespace().equals(ownNamespace)) {
                 violations.add("used but not granted (" + e.code() + "): " + p + ": " + what);
             }
         }

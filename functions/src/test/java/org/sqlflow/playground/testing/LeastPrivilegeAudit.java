@@ -1,5 +1,7 @@
 package org.sqlflow.playground.testing;
 
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -8,9 +10,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
-
-import io.fabric8.kubernetes.api.model.rbac.Role;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -29,8 +28,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class LeastPrivilegeAudit implements AfterAllCallback {
 
     /** The classes whose requests together are "what the code uses": between them every granted verb is used. */
-    public static final Set<String> TIER = Set.of("RealApiProvisioningTest", "RealApiNamesTest", "RealApiReaperTest",
-            "RealApiWarmPoolTest", "RealApiListingTest");
+    public static final Set<String> TIER = Set.of(
+            "RealApiProvisioningTest",
+            "RealApiNamesTest",
+            "RealApiReaperTest",
+            "RealApiWarmPoolTest",
+            "RealApiListingTest");
+
     private static final String NEVER_USED = "granted but never used";
     private static final Set<String> FINISHED = ConcurrentHashMap.newKeySet();
 
@@ -59,7 +63,8 @@ public final class LeastPrivilegeAudit implements AfterAllCallback {
 
     private static Set<String> namespacesOf(Set<String> testClasses) {
         return RealApiTestCluster.namespacesOfThisRun().entrySet().stream()
-                .filter(e -> testClasses.contains(e.getValue())).map(Map.Entry::getKey)
+                .filter(e -> testClasses.contains(e.getValue()))
+                .map(Map.Entry::getKey)
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 
@@ -84,7 +89,8 @@ public final class LeastPrivilegeAudit implements AfterAllCallback {
             if (whole) {
                 System.out.println("Requests of " + function + "'s ServiceAccount "
                         + PlaygroundServiceAccount.FOR_FUNCTION.get(function) + " across " + namespaces.size()
-                        + " namespaces of " + TIER + " (audit log " + RealApi.settings().auditLog() + "):");
+                        + " namespaces of " + TIER + " (audit log "
+                        + RealApi.settings().auditLog() + "):");
                 System.out.print(report.table());
                 if (log.stream().noneMatch(e -> users.containsKey(e.username()))) {
                     found.add("no request of " + function + "'s ServiceAccount reached the audit log");

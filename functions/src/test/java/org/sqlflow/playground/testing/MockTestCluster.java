@@ -19,8 +19,14 @@ public class MockTestCluster implements TestCluster {
     protected MockTestCluster(EmbeddedKubernetes embedded, String namespace) {
         this.embedded = embedded;
         this.namespace = namespace;
-        embedded.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
-                .endMetadata().build()).create();
+        embedded.client()
+                .namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(namespace)
+                        .endMetadata()
+                        .build())
+                .create();
     }
 
     public MockTestCluster() {
@@ -49,11 +55,18 @@ public class MockTestCluster implements TestCluster {
 
     @Override
     public void markDatabaseReady(String deploymentName) {
-        client().apps().deployments().inNamespace(namespace).withName(deploymentName).editStatus(d -> {
-            d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).withAvailableReplicas(1)
-                    .build());
-            return d;
-        });
+        client().apps()
+                .deployments()
+                .inNamespace(namespace)
+                .withName(deploymentName)
+                .editStatus(d -> {
+                    d.setStatus(new DeploymentStatusBuilder()
+                            .withReplicas(1)
+                            .withReadyReplicas(1)
+                            .withAvailableReplicas(1)
+                            .build());
+                    return d;
+                });
     }
 
     @Override

@@ -2,6 +2,9 @@ package org.sqlflow.playground.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.EndpointAddress;
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.Pod;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -15,10 +18,6 @@ import java.util.Properties;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-
-import io.fabric8.kubernetes.api.model.EndpointAddress;
-import io.fabric8.kubernetes.api.model.Endpoints;
-import io.fabric8.kubernetes.api.model.Pod;
 import org.sqlflow.playground.testing.Http.Reply;
 
 /**
@@ -42,8 +41,8 @@ public final class NodeTierCalls {
      * @param wait       how long a pod may take: a bound, not a timing
      * @param label      what the class's log lines start with
      */
-    public NodeTierCalls(RealApiTestCluster cluster, TestCertificates certs, IntSupplier serverPort, Duration wait,
-            String label) {
+    public NodeTierCalls(
+            RealApiTestCluster cluster, TestCertificates certs, IntSupplier serverPort, Duration wait, String label) {
         this.cluster = cluster;
         this.certs = certs;
         this.serverPort = serverPort;
@@ -58,8 +57,8 @@ public final class NodeTierCalls {
     public static RealApiTestCluster toleratingCluster(Class<?> testClass) {
         RealApiTestCluster cluster = new RealApiTestCluster(testClass);
         cluster.admin().namespaces().withName(cluster.namespace()).edit(n -> {
-            Map<String, String> annotations = new HashMap<>(
-                    Objects.requireNonNullElse(n.getMetadata().getAnnotations(), Map.of()));
+            Map<String, String> annotations =
+                    new HashMap<>(Objects.requireNonNullElse(n.getMetadata().getAnnotations(), Map.of()));
             annotations.putAll(RealNode.settings().tolerationAnnotation());
             n.getMetadata().setAnnotations(annotations);
             return n;
@@ -79,13 +78,16 @@ public final class NodeTierCalls {
     public SqlflowDataSource createDb(String user) {
         long t0 = System.nanoTime();
         Reply last = await("create_db for " + user + " to return a data source", () -> {
-            Reply r = as(user).post("/api/create_db", "{\"user_id\": \"" + user + "\"}",
-                    Map.of("Content-Type", "application/x-www-form-urlencoded"));
+            Reply r = as(user).post(
+                            "/api/create_db",
+                            "{\"user_id\": \"" + user + "\"}",
+                            Map.of("Content-Type", "application/x-www-form-urlencoded"));
             return r.status() == 503 ? null : r;
         });
         assertThat(last.status()).as(last.body()).isEqualTo(200);
-        System.out.printf("%s create_db for %s returned a data source after %.1f s%n", label, user,
-                (System.nanoTime() - t0) / 1e9);
+        System.out.printf(
+                "%s create_db for %s returned a data source after %.1f s%n",
+                label, user, (System.nanoTime() - t0) / 1e9);
         return SqlflowDataSource.parse(last.json().get("data_source").asString());
     }
 
@@ -96,24 +98,34 @@ public final class NodeTierCalls {
         assertThat(ds.host()).endsWith(suffix);
         String service = ds.host().substring(0, ds.host().length() - suffix.length());
         return await("a ready endpoint of Service " + ns + "/" + service, () -> {
-            Endpoints e = cluster.admin().endpoints().inNamespace(ns).withName(service).get();
+            Endpoints e = cluster.admin()
+                    .endpoints()
+                    .inNamespace(ns)
+                    .withName(service)
+                    .get();
             if (e == null || e.getSubsets() == null) {
                 return null;
             }
             return e.getSubsets().stream()
                     .filter(s -> s.getPorts() != null && s.getPorts().stream().anyMatch(p -> p.getPort() == ds.port()))
                     .flatMap(s -> s.getAddresses() == null ? Stream.empty() : s.getAddresses().stream())
-                    .findFirst().orElse(null);
+                    .findFirst()
+                    .orElse(null);
         });
     }
 
     /** The pod behind the data source's Service, at an address of the node's pod range. */
     public Pod podOf(SqlflowDataSource ds) {
         EndpointAddress address = endpointOf(ds);
-        Pod pod = cluster.admin().pods().inNamespace(cluster.namespace()).withName(address.getTargetRef().getName())
+        Pod pod = cluster.admin()
+                .pods()
+                .inNamespace(cluster.namespace())
+                .withName(address.getTargetRef().getName())
                 .get();
         assertThat(pod.getStatus().getPodIP()).isEqualTo(address.getIp());
-        assertThat(RealNode.settings().inPodSubnet(address.getIp())).as(address.getIp()).isTrue();
+        assertThat(RealNode.settings().inPodSubnet(address.getIp()))
+                .as(address.getIp())
+                .isTrue();
         return pod;
     }
 
@@ -141,7 +153,8 @@ public final class NodeTierCalls {
     }
 
     public static String queryOne(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+        try (Statement s = c.createStatement();
+                ResultSet r = s.executeQuery(sql)) {
             assertThat(r.next()).as(sql).isTrue();
             return r.getString(1);
         }

@@ -1,14 +1,13 @@
 package org.sqlflow.playground.testing;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.sqlflow.playground.assembly.Playground;
 import org.sqlflow.playground.cluster.DatabaseDirectory;
 import org.sqlflow.playground.cluster.DatabaseObjects;
@@ -40,22 +39,29 @@ public final class PlaygroundParts implements AutoCloseable {
     public final HeartbeatLedger beatLedger;
     /** heart_beat's watch-fed directory, from which it answers. */
     public final DatabaseDirectory beatDirectory;
+
     public final ExpiryPolicy expiry;
     public final DatabaseProvisioner provisioner;
     /** create_db's entry: the provisioner behind the instance's memory of the databases it confirmed. */
     public final KnownDatabases knownDatabases;
+
     public final HeartbeatRecorder recorder;
     public final WarmPool pool;
     /** GET /api/databases, on its own client as in the cluster. */
     public final DatabaseListing listing;
+
     public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     /** One assembly per distinct client: each function's view of the cluster. */
     private final Map<KubernetesClient, Playground> sides = new IdentityHashMap<>();
 
     /** The application's database settings with a test's ready-wait and capacity. */
     public static PlaygroundProperties.Database database(Duration readyWait, int maxDatabases) {
-        return TestSettings.bind(Map.of("database.ready-wait", readyWait.toString(),
-                "database.max-databases", Integer.toString(maxDatabases))).database();
+        return TestSettings.bind(Map.of(
+                        "database.ready-wait",
+                        readyWait.toString(),
+                        "database.max-databases",
+                        Integer.toString(maxDatabases)))
+                .database();
     }
 
     public PlaygroundParts(TestCluster cluster, Clock clock, Duration readyWait, int maxDatabases, Duration maxAge) {
@@ -66,21 +72,29 @@ public final class PlaygroundParts implements AutoCloseable {
         this(cluster, clock, db, maxAge, new WarmPool.Settings(0, Duration.ofMinutes(10)));
     }
 
-    public PlaygroundParts(TestCluster cluster, Clock clock, PlaygroundProperties.Database db, Duration maxAge,
+    public PlaygroundParts(
+            TestCluster cluster,
+            Clock clock,
+            PlaygroundProperties.Database db,
+            Duration maxAge,
             WarmPool.Settings poolSettings) {
         this.cluster = cluster;
         Map<KubernetesClient, List<String>> functionsOf = new IdentityHashMap<>();
         for (String function : List.of("create_db", "heart_beat", "reap_stale", "databases")) {
-            functionsOf.computeIfAbsent(cluster.client(function), c -> new ArrayList<>()).add(function);
+            functionsOf
+                    .computeIfAbsent(cluster.client(function), c -> new ArrayList<>())
+                    .add(function);
         }
         // Each client's assembly serves the functions that run on it, as each Knative Service does.
         functionsOf.forEach((client, functions) -> {
-            PlaygroundProperties settings = TestSettings.withDatabase(TestSettings.bind(Map.of(
-                    "namespace", cluster.namespace(),
-                    "api.functions", String.join(",", functions),
-                    "reaper.max-age", maxAge.toString(),
-                    "pool.size", Integer.toString(poolSettings.size()),
-                    "pool.broken-after", poolSettings.brokenAfter().toString())), db);
+            PlaygroundProperties settings = TestSettings.withDatabase(
+                    TestSettings.bind(Map.of(
+                            "namespace", cluster.namespace(),
+                            "api.functions", String.join(",", functions),
+                            "reaper.max-age", maxAge.toString(),
+                            "pool.size", Integer.toString(poolSettings.size()),
+                            "pool.broken-after", poolSettings.brokenAfter().toString())),
+                    db);
             sides.put(client, new Playground(client, settings, cluster.hasGarbageCollector(), clock, meters).start());
         });
         Playground create = sides.get(cluster.client("create_db"));

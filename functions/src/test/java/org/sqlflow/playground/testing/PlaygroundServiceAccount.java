@@ -1,16 +1,5 @@
 package org.sqlflow.playground.testing;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.Objects;
-import java.util.TreeSet;
-
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -21,6 +10,16 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
 import org.sqlflow.playground.config.KubernetesConfiguration;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 
@@ -43,8 +42,7 @@ public final class PlaygroundServiceAccount {
     // Generous: on a busy machine the token controller has taken over a minute.
     private static final Duration TOKEN_WAIT = Duration.ofSeconds(180);
 
-    private PlaygroundServiceAccount() {
-    }
+    private PlaygroundServiceAccount() {}
 
     /** {@code knative/rbac.yaml} of this repository, found from the module directory upwards. */
     public static Path rbacFile() {
@@ -75,8 +73,11 @@ public final class PlaygroundServiceAccount {
     /** The Role of {@code function} in knative/rbac.yaml. */
     public static Role role(KubernetesClient client, String function) {
         String name = FOR_FUNCTION.get(function);
-        return rbacObjects(client).stream().filter(Role.class::isInstance).map(Role.class::cast)
-                .filter(r -> r.getMetadata().getName().equals(name)).findFirst()
+        return rbacObjects(client).stream()
+                .filter(Role.class::isInstance)
+                .map(Role.class::cast)
+                .filter(r -> r.getMetadata().getName().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new IllegalStateException("knative/rbac.yaml has no Role " + name));
     }
 
@@ -91,7 +92,11 @@ public final class PlaygroundServiceAccount {
         // Pods are admitted only once the namespace's "default" ServiceAccount exists (ServiceAccount admission):
         // without it the ReplicaSet controller's first pod creations fail and back off.
         Waits.await("the ServiceAccount controller to make " + namespace + "/default", TOKEN_WAIT)
-                .until(() -> admin.serviceAccounts().inNamespace(namespace).withName("default").get() != null);
+                .until(() -> admin.serviceAccounts()
+                                .inNamespace(namespace)
+                                .withName("default")
+                                .get()
+                        != null);
         Map<String, KubernetesClient> clients = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, String> f : new java.util.TreeMap<>(FOR_FUNCTION).entrySet()) {
             clients.put(f.getKey(), logIn(admin, namespace, f.getValue()));
@@ -106,33 +111,69 @@ public final class PlaygroundServiceAccount {
      */
     public static KubernetesClient logInStandalone(KubernetesClient admin, String namespace) {
         String account = STANDALONE;
-        admin.serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder()
-                .withNewMetadata().withName(account).endMetadata().build()).create();
+        admin.serviceAccounts()
+                .inNamespace(namespace)
+                .resource(new ServiceAccountBuilder()
+                        .withNewMetadata()
+                        .withName(account)
+                        .endMetadata()
+                        .build())
+                .create();
         for (String role : new TreeSet<>(FOR_FUNCTION.values())) {
-            admin.rbac().roleBindings().inNamespace(namespace).resource(
-                    new RoleBindingBuilder()
-                            .withNewMetadata().withName(account + "-" + role).endMetadata()
-                            .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role")
-                                .withName(role).endRoleRef()
-                            .addNewSubject().withKind("ServiceAccount").withName(account).withNamespace(namespace)
-                                .endSubject()
-                            .build()).create();
+            admin.rbac()
+                    .roleBindings()
+                    .inNamespace(namespace)
+                    .resource(new RoleBindingBuilder()
+                            .withNewMetadata()
+                            .withName(account + "-" + role)
+                            .endMetadata()
+                            .withNewRoleRef()
+                            .withApiGroup("rbac.authorization.k8s.io")
+                            .withKind("Role")
+                            .withName(role)
+                            .endRoleRef()
+                            .addNewSubject()
+                            .withKind("ServiceAccount")
+                            .withName(account)
+                            .withNamespace(namespace)
+                            .endSubject()
+                            .build())
+                    .create();
         }
         return logIn(admin, namespace, account);
     }
 
     private static KubernetesClient logIn(KubernetesClient admin, String namespace, String account) {
         String tokenSecret = account + "-test-token";
-        admin.secrets().inNamespace(namespace).resource(new SecretBuilder().withNewMetadata().withName(tokenSecret)
-                .withAnnotations(Map.of("kubernetes.io/service-account.name", account)).endMetadata()
-                .withType("kubernetes.io/service-account-token").build()).create();
-        String token = Waits.await("the token controller to fill the token of ServiceAccount " + namespace + "/"
-                + account, TOKEN_WAIT).until(() -> {
-            Secret s = admin.secrets().inNamespace(namespace).withName(tokenSecret).get();
-            String encoded = s == null || s.getData() == null ? null : s.getData().get("token");
-            return encoded == null ? null : new String(java.util.Base64.getDecoder().decode(encoded),
-                    java.nio.charset.StandardCharsets.UTF_8);
-        }, Objects::nonNull);
+        admin.secrets()
+                .inNamespace(namespace)
+                .resource(new SecretBuilder()
+                        .withNewMetadata()
+                        .withName(tokenSecret)
+                        .withAnnotations(Map.of("kubernetes.io/service-account.name", account))
+                        .endMetadata()
+                        .withType("kubernetes.io/service-account-token")
+                        .build())
+                .create();
+        String token = Waits.await(
+                        "the token controller to fill the token of ServiceAccount " + namespace + "/" + account,
+                        TOKEN_WAIT)
+                .until(
+                        () -> {
+                            Secret s = admin.secrets()
+                                    .inNamespace(namespace)
+                                    .withName(tokenSecret)
+                                    .get();
+                            String encoded = s == null || s.getData() == null
+                                    ? null
+                                    : s.getData().get("token");
+                            return encoded == null
+                                    ? null
+                                    : new String(
+                                            java.util.Base64.getDecoder().decode(encoded),
+                                            java.nio.charset.StandardCharsets.UTF_8);
+                        },
+                        Objects::nonNull);
         Config admins = admin.getConfiguration();
         Config base = new ConfigBuilder(Config.empty())
                 .withMasterUrl(admins.getMasterUrl())
@@ -141,7 +182,9 @@ public final class PlaygroundServiceAccount {
                 .withOauthToken(token)
                 .withNamespace(namespace)
                 .build();
-        return new KubernetesClientBuilder().withConfig(KubernetesConfiguration.tuned(base, defaults())).build();
+        return new KubernetesClientBuilder()
+                .withConfig(KubernetesConfiguration.tuned(base, defaults()))
+                .build();
     }
 
     /** Creates knative/rbac.yaml's objects in {@code namespace}, changing nothing but their namespace. */
@@ -155,7 +198,9 @@ public final class PlaygroundServiceAccount {
     /** Whether {@code client} presents this ServiceAccount's token and no client certificate. */
     public static boolean isServiceAccountClient(KubernetesClient client) {
         Config c = client.getConfiguration();
-        return c.getOauthToken() != null && c.getClientCertData() == null && c.getClientCertFile() == null
+        return c.getOauthToken() != null
+                && c.getClientCertData() == null
+                && c.getClientCertFile() == null
                 && c.getUsername() == null;
     }
 

@@ -1,5 +1,10 @@
 package org.sqlflow.playground.testing;
 
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.VersionInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -7,12 +12,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.VersionInfo;
 
 /**
  * Where the real-API tier's Kubernetes API server is, and whether it answers. {@code .ci/test-cluster.sh start}
@@ -29,18 +28,18 @@ public final class RealApi {
 
     /** The script's default runtime directory ({@code PLAYGROUND_K8S_DIR}). */
     static final String DEFAULT_DIR = "/tmp/sqlflow-playground-k8s";
-    static final String HOW_TO_START = "start one with `bash .ci/test-cluster.sh build && bash .ci/test-cluster.sh start`";
+
+    static final String HOW_TO_START =
+            "start one with `bash .ci/test-cluster.sh build && bash .ci/test-cluster.sh start`";
 
     /** What the tier needs to know about its API server. */
-    public record Settings(Path kubeconfig, String apiUrl, Path caFile, Path auditLog, String source) {
-    }
+    public record Settings(Path kubeconfig, String apiUrl, Path caFile, Path auditLog, String source) {}
 
     private static Settings settings;
     private static String unavailable;
     private static boolean probed;
 
-    private RealApi() {
-    }
+    private RealApi() {}
 
     /** Why the tier cannot run, or null when it can. */
     public static synchronized String unavailableReason() {
@@ -72,7 +71,9 @@ public final class RealApi {
 
     private static KubernetesClient adminClient(Settings s) {
         Config config = new ConfigBuilder(Config.fromKubeconfig(s.kubeconfig().toFile()))
-                .withConnectionTimeout(3_000).withRequestTimeout(15_000).build();
+                .withConnectionTimeout(3_000)
+                .withRequestTimeout(15_000)
+                .build();
         return new KubernetesClientBuilder().withConfig(config).build();
     }
 
@@ -178,7 +179,8 @@ public final class RealApi {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        return root == e ? String.valueOf(e.getMessage())
+        return root == e
+                ? String.valueOf(e.getMessage())
                 : e.getMessage() + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
     }
 

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,12 +37,14 @@ class RealApiSettingsTest {
 
     private void envFile(String url, Path kubeconfig) throws IOException {
         Files.writeString(dir.resolve("ca.crt"), "x");
-        Files.writeString(dir.resolve("env"), "# Written by test-cluster.sh start. Use: source " + dir + "/env\n"
-                + "export KUBECONFIG=" + kubeconfig.toString().replace(" ", "\\ ") + "\n"
-                + "export PLAYGROUND_K8S_DIR=" + dir + "\n"
-                + "export PLAYGROUND_K8S_API_URL=" + url + "\n"
-                + "export PLAYGROUND_K8S_CA_FILE=" + dir.resolve("ca.crt") + "\n"
-                + "export PLAYGROUND_K8S_AUDIT_LOG=" + dir.resolve("audit.log") + "\n");
+        Files.writeString(
+                dir.resolve("env"),
+                "# Written by test-cluster.sh start. Use: source " + dir + "/env\n"
+                        + "export KUBECONFIG=" + kubeconfig.toString().replace(" ", "\\ ") + "\n"
+                        + "export PLAYGROUND_K8S_DIR=" + dir + "\n"
+                        + "export PLAYGROUND_K8S_API_URL=" + url + "\n"
+                        + "export PLAYGROUND_K8S_CA_FILE=" + dir.resolve("ca.crt") + "\n"
+                        + "export PLAYGROUND_K8S_AUDIT_LOG=" + dir.resolve("audit.log") + "\n");
     }
 
     @Test
@@ -59,16 +60,24 @@ class RealApiSettingsTest {
     @Test
     void noEnvFileAndNoVariablesMeansNoClusterWithAHint() {
         assertThatThrownBy(() -> RealApi.discover(Map.of("PLAYGROUND_K8S_DIR", dir.toString())))
-                .hasMessageContaining("PLAYGROUND_K8S_API_URL is not set").hasMessageContaining("test-cluster.sh start");
+                .hasMessageContaining("PLAYGROUND_K8S_API_URL is not set")
+                .hasMessageContaining("test-cluster.sh start");
     }
 
     @Test
     void aKubeconfigForAnotherClusterIsRefused() throws IOException {
         Path foreign = kubeconfig("https://production.example:6443");
         Files.writeString(dir.resolve("ca.crt"), "x");
-        Map<String, String> env = Map.of("PLAYGROUND_K8S_API_URL", "https://127.0.0.1:16443",
-                "KUBECONFIG", foreign.toString(), "PLAYGROUND_K8S_CA_FILE", dir.resolve("ca.crt").toString(),
-                "PLAYGROUND_K8S_AUDIT_LOG", dir.resolve("audit.log").toString());
-        assertThatThrownBy(() -> RealApi.discover(env)).hasMessageContaining("refusing to run tests against another cluster");
+        Map<String, String> env = Map.of(
+                "PLAYGROUND_K8S_API_URL",
+                "https://127.0.0.1:16443",
+                "KUBECONFIG",
+                foreign.toString(),
+                "PLAYGROUND_K8S_CA_FILE",
+                dir.resolve("ca.crt").toString(),
+                "PLAYGROUND_K8S_AUDIT_LOG",
+                dir.resolve("audit.log").toString());
+        assertThatThrownBy(() -> RealApi.discover(env))
+                .hasMessageContaining("refusing to run tests against another cluster");
     }
 }

@@ -1,5 +1,17 @@
 package org.sqlflow.playground.testing;
 
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.HttpURLConnection;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -13,21 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
-
-import io.fabric8.kubernetes.api.model.ContainerStatus;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodCondition;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
-import io.fabric8.kubernetes.api.model.PodStatusBuilder;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import org.sqlflow.playground.cluster.DatabaseRoot;
-import org.sqlflow.playground.cluster.DatabaseObjects;
 
 /**
  * A scenario's cluster in the real-API tier: a real kube-apiserver with RBAC, a real controller manager
@@ -40,6 +38,7 @@ public final class RealApiTestCluster implements TestCluster {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** This JVM's run: every namespace of the tier starts with it, so the audit log can be read per run. */
     public static final String RUN_PREFIX = "pg-" + randomSuffix(6) + "-";
+
     private static final Map<String, String> NAMESPACES = Collections.synchronizedMap(new LinkedHashMap<>());
     private static final Duration KUBELET_WAIT = Duration.ofSeconds(120);
 
@@ -55,8 +54,14 @@ public final class RealApiTestCluster implements TestCluster {
         this.admin = RealApi.newAdminClient();
         Map<String, KubernetesClient> sa = null;
         try {
-            admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
-                    .addToLabels("app.kubernetes.io/part-of", "sqlflow-playground-tests").endMetadata().build()).create();
+            admin.namespaces()
+                    .resource(new NamespaceBuilder()
+                            .withNewMetadata()
+                            .withName(namespace)
+                            .addToLabels("app.kubernetes.io/part-of", "sqlflow-playground-tests")
+                            .endMetadata()
+                            .build())
+                    .create();
             NAMESPACES.put(namespace, owner.getSimpleName());
             sa = PlaygroundServiceAccount.applyAndLogIn(admin, namespace);
         } catch (RuntimeException e) {
@@ -120,16 +125,24 @@ public final class RealApiTestCluster implements TestCluster {
      */
     @Override
     public void markDatabaseReady(String deploymentName) {
-        Pod pod = Waits.await("the ReplicaSet controller to create the pod of Deployment " + namespace + "/"
-                + deploymentName, KUBELET_WAIT).until(() -> podOf(deploymentName), Objects::nonNull);
+        Pod pod = Waits.await(
+                        "the ReplicaSet controller to create the pod of Deployment " + namespace + "/" + deploymentName,
+                        KUBELET_WAIT)
+                .until(() -> podOf(deploymentName), Objects::nonNull);
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         // Where the node tier runs, the scheduler writes an Unschedulable condition into this (tainted-away) pod's
         // status at any moment: like a kubelet, read again and retry on a conflict.
-        Waits.await("the stand-in kubelet's status write for pod " + pod.getMetadata().getName(), KUBELET_WAIT)
+        Waits.await(
+                        "the stand-in kubelet's status write for pod "
+                                + pod.getMetadata().getName(),
+                        KUBELET_WAIT)
                 .until(() -> reportReady(pod.getMetadata().getName(), now));
-        Waits.await("the controllers to report Deployment " + namespace + "/" + deploymentName + " ready",
-                KUBELET_WAIT).until(() -> DatabaseRoot.isReady(
-                        admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get()));
+        Waits.await("the controllers to report Deployment " + namespace + "/" + deploymentName + " ready", KUBELET_WAIT)
+                .until(() -> DatabaseRoot.isReady(admin.apps()
+                        .deployments()
+                        .inNamespace(namespace)
+                        .withName(deploymentName)
+                        .get()));
     }
 
     /** Writes a running, Ready status into the pod, as its kubelet would; false when another writer came first. */
@@ -139,10 +152,14 @@ public final class RealApiTestCluster implements TestCluster {
                 p.setStatus(new PodStatusBuilder(p.getStatus())
                         .withPhase("Running")
                         .withStartTime(now.toString())
-                        .withConditions(condition("PodScheduled", now), condition("Initialized", now),
-                                condition("ContainersReady", now), condition("Ready", now))
-                        .withContainerStatuses(p.getSpec().getContainers().stream().map(c -> running(c.getName(),
-                                c.getImage(), now)).toList())
+                        .withConditions(
+                                condition("PodScheduled", now),
+                                condition("Initialized", now),
+                                condition("ContainersReady", now),
+                                condition("Ready", now))
+                        .withContainerStatuses(p.getSpec().getContainers().stream()
+                                .map(c -> running(c.getName(), c.getImage(), now))
+                                .toList())
                         .build());
                 return p;
             });
@@ -156,17 +173,25 @@ public final class RealApiTestCluster implements TestCluster {
     }
 
     private Pod podOf(String deploymentName) {
-        Deployment d = admin.apps().deployments().inNamespace(namespace).withName(deploymentName).get();
+        Deployment d = admin.apps()
+                .deployments()
+                .inNamespace(namespace)
+                .withName(deploymentName)
+                .get();
         if (d == null) {
             return null;
         }
         Set<String> replicaSets = admin.apps().replicaSets().inNamespace(namespace).list().getItems().stream()
-                .filter(rs -> ownedBy(rs.getMetadata().getOwnerReferences(), d.getMetadata().getUid()))
-                .map(ReplicaSet::getMetadata).map(m -> m.getUid()).collect(Collectors.toSet());
+                .filter(rs -> ownedBy(
+                        rs.getMetadata().getOwnerReferences(), d.getMetadata().getUid()))
+                .map(ReplicaSet::getMetadata)
+                .map(m -> m.getUid())
+                .collect(Collectors.toSet());
         List<Pod> pods = new ArrayList<>();
         for (Pod p : admin.pods().inNamespace(namespace).list().getItems()) {
-            if (p.getMetadata().getDeletionTimestamp() == null && replicaSets.stream()
-                    .anyMatch(uid -> ownedBy(p.getMetadata().getOwnerReferences(), uid))) {
+            if (p.getMetadata().getDeletionTimestamp() == null
+                    && replicaSets.stream()
+                            .anyMatch(uid -> ownedBy(p.getMetadata().getOwnerReferences(), uid))) {
                 pods.add(p);
             }
         }
@@ -178,14 +203,26 @@ public final class RealApiTestCluster implements TestCluster {
     }
 
     private static PodCondition condition(String type, Instant at) {
-        return new PodConditionBuilder().withType(type).withStatus("True").withLastTransitionTime(at.toString())
+        return new PodConditionBuilder()
+                .withType(type)
+                .withStatus("True")
+                .withLastTransitionTime(at.toString())
                 .build();
     }
 
     private static ContainerStatus running(String name, String image, Instant at) {
-        return new ContainerStatusBuilder().withName(name).withImage(image).withImageID("")
-                .withReady(true).withStarted(true).withRestartCount(0)
-                .withNewState().withNewRunning().withStartedAt(at.toString()).endRunning().endState()
+        return new ContainerStatusBuilder()
+                .withName(name)
+                .withImage(image)
+                .withImageID("")
+                .withReady(true)
+                .withStarted(true)
+                .withRestartCount(0)
+                .withNewState()
+                .withNewRunning()
+                .withStartedAt(at.toString())
+                .endRunning()
+                .endState()
                 .build();
     }
 

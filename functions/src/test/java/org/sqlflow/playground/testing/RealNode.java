@@ -1,12 +1,11 @@
 package org.sqlflow.playground.testing;
 
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
-
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.client.KubernetesClient;
 
 /**
  * The node tier: the real-API tier plus a real node ({@code PLAYGROUND_K8S_NODE=true .ci/test-cluster.sh start}):
@@ -19,16 +18,17 @@ import io.fabric8.kubernetes.client.KubernetesClient;
  */
 public final class RealNode {
 
-    static final String HOW_TO_START = "start one (as root) with `PLAYGROUND_K8S_NODE=true bash .ci/test-cluster.sh build`"
-            + " and `PLAYGROUND_K8S_NODE=true bash .ci/test-cluster.sh start`";
+    static final String HOW_TO_START =
+            "start one (as root) with `PLAYGROUND_K8S_NODE=true bash .ci/test-cluster.sh build`"
+                    + " and `PLAYGROUND_K8S_NODE=true bash .ci/test-cluster.sh start`";
 
     /**
      * What a test needs to know about the node. {@code image} is the MariaDB image whose entrypoint honours
      * MYSQL_ROOT_PASSWORD; {@code replicaImage} the replica of sqlflow/sqlflow:mysql (the default image), which the
      * default entrypoint runs against.
      */
-    public record Settings(String nodeName, String image, String replicaImage, Path kubeletRootDir, String podSubnet,
-            String taint) {
+    public record Settings(
+            String nodeName, String image, String replicaImage, Path kubeletRootDir, String podSubnet, String taint) {
 
         /**
          * The namespace annotation that lets a namespace's pods onto the node: admission (PodTolerationRestriction)
@@ -38,9 +38,11 @@ public final class RealNode {
         public Map<String, String> tolerationAnnotation() {
             int eq = taint.indexOf('=');
             int colon = taint.lastIndexOf(':');
-            return Map.of("scheduler.alpha.kubernetes.io/defaultTolerations", String.format(
-                    "[{\"key\":\"%s\",\"operator\":\"Equal\",\"value\":\"%s\",\"effect\":\"%s\"}]",
-                    taint.substring(0, eq), taint.substring(eq + 1, colon), taint.substring(colon + 1)));
+            return Map.of(
+                    "scheduler.alpha.kubernetes.io/defaultTolerations",
+                    String.format(
+                            "[{\"key\":\"%s\",\"operator\":\"Equal\",\"value\":\"%s\",\"effect\":\"%s\"}]",
+                            taint.substring(0, eq), taint.substring(eq + 1, colon), taint.substring(colon + 1)));
         }
 
         /** True for an address of the node's pod range (a /24: its first three octets). */
@@ -54,8 +56,7 @@ public final class RealNode {
     private static String unavailable;
     private static boolean probed;
 
-    private RealNode() {
-    }
+    private RealNode() {}
 
     /** Why the tier cannot run, or null when it can. Probed once per JVM. */
     public static synchronized String unavailableReason() {
@@ -85,9 +86,10 @@ public final class RealNode {
     }
 
     static Settings discover(Map<String, String> env) {
-        Map<String, String> vars = env.get("PLAYGROUND_K8S_API_URL") != null ? env
-                : RealApi.parseEnvFile(Path.of(Objects.requireNonNullElse(env.get("PLAYGROUND_K8S_DIR"),
-                        RealApi.DEFAULT_DIR), "env"));
+        Map<String, String> vars = env.get("PLAYGROUND_K8S_API_URL") != null
+                ? env
+                : RealApi.parseEnvFile(
+                        Path.of(Objects.requireNonNullElse(env.get("PLAYGROUND_K8S_DIR"), RealApi.DEFAULT_DIR), "env"));
         String node = vars.get("PLAYGROUND_K8S_NODE_NAME");
         if (node == null || node.isBlank()) {
             throw new IllegalStateException("the test cluster runs without a node; " + HOW_TO_START);
@@ -97,7 +99,12 @@ public final class RealNode {
         String root = vars.get("PLAYGROUND_K8S_NODE_ROOT_DIR");
         String subnet = vars.get("PLAYGROUND_K8S_POD_SUBNET");
         String taint = vars.get("PLAYGROUND_K8S_NODE_TAINT");
-        if (image == null || replica == null || root == null || subnet == null || taint == null || !taint.matches("[^=]+=[^:]*:\\w+")) {
+        if (image == null
+                || replica == null
+                || root == null
+                || subnet == null
+                || taint == null
+                || !taint.matches("[^=]+=[^:]*:\\w+")) {
             throw new IllegalStateException("the env file names node " + node
                     + " but not its images, kubelet root, pod range or taint; rebuild and restart the test cluster");
         }
@@ -106,12 +113,14 @@ public final class RealNode {
 
     private static void probe(Settings s) {
         if (!Files.isDirectory(s.kubeletRootDir())) {
-            throw new IllegalStateException("the kubelet's root " + s.kubeletRootDir()
-                    + " is not readable here (the node tier runs as root)");
+            throw new IllegalStateException(
+                    "the kubelet's root " + s.kubeletRootDir() + " is not readable here (the node tier runs as root)");
         }
         try (KubernetesClient admin = RealApi.newAdminClient()) {
             Node node = admin.nodes().withName(s.nodeName()).get();
-            boolean ready = node != null && node.getStatus() != null && node.getStatus().getConditions() != null
+            boolean ready = node != null
+                    && node.getStatus() != null
+                    && node.getStatus().getConditions() != null
                     && node.getStatus().getConditions().stream()
                             .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
             if (!ready) {

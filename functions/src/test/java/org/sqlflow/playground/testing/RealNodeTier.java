@@ -5,7 +5,6 @@ import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
-
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -19,5 +18,4 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Documented
 @Tag("real-node")
 @ExtendWith(TierCondition.class)
-public @interface RealNodeTier {
-}
+public @interface RealNodeTier {}

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class ScenarioClusters implements ParameterResolver {
 
-    private static final ExtensionContext.Namespace CLUSTERS = ExtensionContext.Namespace.create(ScenarioClusters.class);
+    private static final ExtensionContext.Namespace CLUSTERS =
+            ExtensionContext.Namespace.create(ScenarioClusters.class);
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {

@@ -6,7 +6,8 @@ import java.util.regex.Pattern;
 /** SQLFlow's own parser for a MySQL data source (everything after "mysql://"), to hold our answers to it. */
 public record SqlflowDataSource(String user, String password, String host, int port, String database) {
 
-    public static final Pattern SQLFLOW_MYSQL = Pattern.compile("^(\\w*):(\\w*)@tcp\\(([.a-zA-Z0-9\\-]*):([0-9]*)\\)/(\\w*)(\\?.*)?$");
+    public static final Pattern SQLFLOW_MYSQL =
+            Pattern.compile("^(\\w*):(\\w*)@tcp\\(([.a-zA-Z0-9\\-]*):([0-9]*)\\)/(\\w*)(\\?.*)?$");
 
     public static SqlflowDataSource parse(String dataSource) {
         if (!dataSource.startsWith("mysql://")) {

@@ -1,21 +1,5 @@
 package org.sqlflow.playground.testing;
 
-import java.util.AbstractMap;
-import java.util.HashSet;
-import java.util.Set;
-import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.SortedMap;
-import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicInteger;
-
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
@@ -28,6 +12,21 @@ import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.sqlflow.playground.local.CountingDispatcher;
 import org.sqlflow.playground.local.EmbeddedKubernetes;
 import tools.jackson.core.JacksonException;
@@ -48,8 +47,8 @@ import tools.jackson.databind.node.ObjectNode;
 public final class StrictMockTestCluster extends MockTestCluster {
 
     /** The mock server logs every request at INFO through java.util.logging; kept here so the level sticks. */
-    private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger(
-            MockWebServer.class.getName());
+    private static final java.util.logging.Logger MOCK_LOG =
+            java.util.logging.Logger.getLogger(MockWebServer.class.getName());
 
     static {
         MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
@@ -93,17 +92,23 @@ public final class StrictMockTestCluster extends MockTestCluster {
      * server still assigns uid, resourceVersion and creationTimestamp.
      */
     public void createInProcess(Collection<? extends HasMetadata> objects) {
-        Headers headers = Headers.builder().add("Content-Type", "application/json")
-                .add("Authorization", "Bearer " + TOKEN).build();
+        Headers headers = Headers.builder()
+                .add("Content-Type", "application/json")
+                .add("Authorization", "Bearer " + TOKEN)
+                .build();
         for (HasMetadata object : objects) {
             String apiVersion = object.getApiVersion();
             String path = (apiVersion.contains("/") ? "/apis/" : "/api/") + apiVersion + "/namespaces/" + namespace()
                     + "/" + HasMetadata.getPlural(object.getClass());
-            MockResponse response = dispatcher.dispatch(new RecordedRequest("HTTP/1.1", HttpMethod.POST, path, headers,
+            MockResponse response = dispatcher.dispatch(new RecordedRequest(
+                    "HTTP/1.1",
+                    HttpMethod.POST,
+                    path,
+                    headers,
                     new Buffer(Serialization.asJson(object).getBytes(StandardCharsets.UTF_8))));
             if (response.code() >= 300) {
-                throw new IllegalStateException("creating " + object.getMetadata().getName() + " failed: "
-                        + response.code());
+                throw new IllegalStateException(
+                        "creating " + object.getMetadata().getName() + " failed: " + response.code());
             }
         }
     }
@@ -148,8 +153,12 @@ public final class StrictMockTestCluster extends MockTestCluster {
         private boolean indexBroken;
 
         @Override
-        public void processEvent(String path, AttributeSet pathAttributes, AttributeSet oldAttributes,
-                GenericKubernetesResource resource, String value) {
+        public void processEvent(
+                String path,
+                AttributeSet pathAttributes,
+                AttributeSet oldAttributes,
+                GenericKubernetesResource resource,
+                String value) {
             super.processEvent(path, pathAttributes, oldAttributes, resource, value);
             if (oldAttributes != null) {
                 Set<AttributeSet> keys = byName.get(value(oldAttributes, "name"));
@@ -164,7 +173,8 @@ public final class StrictMockTestCluster extends MockTestCluster {
                     key = AttributeSet.merge(pathAttributes, key);
                 }
                 if (map.containsKey(key)) {
-                    byName.computeIfAbsent(value(key, "name"), n -> new HashSet<>()).add(key);
+                    byName.computeIfAbsent(value(key, "name"), n -> new HashSet<>())
+                            .add(key);
                 } else {
                     indexBroken = true;
                 }
@@ -197,7 +207,10 @@ public final class StrictMockTestCluster extends MockTestCluster {
                 return new MockResponse().setResponseCode(404);
             }
             try {
-                if (!JSON.readTree(found.getValue()).path("metadata").path("finalizers").isEmpty()) {
+                if (!JSON.readTree(found.getValue())
+                        .path("metadata")
+                        .path("finalizers")
+                        .isEmpty()) {
                     return super.handleDelete(path);
                 }
             } catch (JacksonException e) {
@@ -214,7 +227,8 @@ public final class StrictMockTestCluster extends MockTestCluster {
                 return super.handleGet(path);
             }
             Map.Entry<AttributeSet, String> found = findResource(query);
-            return found == null ? new MockResponse().setResponseCode(404)
+            return found == null
+                    ? new MockResponse().setResponseCode(404)
                     : new MockResponse().setResponseCode(200).setBody(found.getValue());
         }
 
@@ -236,9 +250,11 @@ public final class StrictMockTestCluster extends MockTestCluster {
                 JsonNode meta = JSON.readTree(current.getBody().readUtf8()).path("metadata");
                 String wantVersion = preconditions.path("resourceVersion").asString(null);
                 String wantUid = preconditions.path("uid").asString(null);
-                if (wantVersion != null && !wantVersion.equals(meta.path("resourceVersion").asString())) {
+                if (wantVersion != null
+                        && !wantVersion.equals(meta.path("resourceVersion").asString())) {
                     return conflict("Precondition failed: ResourceVersion in precondition: " + wantVersion
-                            + ", ResourceVersion in object meta: " + meta.path("resourceVersion").asString());
+                            + ", ResourceVersion in object meta: "
+                            + meta.path("resourceVersion").asString());
                 }
                 if (wantUid != null && !wantUid.equals(meta.path("uid").asString())) {
                     return conflict("Precondition failed: UID in precondition: " + wantUid + ", UID in object meta: "
@@ -294,7 +310,9 @@ public final class StrictMockTestCluster extends MockTestCluster {
 
         private static String value(AttributeSet attributes, String key) {
             Attribute a = attributes.getAttribute(key);
-            return a == null || a.getValues().isEmpty() ? "" : a.getValues().get(0).toString();
+            return a == null || a.getValues().isEmpty()
+                    ? ""
+                    : a.getValues().get(0).toString();
         }
 
         private static MockResponse conflict(String message) {

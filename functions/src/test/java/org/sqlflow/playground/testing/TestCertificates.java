@@ -11,9 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-
 import javax.net.ssl.SSLContext;
-
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.sqlflow.playground.certs.CertificateAuthority;
 import org.sqlflow.playground.certs.IssuedCertificate;
@@ -62,15 +60,18 @@ public final class TestCertificates {
 
     /** Replaces the CRL at once (a server watching the file never reads half of it). */
     public void writeCrl(Map<BigInteger, Instant> revoked, BigInteger number) {
-        replaceCrl(Pem.encode(ca.crl(revoked, Instant.now().minusSeconds(60), Instant.now().plus(Duration.ofDays(1)),
-                number)));
+        replaceCrl(Pem.encode(
+                ca.crl(revoked, Instant.now().minusSeconds(60), Instant.now().plus(Duration.ofDays(1)), number)));
     }
 
     /** Replaces the CRL file at once with {@code content}, a CRL or not. */
     public synchronized void replaceCrl(String content) {
         write("crl.pem.tmp", content);
         try {
-            Files.move(file("crl.pem.tmp"), file("crl.pem"), StandardCopyOption.REPLACE_EXISTING,
+            Files.move(
+                    file("crl.pem.tmp"),
+                    file("crl.pem"),
+                    StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -81,16 +82,18 @@ public final class TestCertificates {
     public void register(DynamicPropertyRegistry registry) {
         registry.add("server.ssl.trust-certificate", () -> file("ca.crt").toString());
         registry.add("server.ssl.certificate", () -> file("server.crt").toString());
-        registry.add("server.ssl.certificate-private-key", () -> file("server.key").toString());
+        registry.add(
+                "server.ssl.certificate-private-key", () -> file("server.key").toString());
         registry.add("playground.tls.crl", () -> file("crl.pem").toString());
     }
 
     /** A client's TLS context trusting the CA, presenting the bundle's certificate (none for null). */
     public SSLContext clientContext(String bundle) {
         try {
-            return bundle == null ? MutualTls.clientContext(file("ca.crt"), null, null)
-                    : MutualTls.clientContext(file("ca.crt"), file(bundle + "/client.crt"),
-                            file(bundle + "/client.key"));
+            return bundle == null
+                    ? MutualTls.clientContext(file("ca.crt"), null, null)
+                    : MutualTls.clientContext(
+                            file("ca.crt"), file(bundle + "/client.crt"), file(bundle + "/client.key"));
         } catch (Exception e) {
             throw new IllegalStateException("reading the client bundle " + bundle, e);
         }

@@ -1,8 +1,7 @@
 package org.sqlflow.playground.testing;
 
-import java.time.Duration;
-
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
 import org.sqlflow.playground.settings.PlaygroundProperties;
 
 /**

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
-
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.sqlflow.playground.identity.GatewayProof;
 
@@ -25,8 +24,7 @@ public final class TestGatewayProof {
 
     private static Path shared;
 
-    private TestGatewayProof() {
-    }
+    private TestGatewayProof() {}
 
     /** A value as the install step makes it: 32 random bytes, base64url without padding (43 characters). */
     public static String newValue() {

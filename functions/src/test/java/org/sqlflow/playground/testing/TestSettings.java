@@ -2,7 +2,6 @@ package org.sqlflow.playground.testing;
 
 import java.util.HashMap;
 import java.util.Map;
-
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.sqlflow.playground.settings.PlaygroundProperties;
@@ -10,8 +9,7 @@ import org.sqlflow.playground.settings.PlaygroundProperties;
 /** The application's settings, bound from {@code playground.*} as Spring binds them: its defaults and a test's own. */
 public final class TestSettings {
 
-    private TestSettings() {
-    }
+    private TestSettings() {}
 
     /** @param overrides property names without the {@code playground.} prefix, e.g. {@code database.ready-wait} */
     public static PlaygroundProperties bind(Map<String, String> overrides) {
@@ -23,7 +21,16 @@ public final class TestSettings {
 
     /** The same settings with another database configuration (a test's image, storage or entrypoint). */
     public static PlaygroundProperties withDatabase(PlaygroundProperties p, PlaygroundProperties.Database database) {
-        return new PlaygroundProperties(p.namespace(), database, p.pool(), p.heartbeat(), p.reaper(), p.api(),
-                p.identity(), p.kubernetes(), p.local(), p.tls());
+        return new PlaygroundProperties(
+                p.namespace(),
+                database,
+                p.pool(),
+                p.heartbeat(),
+                p.reaper(),
+                p.api(),
+                p.identity(),
+                p.kubernetes(),
+                p.local(),
+                p.tls());
     }
 }

@@ -3,7 +3,6 @@ package org.sqlflow.playground.testing;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.function.Supplier;
-
 import org.junit.jupiter.api.Assumptions;
 import org.junit.platform.commons.support.AnnotationSupport;
 

@@ -14,7 +14,8 @@ public final class TierCondition implements ExecutionCondition {
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
         Tier tier = context.getTestClass().map(Tier::of).orElse(Tier.FAST);
         String skip = tier.skipReason();
-        return skip == null ? ConditionEvaluationResult.enabled("the " + tier + " tier runs here")
+        return skip == null
+                ? ConditionEvaluationResult.enabled("the " + tier + " tier runs here")
                 : ConditionEvaluationResult.disabled(skip);
     }
 }

@@ -1,7 +1,6 @@
 package org.sqlflow.playground.testing;
 
 import java.time.Duration;
-
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 
@@ -15,8 +14,7 @@ public final class Waits {
     /** How long a test waits for what the API server, its controllers or a watch do on their own. */
     public static final Duration CLUSTER = Duration.ofSeconds(120);
 
-    private Waits() {
-    }
+    private Waits() {}
 
     /**
      * Awaits {@code what} for up to {@link #CLUSTER}: checked at once, then every 50 ms, and described by
@@ -29,7 +27,10 @@ public final class Waits {
 
     /** As {@link #await(String)}, with a bound of the caller's. */
     public static ConditionFactory await(String what, Duration atMost) {
-        return Awaitility.await(what).atMost(atMost).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+        return Awaitility.await(what)
+                .atMost(atMost)
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(50))
                 .dontCatchUncaughtExceptions();
     }
 }

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.Optional;
-
 import javax.security.auth.x500.X500Principal;
-
 import org.junit.jupiter.api.Test;
 
 /** The one user-id rule, on subjects as the JDK prints them (X500Principal, RFC 2253). */
@@ -29,9 +27,16 @@ class UserIdsTest {
     @Test
     void subjectsThatDoNotNameExactlyOneValidUserNameNobody() {
         assertThat(new X500Principal("CN=bob+CN=zed").getName()).isEqualTo("CN=bob+CN=zed");
-        for (String subject : List.of("CN=bob+CN=zed", "OU=x, CN=zed+CN=bob", "CN=bob+OU=sqlflow-playground-admins",
-                "CN=bob, CN=zed", "OU=sqlflow-playground-users", "O=sqlflow.tech",
-                "CN=al ice", "CN=" + "x".repeat(64), "CN=sqlflow-playground-b@b")) {
+        for (String subject : List.of(
+                "CN=bob+CN=zed",
+                "OU=x, CN=zed+CN=bob",
+                "CN=bob+OU=sqlflow-playground-admins",
+                "CN=bob, CN=zed",
+                "OU=sqlflow-playground-users",
+                "O=sqlflow.tech",
+                "CN=al ice",
+                "CN=" + "x".repeat(64),
+                "CN=sqlflow-playground-b@b")) {
             assertThat(userOf(subject)).as(subject).isEmpty();
         }
         assertThat(UserIds.userIdOf("not a name")).isEmpty();
@@ -43,16 +48,21 @@ class UserIdsTest {
 
     @Test
     void organisationalUnitsAreReportedInOrder() {
-        assertThat(UserIds.parse(new X500Principal("CN=ops, OU=a, OU=b").getName()).orElseThrow()
-                .organizationalUnits()).containsExactly("b", "a"); // LdapName lists RDNs from the right
+        assertThat(UserIds.parse(new X500Principal("CN=ops, OU=a, OU=b").getName())
+                        .orElseThrow()
+                        .organizationalUnits())
+                .containsExactly("b", "a"); // LdapName lists RDNs from the right
     }
 
     @Test
     void theToolMayIssueOnlyNamesTheServerReadsBackAsThemselves() {
         assertThat(UserIds.refusalToIssue("alice", "sqlflow-playground-users")).isEmpty();
-        assertThat(UserIds.refusalToIssue("sqlflow-playground", "sqlflow-playground-users")).isEmpty();
-        assertThat(UserIds.refusalToIssue("sqlflow-playground-bob", "sqlflow-playground-users").orElseThrow())
-                .contains("\"bob\"").contains("sqlflow-playground-");
+        assertThat(UserIds.refusalToIssue("sqlflow-playground", "sqlflow-playground-users"))
+                .isEmpty();
+        assertThat(UserIds.refusalToIssue("sqlflow-playground-bob", "sqlflow-playground-users")
+                        .orElseThrow())
+                .contains("\"bob\"")
+                .contains("sqlflow-playground-");
         assertThat(UserIds.refusalToIssue("al ice", "sqlflow-playground-users").orElseThrow())
                 .contains("invalid user id");
     }
