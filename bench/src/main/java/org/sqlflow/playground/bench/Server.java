@@ -144,6 +144,11 @@ final class Server implements AutoCloseable {
             throws Exception {
         int port = freePort();
         int management = freePort();
+        while (management == port) {
+            // Two probes of port 0 can name the same free port, and the server refuses a management address on
+            // its API port ("not listening on a separate port"), the error one start of the CDS variant failed with.
+            management = freePort();
+        }
         List<String> cmd = new ArrayList<>(command);
         if (local) {
             cmd.add("--local");
