@@ -127,6 +127,22 @@ class ApiContractTest {
         assertThat(r.body()).doesNotContain("Exception").doesNotContain("\tat ");
     }
 
+    /** Exactly one root, one Secret and one Service carry the user's label: concurrent or repaired calls made one. */
+    private void assertOneDatabaseOf(String user) {
+        Map<String, String> selector = Map.of(PlaygroundLabels.USER, user);
+        assertThat(kube.apps()
+                        .deployments()
+                        .inNamespace(NS)
+                        .withLabels(selector)
+                        .list()
+                        .getItems())
+                .hasSize(1);
+        assertThat(kube.secrets().inNamespace(NS).withLabels(selector).list().getItems())
+                .hasSize(1);
+        assertThat(kube.services().inNamespace(NS).withLabels(selector).list().getItems())
+                .hasSize(1);
+    }
+
     @Test
     void createDbAcceptsEveryContentTypeTheClientMaySend() {
         String first = null;
@@ -342,18 +358,7 @@ class ApiContractTest {
         } finally {
             pool.shutdownNow();
         }
-        Map<String, String> selector = Map.of(PlaygroundLabels.USER, "racer");
-        assertThat(kube.apps()
-                        .deployments()
-                        .inNamespace(NS)
-                        .withLabels(selector)
-                        .list()
-                        .getItems())
-                .hasSize(1);
-        assertThat(kube.secrets().inNamespace(NS).withLabels(selector).list().getItems())
-                .hasSize(1);
-        assertThat(kube.services().inNamespace(NS).withLabels(selector).list().getItems())
-                .hasSize(1);
+        assertOneDatabaseOf("racer");
     }
 
     @Test
@@ -407,18 +412,7 @@ class ApiContractTest {
 
         Reply repaired = createDb("halfway", null);
         assertThat(repaired.status()).as(repaired.body()).isEqualTo(200);
-        Map<String, String> selector = Map.of(PlaygroundLabels.USER, "halfway");
-        assertThat(kube.apps()
-                        .deployments()
-                        .inNamespace(NS)
-                        .withLabels(selector)
-                        .list()
-                        .getItems())
-                .hasSize(1);
-        assertThat(kube.secrets().inNamespace(NS).withLabels(selector).list().getItems())
-                .hasSize(1);
-        assertThat(kube.services().inNamespace(NS).withLabels(selector).list().getItems())
-                .hasSize(1);
+        assertOneDatabaseOf("halfway");
         String password = SqlflowDataSource.parse(
                         repaired.json().get("data_source").asString())
                 .password();

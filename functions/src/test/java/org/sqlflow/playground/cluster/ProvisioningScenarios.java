@@ -22,10 +22,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.sqlflow.playground.error.PlaygroundException;
-import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.sqlflow.playground.testing.ClusterScenarios;
 import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.SqlflowDataSource;
+import org.sqlflow.playground.testing.TestSettings;
 
 /**
  * Create-or-get and heartbeats against a Kubernetes API. The fast tier runs these on fabric8's mock server;
@@ -288,19 +288,7 @@ public abstract class ProvisioningScenarios extends ClusterScenarios {
 
     @Test
     void volumeClaimStorageIsMadeOnceOwnedByTheRootAndFinishedAfterACrash() {
-        PlaygroundProperties.Database ephemeral = cluster.database(STARTS_WITHIN, 100);
-        PlaygroundParts p = playground(new PlaygroundProperties.Database(
-                ephemeral.image(),
-                ephemeral.entrypoint(),
-                ephemeral.port(),
-                ephemeral.user(),
-                ephemeral.serviceDomain(),
-                ephemeral.readyWait(),
-                ephemeral.retryAfter(),
-                ephemeral.runAsUser(),
-                ephemeral.maxDatabases(),
-                ephemeral.resources(),
-                new PlaygroundProperties.Storage(PlaygroundProperties.StorageKind.PERSISTENT_VOLUME_CLAIM, "1Gi", "")));
+        PlaygroundParts p = playground(TestSettings.withVolumeClaims(cluster.database(STARTS_WITHIN, 100)));
         kubeletFor("keeper", "halfway");
 
         UserKey keeper = UserKey.of("keeper");

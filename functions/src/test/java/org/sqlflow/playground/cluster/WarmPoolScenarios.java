@@ -31,6 +31,7 @@ import org.sqlflow.playground.settings.PlaygroundProperties;
 import org.sqlflow.playground.testing.ClusterScenarios;
 import org.sqlflow.playground.testing.PlaygroundParts;
 import org.sqlflow.playground.testing.SqlflowDataSource;
+import org.sqlflow.playground.testing.TestSettings;
 import org.sqlflow.playground.testing.Waits;
 
 /**
@@ -364,19 +365,7 @@ public abstract class WarmPoolScenarios extends ClusterScenarios {
      */
     @Test
     void aPersistentPoolGetsAVolumeClaimPerPooledDatabase() {
-        PlaygroundProperties.Database ephemeral = cluster.database(Duration.ZERO, 10);
-        PlaygroundProperties.Database persistent = new PlaygroundProperties.Database(
-                ephemeral.image(),
-                ephemeral.entrypoint(),
-                ephemeral.port(),
-                ephemeral.user(),
-                ephemeral.serviceDomain(),
-                ephemeral.readyWait(),
-                ephemeral.retryAfter(),
-                ephemeral.runAsUser(),
-                ephemeral.maxDatabases(),
-                ephemeral.resources(),
-                new PlaygroundProperties.Storage(PlaygroundProperties.StorageKind.PERSISTENT_VOLUME_CLAIM, "1Gi", ""));
+        PlaygroundProperties.Database persistent = TestSettings.withVolumeClaims(cluster.database(Duration.ZERO, 10));
         PlaygroundParts p = started(playground(persistent, Duration.ZERO, new WarmPool.Settings(1, BROKEN_AFTER)), 1);
         Deployment first = unclaimed().get(0);
         await("the claim of the pooled database create_db made").until(() -> volumeClaimOf(p, first) != null);

@@ -33,4 +33,20 @@ public final class TestSettings {
                 p.local(),
                 p.tls());
     }
+
+    /** The same database configuration with each database's data on a 1 Gi volume claim (default storage class). */
+    public static PlaygroundProperties.Database withVolumeClaims(PlaygroundProperties.Database d) {
+        return new PlaygroundProperties.Database(
+                d.image(),
+                d.entrypoint(),
+                d.port(),
+                d.user(),
+                d.serviceDomain(),
+                d.readyWait(),
+                d.retryAfter(),
+                d.runAsUser(),
+                d.maxDatabases(),
+                d.resources(),
+                new PlaygroundProperties.Storage(PlaygroundProperties.StorageKind.PERSISTENT_VOLUME_CLAIM, "1Gi", ""));
+    }
 }
