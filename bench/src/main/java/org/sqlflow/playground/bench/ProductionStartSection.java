@@ -13,7 +13,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Start to the first 200 as Knative starts heart_beat's instance: gateway mode (plain HTTP, the gateway's proof
@@ -44,115 +43,117 @@ final class ProductionStartSection implements Section {
         out.put("namespace", namespace);
         out.put("database_roots", users.length);
         out.put("roots_created_s", Shortcuts.createRoots(api, namespace, users));
-        Path proof = proofDirectory(dir);
-        Path app = extract(run);
+        Wiring wiring = new Wiring(run, dir, out, api, namespace, proofDirectory(dir), run.extractJar());
         String java = Run.java();
-        measure(
-                run,
-                dir,
-                out,
-                api,
-                namespace,
-                proof,
+        wiring.measure(
                 "java17_image_flags",
                 "production wiring (" + users.length + " databases), Java "
                         + Runtime.version().feature(),
-                command(java, run.opt.serverJvm, List.of(), app));
+                wiring.command(java, List.of()));
         if (run.opt.cds) {
             // What a training step in the image build would give on the same Java: an application CDS archive.
-            Path jsa = run.opt.work.resolve("production.jsa");
-            try {
-                train(
-                        run,
-                        dir,
-                        api,
-                        namespace,
-                        proof,
-                        command(java, run.opt.serverJvm, List.of("-XX:ArchiveClassesAtExit=" + jsa), app));
-                out.put("cds_archive_mb", round(Files.size(jsa) / 1e6, 1));
-                measure(
-                        run,
-                        dir,
-                        out,
-                        api,
-                        namespace,
-                        proof,
-                        "java17_image_flags_cds",
-                        "production wiring, Java " + Runtime.version().feature() + " + CDS archive",
-                        command(java, run.opt.serverJvm, List.of("-XX:SharedArchiveFile=" + jsa), app));
-            } catch (Exception e) {
-                out.put("cds_error", String.valueOf(e));
-                log("CDS measurement failed: %s", e);
-            }
+            wiring.trained(
+                    CDS,
+                    java,
+                    run.opt.work.resolve("production.jsa"),
+                    "java17_image_flags_cds",
+                    "production wiring, Java " + Runtime.version().feature() + " + CDS archive");
         }
         if (run.opt.aotJdk != null) {
             String java25 = run.opt.aotJdk.resolve("bin/java").toString();
-            out.put("aot_jdk", run.opt.aotJdk.getFileName().toString());
-            measure(
-                    run,
-                    dir,
-                    out,
-                    api,
-                    namespace,
-                    proof,
+            String jdk = run.opt.aotJdk.getFileName().toString();
+            out.put("aot_jdk", jdk);
+            wiring.measure(
                     "aot_jdk_no_cache",
-                    "production wiring, " + run.opt.aotJdk.getFileName() + ", no AOT cache",
-                    command(java25, run.opt.serverJvm, List.of(), app));
-            Path cache = run.opt.work.resolve("playground.aot");
+                    "production wiring, " + jdk + ", no AOT cache",
+                    wiring.command(java25, List.of()));
+            wiring.trained(
+                    AOT_CACHE,
+                    java25,
+                    run.opt.work.resolve("playground.aot"),
+                    "aot_jdk_with_cache",
+                    "production wiring, " + jdk + " + AOT cache");
+        }
+    }
+
+    /** A JVM's archive from a training run: how it is written and used, and its keys in the results file. */
+    private record Trained(String trainFlag, String useFlag, String sizeKey, String errorKey) {}
+
+    private static final Trained CDS =
+            new Trained("-XX:ArchiveClassesAtExit=", "-XX:SharedArchiveFile=", "cds_archive_mb", "cds_error");
+    private static final Trained AOT_CACHE =
+            new Trained("-XX:AOTCacheOutput=", "-XX:AOTCache=", "aot_cache_mb", "aot_error");
+
+    /** heart_beat's instance as Knative starts it: the namespace, its roots, the proof and the extracted jar. */
+    private record Wiring(
+            Run run, Path dir, Map<String, Object> out, KubernetesApi api, String namespace, Path proof, Path app) {
+
+        List<String> command(String java, List<String> extra) {
+            List<String> cmd = new ArrayList<>(List.of(java));
+            cmd.addAll(run.opt.serverJvm);
+            cmd.addAll(extra);
+            cmd.addAll(List.of("-jar", app.toString()));
+            return cmd;
+        }
+
+        Server start(List<String> command) throws Exception {
+            return Server.startGateway(
+                    dir, command, List.of("--playground.api.functions=heart_beat"), api, namespace, proof);
+        }
+
+        void measure(String key, String name, List<String> command) throws Exception {
+            StartTimes times = StartTimes.measure(run, name, TARGET, () -> start(command));
+            // Without this machine's directories: the work directory and the JDK's home as names.
+            String shown = String.join(" ", command)
+                    .replace(run.opt.work.toString(), "$WORK")
+                    .replace(Path.of(command.get(0)).getParent().getParent().toString(), "$JAVA_HOME");
+            out.put(
+                    key,
+                    map(
+                            "command",
+                            shown,
+                            "wall_ms",
+                            times.wall(),
+                            "cpu_ms",
+                            times.cpu(),
+                            "load_average",
+                            times.loads(),
+                            "median_wall_ms",
+                            times.medianWall(),
+                            "median_cpu_ms",
+                            times.medianCpu()));
+        }
+
+        /**
+         * A training run on {@code java} that writes {@code file} ({@code trainFlag}), its size as {@code sizeKey},
+         * then the starts that use it ({@code useFlag}); a failure is recorded as {@code errorKey} and ends only this
+         * variant.
+         */
+        void trained(Trained t, String java, Path file, String key, String name) {
             try {
-                train(
-                        run,
-                        dir,
-                        api,
-                        namespace,
-                        proof,
-                        command(java25, run.opt.serverJvm, List.of("-XX:AOTCacheOutput=" + cache), app));
-                out.put("aot_cache_mb", round(Files.size(cache) / 1e6, 1));
-                measure(
-                        run,
-                        dir,
-                        out,
-                        api,
-                        namespace,
-                        proof,
-                        "aot_jdk_with_cache",
-                        "production wiring, " + run.opt.aotJdk.getFileName() + " + AOT cache",
-                        command(java25, run.opt.serverJvm, List.of("-XX:AOTCache=" + cache), app));
+                train(command(java, List.of(t.trainFlag() + file)));
+                out.put(t.sizeKey(), round(Files.size(file) / 1e6, 1));
+                measure(key, name, command(java, List.of(t.useFlag() + file)));
             } catch (Exception e) {
-                out.put("aot_error", String.valueOf(e));
-                log("AOT cache measurement failed: %s", e);
+                out.put(t.errorKey(), String.valueOf(e));
+                log("%s failed: %s", name, e);
             }
         }
-    }
 
-    private static List<String> command(String java, List<String> serverJvm, List<String> extra, Path app) {
-        List<String> cmd = new ArrayList<>(List.of(java));
-        cmd.addAll(serverJvm);
-        cmd.addAll(extra);
-        cmd.addAll(List.of("-jar", app.toString()));
-        return cmd;
-    }
-
-    /** The extracted jar ({@code -Djarmode=tools extract}), made once per work directory. */
-    private static Path extract(Run run) throws Exception {
-        Path extracted = run.extractedJar();
-        if (!Files.exists(extracted)) {
-            Process p = new ProcessBuilder(
-                            Run.java(),
-                            "-Djarmode=tools",
-                            "-jar",
-                            run.opt.jar.toString(),
-                            "extract",
-                            "--destination",
-                            extracted.getParent().toString())
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("extracting " + run.opt.jar + " failed");
+        /** A training run: a start, 200 beats on one kept-alive connection, a graceful stop, which writes the cache. */
+        void train(List<String> command) throws Exception {
+            try (Server s = start(command)) {
+                String value = Files.readString(proof.resolve("current")).trim();
+                try (Connection c = Connection.plain(s.port)) {
+                    c.header("x-playground-gateway-proof", value).header("x-playground-client-subject", "CN=alice");
+                    for (int i = 0; i < 200; i++) {
+                        c.get("/api/heart_beat?user_id=alice");
+                    }
+                }
+                s.stopGracefully();
+                log("training run done (exit %d)", s.process.exitValue());
             }
         }
-        return extracted;
     }
 
     /** A proof Secret's mounted directory, as the install step fills it: 256 random bits in {@code current}. */
@@ -165,78 +166,5 @@ final class ProductionStartSection implements Section {
         Files.createFile(current, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(current, Base64.getUrlEncoder().withoutPadding().encodeToString(random));
         return proof;
-    }
-
-    private static Server start(Path dir, KubernetesApi api, String namespace, Path proof, List<String> command)
-            throws Exception {
-        return Server.startGateway(
-                dir, command, List.of("--playground.api.functions=heart_beat"), api, namespace, proof);
-    }
-
-    private static void measure(
-            Run run,
-            Path dir,
-            Map<String, Object> out,
-            KubernetesApi api,
-            String namespace,
-            Path proof,
-            String key,
-            String name,
-            List<String> command)
-            throws Exception {
-        List<Double> wall = new ArrayList<>();
-        List<Double> cpu = new ArrayList<>();
-        List<String> loads = new ArrayList<>();
-        for (int i = 0; i < Math.max(1, run.opt.startRuns); i++) {
-            String load = Bench.loadAverage();
-            try (Server s = start(dir, api, namespace, proof, command)) {
-                wall.add(round(s.firstOkMillis, 0));
-                cpu.add(round(s.firstOkCpuMillis, 0));
-                loads.add(load);
-                log(
-                        "start (%s) run %d: %.0f ms to first 200, %.0f ms CPU, load %s",
-                        name, i + 1, s.firstOkMillis, s.firstOkCpuMillis, load);
-            }
-        }
-        run.results.row(
-                "start",
-                "start to first 200, " + name + ": wall (CPU)",
-                Format.ms(Format.median(wall)) + " (" + Format.ms(Format.median(cpu)) + " CPU)",
-                TARGET);
-        // Without this machine's directories: the work directory and the JDK's home as names.
-        String shown = String.join(" ", command)
-                .replace(run.opt.work.toString(), "$WORK")
-                .replace(Path.of(command.get(0)).getParent().getParent().toString(), "$JAVA_HOME");
-        out.put(
-                key,
-                map(
-                        "command",
-                        shown,
-                        "wall_ms",
-                        wall,
-                        "cpu_ms",
-                        cpu,
-                        "load_average",
-                        loads,
-                        "median_wall_ms",
-                        Format.median(wall),
-                        "median_cpu_ms",
-                        Format.median(cpu)));
-    }
-
-    /** A training run: a start, 200 beats on one kept-alive connection, a graceful stop, which writes the cache. */
-    private static void train(Run run, Path dir, KubernetesApi api, String namespace, Path proof, List<String> command)
-            throws Exception {
-        try (Server s = start(dir, api, namespace, proof, command)) {
-            String value = Files.readString(proof.resolve("current")).trim();
-            try (Connection c = Connection.plain(s.port)) {
-                c.header("x-playground-gateway-proof", value).header("x-playground-client-subject", "CN=alice");
-                for (int i = 0; i < 200; i++) {
-                    c.get("/api/heart_beat?user_id=alice");
-                }
-            }
-            s.stopGracefully();
-            log("training run done (exit %d)", s.process.exitValue());
-        }
     }
 }

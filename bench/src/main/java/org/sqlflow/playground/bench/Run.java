@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.sqlflow.playground.LaunchOptions;
 import org.sqlflow.playground.certs.DevCertificates;
 
@@ -19,6 +20,7 @@ final class Run {
     final Results results;
     private KubernetesApi realApi;
     private boolean realApiLoaded;
+    private boolean extracted;
 
     Run(Options opt, Results results) {
         this.opt = opt;
@@ -68,6 +70,46 @@ final class Run {
 
     Path extractedJar() {
         return opt.work.resolve("extracted").resolve(opt.jar.getFileName());
+    }
+
+    /**
+     * The jar extracted ({@code -Djarmode=tools extract}, the closest a jar gets to Jib's exploded layout), made once
+     * per run from this run's jar, whichever section asks first.
+     */
+    synchronized Path extractJar() throws Exception {
+        if (!extracted) {
+            exec(
+                    List.of(
+                            java(),
+                            "-Djarmode=tools",
+                            "-jar",
+                            opt.jar.toString(),
+                            "extract",
+                            "--destination",
+                            extractedJar().getParent().toString()),
+                    opt.work,
+                    120);
+            extracted = true;
+        }
+        return extractedJar();
+    }
+
+    /** Runs {@code cmd} in {@code dir} to its end, within {@code seconds}; its output goes to {@code dir/cmd.log}. */
+    static void exec(List<String> cmd, Path dir, int seconds) throws Exception {
+        Files.createDirectories(dir);
+        Path log = dir.resolve("cmd.log");
+        Process p = new ProcessBuilder(cmd)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(cmd + " did not finish in " + seconds + " s");
+        }
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException(cmd + " failed: " + Server.tail(log, 20));
+        }
     }
 
     Path cdsArchive() {

@@ -6,10 +6,8 @@ import static org.sqlflow.playground.bench.Results.map;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Start to the first 200 from heart_beat, wall clock and CPU time. The first run makes the dev certificates and is
@@ -54,21 +52,9 @@ final class StartSection implements Section {
         if (!run.opt.cds) {
             return;
         }
-        Path extracted = run.extractedJar();
-        String app = extracted.toString();
         Path jsa = run.cdsArchive();
         try {
-            exec(
-                    List.of(
-                            Run.java(),
-                            "-Djarmode=tools",
-                            "-jar",
-                            jar,
-                            "extract",
-                            "--destination",
-                            extracted.getParent().toString()),
-                    run.opt.work,
-                    120);
+            String app = run.extractJar().toString();
             measure(run, dir, out, new Variant("extracted_jar", "extracted jar", List.of("-jar", app)));
             train(run, dir, app, jsa);
             out.put("cds_archive_mb", round(Files.size(jsa) / 1e6, 1));
@@ -96,35 +82,14 @@ final class StartSection implements Section {
 
     /** Median wall and CPU time from process start to the first 200 from heart_beat, over a few starts. */
     private static void measure(Run run, Path dir, Map<String, Object> out, Variant variant) throws Exception {
-        List<Double> wall = new ArrayList<>();
-        List<Double> cpu = new ArrayList<>();
-        for (int i = 0; i < Math.max(1, run.opt.startRuns); i++) {
-            List<String> command =
-                    variant.defaultJvm() ? run.commandWithoutFlags(variant.launch()) : run.command(variant.launch());
-            try (Server s = Server.start(dir, command, NO_DELAY, null, Run.LOCAL_NAMESPACE)) {
-                wall.add(round(s.firstOkMillis, 0));
-                cpu.add(round(s.firstOkCpuMillis, 0));
-                log(
-                        "start (%s) run %d: %.0f ms to first 200, %.0f ms CPU, load %s",
-                        variant.name(), i + 1, s.firstOkMillis, s.firstOkCpuMillis, Bench.loadAverage());
-            }
-        }
-        run.results.row(
-                "start",
-                "start to first 200, " + variant.name() + ": wall (CPU)",
-                Format.ms(Format.median(wall)) + " (" + Format.ms(Format.median(cpu)) + " CPU)",
-                variant.defaultJvm() ? "< 3000 ms" : "< 2500 ms");
-        out.put(
-                variant.key(),
-                map(
-                        "wall_ms",
-                        wall,
-                        "cpu_ms",
-                        cpu,
-                        "median_wall_ms",
-                        Format.median(wall),
-                        "median_cpu_ms",
-                        Format.median(cpu)));
+        List<String> command =
+                variant.defaultJvm() ? run.commandWithoutFlags(variant.launch()) : run.command(variant.launch());
+        StartTimes times = StartTimes.measure(
+                run,
+                variant.name(),
+                variant.defaultJvm() ? "< 3000 ms" : "< 2500 ms",
+                () -> Server.start(dir, command, NO_DELAY, null, Run.LOCAL_NAMESPACE));
+        out.put(variant.key(), times.asMap());
     }
 
     /**
@@ -145,23 +110,6 @@ final class StartSection implements Section {
         }
         if (!Files.exists(jsa)) {
             throw new IllegalStateException("the training run wrote no archive");
-        }
-    }
-
-    private static void exec(List<String> cmd, Path dir, int seconds) throws Exception {
-        Files.createDirectories(dir);
-        Path log = dir.resolve("cmd.log");
-        Process p = new ProcessBuilder(cmd)
-                .directory(dir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException(cmd + " did not finish in " + seconds + " s");
-        }
-        if (p.exitValue() != 0) {
-            throw new IllegalStateException(cmd + " failed: " + Server.tail(log, 20));
         }
     }
 }
