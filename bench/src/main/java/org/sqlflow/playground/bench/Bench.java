@@ -32,6 +32,7 @@ public final class Bench {
         s.put("start", new StartSection());
         s.put("prodstart", new ProductionStartSection());
         s.put("heartbeat", new HeartbeatSection());
+        s.put("client", new ClientPathSection());
         s.put("scale", new ScaleSection());
         s.put("reap", new ReapSection());
         s.put("flood", new FloodSection());
@@ -69,6 +70,10 @@ public final class Bench {
                 "bench/ (org.sqlflow.playground.bench): blocking HTTP/1.1 over JDK SSLSockets," + " same machine");
         env.put("load_average_before", loadAverage());
         env.put("server_jvm_options", opt.serverJvm);
+        Run run = new Run(opt, results);
+        if (opt.serverJdk != null) {
+            env.put("server_java", run.serverJavaVersion());
+        }
         env.put(
                 "options",
                 map(
@@ -84,7 +89,6 @@ public final class Bench {
                         opt.delay));
         Format.log("work dir %s, load average %s", opt.work, loadAverage());
 
-        Run run = new Run(opt, results);
         long t0 = System.nanoTime();
         try {
             for (Map.Entry<String, Section> section : SECTIONS.entrySet()) {

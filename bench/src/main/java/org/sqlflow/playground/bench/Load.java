@@ -7,13 +7,15 @@ import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The measuring loop, the one every section uses: {@code ops} operations over {@code concurrency} threads, each
  * with its own kept-alive connection (or, with {@code newConnection}, a new connection and full handshake per
  * operation), until the count is reached or {@code seconds} have passed, whichever comes first. Latency is
- * measured per operation, connection set-up included when it is per operation; only 200s count as answered.
+ * measured per operation, connection set-up included when it is per operation; only 200s count as answered, and
+ * they are also counted by the second of the level in which they completed (a warm-up shows as a rising series).
  */
 final class Load {
 
@@ -33,6 +35,8 @@ final class Load {
         long[][] latencies = new long[concurrency][];
         int[] counts = new int[concurrency];
         long[] deadline = new long[1];
+        long[] started = new long[1];
+        AtomicLongArray perSecond = new AtomicLongArray((int) Math.min(100_000, Math.ceil(seconds) + 1));
         CountDownLatch ready = new CountDownLatch(concurrency);
         CountDownLatch go = new CountDownLatch(1);
         Thread[] threads = new Thread[concurrency];
@@ -77,11 +81,16 @@ final class Load {
                                         conn = client.open();
                                     }
                                 }
-                                long dt = System.nanoTime() - t0;
+                                long done = System.nanoTime();
+                                long dt = done - t0;
                                 if (r.status() != 200) {
                                     errors.incrementAndGet();
                                     firstError.compareAndSet(null, r.status() + " " + r.body());
                                     continue;
+                                }
+                                int second = (int) ((done - started[0]) / 1_000_000_000L);
+                                if (second < perSecond.length()) {
+                                    perSecond.incrementAndGet(second);
                                 }
                                 if (k == mine.length) {
                                     mine = Arrays.copyOf(mine, k * 2);
@@ -105,10 +114,11 @@ final class Load {
             threads[t].start();
         }
         ready.await(120, TimeUnit.SECONDS);
-        Server server = client.server;
+        MeasuredProcess server = client.server;
         long serverCpu0 = server == null ? 0 : server.cpuNanos();
         long selfCpu0 = selfCpuNanos();
         long start = System.nanoTime();
+        started[0] = start;
         deadline[0] = start + (long) (seconds * 1e9);
         go.countDown();
         for (Thread t : threads) {
@@ -125,9 +135,19 @@ final class Load {
                 (end - start) / 1e9,
                 firstError.get(),
                 serverCpu,
-                selfCpu);
+                selfCpu,
+                completedSeconds(perSecond, (end - start) / 1e9));
         Format.log("%-44s %s", name, st);
         return st;
+    }
+
+    /** The counts of the whole seconds the level lasted (a last, partial second is left out). */
+    private static long[] completedSeconds(AtomicLongArray perSecond, double seconds) {
+        long[] out = new long[(int) Math.min(perSecond.length(), Math.floor(seconds))];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = perSecond.get(i);
+        }
+        return out;
     }
 
     /** Every thread's latencies in one sorted array. */

@@ -13,8 +13,11 @@ import org.w3c.dom.NodeList;
 final class Options {
 
     static final String USAGE = """
-            options: --sections=start,prodstart,heartbeat,scale,reap,flood[,realapi] (realapi is added when --kube-env
-              is given; prodstart needs a real API server too)
+            options: --sections=start,prodstart,heartbeat,client,scale,reap,flood[,realapi] (realapi is added when
+              --kube-env is given; prodstart needs a real API server too)
+              --original=DIR (client: the original tornado server's checkout, measured beside this one)
+              --original-python=python3 (a Python 3 with tornado for it)
+              --server-jdk=DIR (the server runs on this JDK; the load generator stays on its own)
               --prod-roots=1000 (prodstart: databases in the namespace) --aot-jdk=DIR (prodstart: a JDK 24+ whose
               AOT cache is measured too)
               --phases=new,existing,a,b --seconds=10 (per level) --warmup=3 --users=1000 --scale-users=5000
@@ -29,9 +32,12 @@ final class Options {
     static final String MEMORY_LIMIT = "-XX:MaxRAM=512m";
 
     Path jar;
+    /** The project's README: the start section measures its local command as written there. */
+    Path readme;
+
     Path out;
     Path work;
-    String sections = "start,prodstart,heartbeat,scale,reap,flood";
+    String sections = "start,prodstart,heartbeat,client,scale,reap,flood";
     /** Measured time per load level. */
     double seconds = 10;
     /** Warm-up before the measured levels. */
@@ -55,6 +61,12 @@ final class Options {
     int prodRoots = 1000;
     /** prodstart: a JDK (24 or later) whose AOT cache (JEP 483/514) is measured beside the server's Java. */
     Path aotJdk;
+    /** A checkout of the original playground server (sql-machine-learning/playground), measured beside this one. */
+    Path original;
+    /** The Python that runs it: one with tornado installed (Debian: python3-tornado for /usr/bin/python3). */
+    String originalPython = "python3";
+    /** The server's JDK, when it differs from the load generator's (prodstart measures its own: --aot-jdk). */
+    Path serverJdk;
     /**
      * The server's JVM flags: the container image's (functions/pom.xml, Jib's jvmFlags) after
      * {@link #MEMORY_LIMIT}. --server-jvm='...' replaces them all (--server-jvm= for none).
@@ -112,6 +124,9 @@ final class Options {
                 case "--no-cds" -> o.cds = false;
                 case "--prod-roots" -> o.prodRoots = Integer.parseInt(v);
                 case "--aot-jdk" -> o.aotJdk = Path.of(v);
+                case "--original" -> o.original = Path.of(v);
+                case "--original-python" -> o.originalPython = v;
+                case "--server-jdk" -> o.serverJdk = Path.of(v);
                 case "--server-jvm" -> {
                     serverJvm = serverJvm == null ? new ArrayList<>() : serverJvm;
                     serverJvm.addAll(Arrays.asList(v.trim().split("\\s+")));
@@ -141,6 +156,7 @@ final class Options {
         serverJvm.removeIf(String::isBlank);
         o.serverJvm = List.copyOf(serverJvm);
         o.jar = o.jar != null ? o.jar : root.resolve("functions/target/sqlflow-playground.jar");
+        o.readme = root.resolve("README.md");
         o.out = o.out != null ? o.out : root.resolve("bench/results/latest.json");
         if (o.kubeEnv != null) {
             // With a real API server, sweeps over more than 1,000 users run there: the embedded one takes

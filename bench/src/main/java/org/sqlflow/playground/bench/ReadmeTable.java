@@ -63,9 +63,11 @@ public final class ReadmeTable {
                 .append(" at the start, ")
                 .append(env.path("load_average_after").asString("?"))
                 .append(" at the end; ")
-                .append(env.path("java").asString("?"))
-                .append("; Kubernetes API: ")
-                .append(env.path("kubernetes_api").asString("?"));
+                .append(env.path("java").asString("?"));
+        if (env.has("server_java")) {
+            sb.append("; the server on ").append(env.path("server_java").asString());
+        }
+        sb.append("; Kubernetes API: ").append(env.path("kubernetes_api").asString("?"));
         if (env.has("kubernetes_api_real")) {
             sb.append("; the real-API rows: ")
                     .append(env.path("kubernetes_api_real").asString());

@@ -1,5 +1,6 @@
 package org.sqlflow.playground.bench;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ final class Run {
     /** {@code java}, the server's JVM flags, then {@code launch}. */
     List<String> command(List<String> launch) {
         List<String> cmd = new ArrayList<>();
-        cmd.add(java());
+        cmd.add(serverJava());
         cmd.addAll(opt.serverJvm);
         cmd.addAll(launch);
         return cmd;
@@ -58,14 +59,35 @@ final class Run {
     /** {@code java} and {@code launch}, without the server's JVM flags: the JVM's defaults. */
     List<String> commandWithoutFlags(List<String> launch) {
         List<String> cmd = new ArrayList<>();
-        cmd.add(java());
+        cmd.add(serverJava());
         cmd.addAll(launch);
         return cmd;
     }
 
-    /** This JVM's java: the server runs on the same Java as the load generator. */
+    /** This JVM's java. */
     static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /**
+     * The server's java: {@code --server-jdk}'s, else the load generator's own, so that a JDK comparison changes
+     * the server and leaves the load generator as it was.
+     */
+    String serverJava() {
+        return opt.serverJdk != null
+                ? opt.serverJdk.resolve("bin").resolve("java").toString()
+                : java();
+    }
+
+    /** The last line of the server's {@code java -version}: its VM and build. */
+    String serverJavaVersion() throws Exception {
+        Process p = new ProcessBuilder(serverJava(), "-version")
+                .redirectErrorStream(true)
+                .start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        p.waitFor(30, TimeUnit.SECONDS);
+        String[] lines = text.split("\n");
+        return lines[lines.length - 1].trim();
     }
 
     Path extractedJar() {
@@ -80,7 +102,7 @@ final class Run {
         if (!extracted) {
             exec(
                     List.of(
-                            java(),
+                            serverJava(),
                             "-Djarmode=tools",
                             "-jar",
                             opt.jar.toString(),
@@ -129,7 +151,16 @@ final class Run {
 
     /** A server in local mode, in {@code dir}, started as {@link #serverLaunch()}. */
     Server local(Path dir, List<String> args) throws Exception {
-        return Server.start(dir, command(serverLaunch()), args, null, LOCAL_NAMESPACE);
+        return local(dir, args, opt.serverJvm);
+    }
+
+    /** The same with these JVM flags instead of the server's usual ones. */
+    Server local(Path dir, List<String> args, List<String> jvm) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(serverJava());
+        cmd.addAll(jvm);
+        cmd.addAll(serverLaunch());
+        return Server.start(dir, cmd, args, null, LOCAL_NAMESPACE);
     }
 
     /**

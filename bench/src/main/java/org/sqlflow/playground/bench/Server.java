@@ -25,7 +25,7 @@ import org.sqlflow.playground.certs.DevCertificates;
  * directory, from process start to its first 200 from heart_beat, then the figures only it can give: its CPU
  * time, its resident memory and the Kubernetes API calls it made.
  */
-final class Server implements AutoCloseable {
+final class Server implements MeasuredProcess, AutoCloseable {
 
     private static final Pattern EMBEDDED_API = Pattern.compile("in-memory Kubernetes API at (http\\S+)");
     private static final Pattern LOCAL_API_REQUESTS =
@@ -298,12 +298,13 @@ final class Server implements AutoCloseable {
     }
 
     /** utime + stime of the server process. */
-    long cpuNanos() {
+    @Override
+    public long cpuNanos() {
         return cpuNanos(process);
     }
 
     /** From /proc (clock ticks of 10 ms); 0 when it cannot be read. */
-    private static long cpuNanos(Process process) {
+    static long cpuNanos(Process process) {
         try {
             String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");

@@ -6,8 +6,11 @@ import static org.sqlflow.playground.bench.Results.map;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Start to the first 200 from heart_beat, wall clock and CPU time. The first run makes the dev certificates and is
@@ -17,6 +20,9 @@ import java.util.Map;
 final class StartSection implements Section {
 
     private static final List<String> NO_DELAY = List.of("--playground.local.database-start-delay=0s");
+    private static final String README_JAR = "functions/target/sqlflow-playground.jar";
+    private static final Pattern README_COMMAND =
+            Pattern.compile("\\bjava((?: -[^\\s]+)*) -jar " + Pattern.quote(README_JAR) + " --local\\b");
 
     /**
      * One way to launch the server: its key in the results file, its name in the table, what follows the flags,
@@ -38,15 +44,19 @@ final class StartSection implements Section {
                     "first_run_including_dev_cert_generation",
                     map("ms", round(s.firstOkMillis, 0), "cpu_ms", round(s.firstOkCpuMillis, 0)));
         }
-        // The README's command, `java -jar functions/target/sqlflow-playground.jar --local`: no JVM flags at all.
+        // The README's command as the README gives it: its own JVM flags (or none), not the server's.
+        List<String> readmeFlags = readmeFlags(Files.readString(run.opt.readme));
+        List<String> readmeLaunch = new ArrayList<>(readmeFlags);
+        readmeLaunch.addAll(List.of("-jar", jar));
         measure(
                 run,
                 dir,
                 out,
                 new Variant(
-                        "readme_local_default_jvm",
-                        "README's command (fat jar, default JVM)",
-                        List.of("-jar", jar),
+                        readmeFlags.isEmpty() ? "readme_local_default_jvm" : "readme_local",
+                        "README's command (fat jar, "
+                                + (readmeFlags.isEmpty() ? "default JVM" : String.join(" ", readmeFlags)) + ")",
+                        readmeLaunch,
                         true));
         measure(run, dir, out, new Variant("fat_jar", "fat jar", List.of("-jar", jar)));
         if (!run.opt.cds) {
@@ -78,6 +88,19 @@ final class StartSection implements Section {
             out.put("cds_error", String.valueOf(e));
             log("CDS measurement failed: %s", e);
         }
+    }
+
+    /**
+     * The JVM flags of the README's local command, {@code java [flags] -jar functions/target/sqlflow-playground.jar
+     * --local}: what a reader runs is what this section measures.
+     */
+    static List<String> readmeFlags(String readme) {
+        Matcher m = README_COMMAND.matcher(readme);
+        if (!m.find()) {
+            throw new IllegalStateException("README.md has no `java ... -jar " + README_JAR + " --local` command");
+        }
+        String flags = m.group(1).trim();
+        return flags.isEmpty() ? List.of() : List.of(flags.split("\\s+"));
     }
 
     /** Median wall and CPU time from process start to the first 200 from heart_beat, over a few starts. */

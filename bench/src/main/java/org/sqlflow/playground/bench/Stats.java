@@ -20,6 +20,9 @@ final class Stats {
     final String firstError;
     final long serverCpuNanos;
     final long clientCpuNanos;
+    /** 200s by the whole second of the level in which they completed. */
+    final long[] perSecond;
+
     private final long[] sorted;
 
     Stats(
@@ -30,7 +33,8 @@ final class Stats {
             double seconds,
             String firstError,
             long serverCpuNanos,
-            long clientCpuNanos) {
+            long clientCpuNanos,
+            long[] perSecond) {
         this.name = name;
         this.concurrency = concurrency;
         this.sorted = sorted;
@@ -40,6 +44,7 @@ final class Stats {
         this.firstError = firstError;
         this.serverCpuNanos = serverCpuNanos;
         this.clientCpuNanos = clientCpuNanos;
+        this.perSecond = perSecond;
     }
 
     /** The {@code q} quantile in milliseconds, nearest rank (so p100 is the slowest); NaN when nothing answered. */

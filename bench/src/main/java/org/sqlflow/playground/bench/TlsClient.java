@@ -23,13 +23,13 @@ final class TlsClient {
 
     final int port;
     /** The server this client measures (its CPU time goes into the figures), or null for an API server. */
-    final Server server;
+    final MeasuredProcess server;
 
     private final KeyManager[] keys;
     private final TrustManager[] trust;
     private final SSLSocketFactory shared;
 
-    private TlsClient(KeyManager[] keys, TrustManager[] trust, int port, Server server)
+    private TlsClient(KeyManager[] keys, TrustManager[] trust, int port, MeasuredProcess server)
             throws GeneralSecurityException {
         this.keys = keys;
         this.trust = trust;
@@ -38,7 +38,7 @@ final class TlsClient {
         this.shared = context().getSocketFactory();
     }
 
-    static TlsClient of(Path caCertificates, Path clientCertificate, Path clientKey, int port, Server server)
+    static TlsClient of(Path caCertificates, Path clientCertificate, Path clientKey, int port, MeasuredProcess server)
             throws IOException, GeneralSecurityException {
         return new TlsClient(
                 keyManagers(clientCertificate, clientKey),
@@ -64,7 +64,8 @@ final class TlsClient {
     }
 
     /** A certs bundle directory as the certs tool writes one: ca.crt, client.crt, client.key. */
-    static TlsClient bundle(Path bundle, int port, Server server) throws IOException, GeneralSecurityException {
+    static TlsClient bundle(Path bundle, int port, MeasuredProcess server)
+            throws IOException, GeneralSecurityException {
         return of(
                 bundle.resolve(CertsDirectory.CA_CERT),
                 bundle.resolve(CertsDirectory.CLIENT_CERT),

@@ -17,7 +17,7 @@ class StatsTest {
             perThread[0][i] = (200 - 2L * i) * 1_000_000L;
             perThread[1][i] = (2L * i + 1) * 1_000_000L;
         }
-        return new Stats("t", 2, Load.merge(perThread, counts), 3, 4.0, "500 boom", 0, 0);
+        return new Stats("t", 2, Load.merge(perThread, counts), 3, 4.0, "500 boom", 0, 0, new long[0]);
     }
 
     @Test
@@ -35,7 +35,7 @@ class StatsTest {
 
     @Test
     void nothingAnsweredGivesNoFigures() {
-        Stats st = new Stats("t", 1, new long[0], 5, 2.0, "-1 refused", 0, 0);
+        Stats st = new Stats("t", 1, new long[0], 5, 2.0, "-1 refused", 0, 0, new long[0]);
         assertThat(st.pct(0.99)).isNaN();
         assertThat(st.p50p99()).isEqualTo("n/a / n/a");
         assertThat(st.json())
