@@ -82,7 +82,7 @@ final class ClientPathSection implements Section {
     private static Map<String, Object> measure(Run run, String label, TlsClient client, String[] users, Server counted)
             throws Exception {
         double keptSeconds = Math.max(10, run.opt.seconds);
-        WritesSampler writes = counted == null ? null : WritesSampler.start(counted, (int) keptSeconds);
+        WritesSampler writes = counted == null ? null : new WritesSampler(counted, (int) keptSeconds);
         Stats kept = Load.run(
                 label + ": kept-alive c=" + KEPT_ALIVE,
                 KEPT_ALIVE,
@@ -90,7 +90,12 @@ final class ClientPathSection implements Section {
                 keptSeconds,
                 false,
                 client,
-                (c, i) -> Heartbeats.beat(c, users[(int) (i % users.length)]));
+                (c, i) -> Heartbeats.beat(c, users[(int) (i % users.length)]),
+                () -> {
+                    if (writes != null) {
+                        writes.start();
+                    }
+                });
         // A long warm-up: C2 (where it runs) needs tens of seconds on 2 cores to compile the handshake's
         // arithmetic, and a server that answers handshakes all day runs that code.
         double warmup = Math.max(run.opt.warmup, 3 * run.opt.seconds);
@@ -142,13 +147,13 @@ final class ClientPathSection implements Section {
 
     /**
      * The server's Kubernetes API writes, sampled once a second (from its own counter on the management port) from
-     * just before a level starts: the writes of each second, about aligned with the level's seconds.
+     * the moment the level's clock starts: the writes of each of its seconds, give or take one scrape's time.
      */
     private static final class WritesSampler {
         private final List<Long> totals = new ArrayList<>();
         private final Thread thread;
 
-        private WritesSampler(Server server, int seconds) {
+        WritesSampler(Server server, int seconds) {
             thread = new Thread(
                     () -> {
                         try {
@@ -171,10 +176,9 @@ final class ClientPathSection implements Section {
             thread.setDaemon(true);
         }
 
-        static WritesSampler start(Server server, int seconds) {
-            WritesSampler w = new WritesSampler(server, seconds);
-            w.thread.start();
-            return w;
+        /** Takes the first sample now and one a second after it. */
+        void start() {
+            thread.start();
         }
 
         List<Long> stop() throws InterruptedException {

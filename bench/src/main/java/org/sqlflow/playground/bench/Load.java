@@ -29,6 +29,20 @@ final class Load {
     static Stats run(
             String name, int concurrency, long ops, double seconds, boolean newConnection, TlsClient client, Op op)
             throws InterruptedException {
+        return run(name, concurrency, ops, seconds, newConnection, client, op, () -> {});
+    }
+
+    /** The same, calling {@code atStart} when the level's clock starts (its connections are open by then). */
+    static Stats run(
+            String name,
+            int concurrency,
+            long ops,
+            double seconds,
+            boolean newConnection,
+            TlsClient client,
+            Op op,
+            Runnable atStart)
+            throws InterruptedException {
         AtomicLong issued = new AtomicLong();
         AtomicLong errors = new AtomicLong();
         AtomicReference<String> firstError = new AtomicReference<>();
@@ -117,6 +131,7 @@ final class Load {
         MeasuredProcess server = client.server;
         long serverCpu0 = server == null ? 0 : server.cpuNanos();
         long selfCpu0 = selfCpuNanos();
+        atStart.run();
         long start = System.nanoTime();
         started[0] = start;
         deadline[0] = start + (long) (seconds * 1e9);
