@@ -5,6 +5,7 @@ import static org.sqlflow.playground.bench.Format.round;
 import static org.sqlflow.playground.bench.Results.map;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -17,8 +18,9 @@ import java.util.concurrent.TimeUnit;
  * ({@code --original=DIR}): 200 users' heartbeats, first over 32 kept-alive connections from a fresh start (the
  * first second apart from the steady state, which shows the warm-up), then with a new TLS connection and full
  * handshake per beat at concurrency 8, as the SQLFlow magic's tornado client connects, after a warm-up of three
- * levels' time, with the server's CPU per handshake. This server runs in local mode with the image's JVM flags, and again with C2 on (the image's
- * {@code -XX:TieredStopAtLevel=1} left out): in standalone TLS mode the JVM signs and verifies every handshake.
+ * levels' time, with the server's CPU per handshake. This server runs in local mode with the image's JVM flags,
+ * and again with C2 on (the image's {@code -XX:TieredStopAtLevel=1} left out): in standalone TLS mode the JVM
+ * signs and verifies every handshake.
  */
 final class ClientPathSection implements Section {
 
@@ -76,8 +78,8 @@ final class ClientPathSection implements Section {
     }
 
     /**
-     * Kept-alive c=32 from the server's first request on, then new connections at c=8 after a warm-up of the same
-     * shape; adds the rows and returns the figures.
+     * Kept-alive c=32 on a freshly started server, then new connections at c=8 after a warm-up of the same shape;
+     * adds the rows and returns the figures.
      */
     private static Map<String, Object> measure(Run run, String label, TlsClient client, String[] users, Server counted)
             throws Exception {
@@ -232,7 +234,9 @@ final class ClientPathSection implements Section {
                         python, "-c", "import sys, tornado; print(sys.version.split()[0], tornado.version)")
                 .redirectErrorStream(true)
                 .start();
-        String[] v = new String(p.getInputStream().readAllBytes()).trim().split(" ");
+        String[] v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                .trim()
+                .split(" ");
         p.waitFor(30, TimeUnit.SECONDS);
         return map("python", v[0], "tornado", v.length > 1 ? v[1] : "?");
     }

@@ -84,7 +84,7 @@ final class OriginalServer implements MeasuredProcess, AutoCloseable {
             }
         }
         throw new IllegalArgumentException("--original=" + checkout
-                + ": no python/sqlflow_playground/server.py (a checkout of" + " sql-machine-learning/playground)");
+                + ": no python/sqlflow_playground/server.py (a checkout of sql-machine-learning/playground)");
     }
 
     /** A client of it: the admin's dev bundle; the original asks for no certificate, so none is sent. */
