@@ -24,12 +24,16 @@ final class ApiCalls {
         return verb.equals("POST") || verb.equals("PUT") || verb.equals("PATCH") || verb.equals("DELETE");
     }
 
-    static double writesPer(Map<String, Long> calls, long ops) {
-        long w = calls.entrySet().stream()
+    /** POST, PUT, PATCH and DELETE calls, all resources together. */
+    static long writes(Map<String, Long> calls) {
+        return calls.entrySet().stream()
                 .filter(e -> isWrite(e.getKey()))
                 .mapToLong(Map.Entry::getValue)
                 .sum();
-        return ops == 0 ? Double.NaN : Format.round((double) w / ops, 4);
+    }
+
+    static double writesPer(Map<String, Long> calls, long ops) {
+        return ops == 0 ? Double.NaN : Format.round((double) writes(calls) / ops, 4);
     }
 
     static Map<String, Object> perOp(Map<String, Long> calls, long ops) {

@@ -84,6 +84,7 @@ final class ClientPathSection implements Section {
     private static Map<String, Object> measure(Run run, String label, TlsClient client, String[] users, Server counted)
             throws Exception {
         double keptSeconds = Math.max(10, run.opt.seconds);
+        Load.Op beat = (c, i) -> Heartbeats.beat(c, users[(int) (i % users.length)]);
         WritesSampler writes = counted == null ? null : new WritesSampler(counted, (int) keptSeconds);
         Stats kept = Load.run(
                 label + ": kept-alive c=" + KEPT_ALIVE,
@@ -92,7 +93,7 @@ final class ClientPathSection implements Section {
                 keptSeconds,
                 false,
                 client,
-                (c, i) -> Heartbeats.beat(c, users[(int) (i % users.length)]),
+                beat,
                 () -> {
                     if (writes != null) {
                         writes.start();
@@ -108,7 +109,7 @@ final class ClientPathSection implements Section {
                 warmup,
                 true,
                 client,
-                (c, i) -> Heartbeats.beat(c, users[(int) (i % users.length)]));
+                beat);
         Stats fresh = Load.run(
                 label + ": new connection c=" + NEW_CONNECTION,
                 NEW_CONNECTION,
@@ -116,7 +117,7 @@ final class ClientPathSection implements Section {
                 run.opt.seconds,
                 true,
                 client,
-                (c, i) -> Heartbeats.beat(c, users[(int) (i % users.length)]));
+                beat);
         long first = kept.perSecond.length > 0 ? kept.perSecond[0] : 0;
         double steady = steadyRate(kept.perSecond);
         Map<String, Object> m = new LinkedHashMap<>();
@@ -161,10 +162,7 @@ final class ClientPathSection implements Section {
                         try {
                             for (int i = 0; i <= seconds; i++) {
                                 long t0 = System.nanoTime();
-                                long w = server.apiCounts().entrySet().stream()
-                                        .filter(e -> ApiCalls.isWrite(e.getKey()))
-                                        .mapToLong(Map.Entry::getValue)
-                                        .sum();
+                                long w = ApiCalls.writes(server.apiCounts());
                                 synchronized (totals) {
                                     totals.add(w);
                                 }

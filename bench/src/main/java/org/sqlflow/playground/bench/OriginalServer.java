@@ -1,10 +1,8 @@
 package org.sqlflow.playground.bench;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.sqlflow.playground.certs.DevCertificates;
 
 /**
@@ -57,23 +55,23 @@ final class OriginalServer implements MeasuredProcess, AutoCloseable {
         long t0 = System.nanoTime();
         Process p = pb.start();
         TlsClient probe = TlsClient.bundle(certs.bundle(DevCertificates.ADMIN), port, null);
-        long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) {
-                throw new IllegalStateException("the original server exited with " + p.exitValue() + "; see " + logFile
-                        + ":\n" + Server.tail(logFile, 20));
-            }
-            try (Connection c = probe.open()) {
-                if (Heartbeats.beat(c, "alice").status() == 200) {
-                    return new OriginalServer(p, port, logFile, (System.nanoTime() - t0) / 1e6, certs);
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(20);
+        try {
+            double[] firstOk = Server.awaitFirstOk(
+                    p,
+                    ignored -> {
+                        try (Connection c = probe.open()) {
+                            return Heartbeats.beat(c, "alice").status() == 200;
+                        }
+                    },
+                    port,
+                    logFile,
+                    t0,
+                    60);
+            return new OriginalServer(p, port, logFile, firstOk[0], certs);
+        } catch (Exception e) {
+            Server.close(p);
+            throw e;
         }
-        p.destroyForcibly();
-        throw new IllegalStateException("the original server gave no 200 within 60 s; see " + logFile);
     }
 
     /** The directory holding the {@code sqlflow_playground} package: the checkout's python/, or the checkout. */
@@ -99,14 +97,6 @@ final class OriginalServer implements MeasuredProcess, AutoCloseable {
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        Server.close(process);
     }
 }

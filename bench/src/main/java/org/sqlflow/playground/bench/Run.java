@@ -49,17 +49,19 @@ final class Run {
 
     /** {@code java}, the server's JVM flags, then {@code launch}. */
     List<String> command(List<String> launch) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(serverJava());
-        cmd.addAll(opt.serverJvm);
-        cmd.addAll(launch);
-        return cmd;
+        return command(opt.serverJvm, launch);
     }
 
     /** {@code java} and {@code launch}, without the server's JVM flags: the JVM's defaults. */
     List<String> commandWithoutFlags(List<String> launch) {
+        return command(List.of(), launch);
+    }
+
+    /** The server's {@code java}, these JVM flags, then {@code launch}. */
+    private List<String> command(List<String> jvm, List<String> launch) {
         List<String> cmd = new ArrayList<>();
         cmd.add(serverJava());
+        cmd.addAll(jvm);
         cmd.addAll(launch);
         return cmd;
     }
@@ -156,11 +158,7 @@ final class Run {
 
     /** The same with these JVM flags instead of the server's usual ones. */
     Server local(Path dir, List<String> args, List<String> jvm) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(serverJava());
-        cmd.addAll(jvm);
-        cmd.addAll(serverLaunch());
-        return Server.start(dir, cmd, args, null, LOCAL_NAMESPACE);
+        return Server.start(dir, command(jvm, serverLaunch()), args, null, LOCAL_NAMESPACE);
     }
 
     /**

@@ -108,7 +108,7 @@ final class Server implements MeasuredProcess, AutoCloseable {
     }
 
     /** Whether the server answers 200 yet; an IOException means it does not listen yet. */
-    private interface Probe {
+    interface Probe {
         boolean ok(int port) throws Exception;
     }
 
@@ -184,7 +184,7 @@ final class Server implements MeasuredProcess, AutoCloseable {
     }
 
     /** Milliseconds and CPU milliseconds from {@code t0} to the first 200 from heart_beat (as alice). */
-    private static double[] awaitFirstOk(Process process, Probe probe, int port, Path logFile, long t0, int seconds)
+    static double[] awaitFirstOk(Process process, Probe probe, int port, Path logFile, long t0, int seconds)
             throws Exception {
         long deadline = t0 + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
@@ -331,7 +331,7 @@ final class Server implements MeasuredProcess, AutoCloseable {
         stop(process);
     }
 
-    private static void stop(Process process) throws InterruptedException {
+    static void stop(Process process) throws InterruptedException {
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();
@@ -341,6 +341,11 @@ final class Server implements MeasuredProcess, AutoCloseable {
 
     @Override
     public void close() {
+        close(process);
+    }
+
+    /** {@link #stop}, and on an interrupt a forced stop with the interrupt kept. */
+    static void close(Process process) {
         try {
             stop(process);
         } catch (InterruptedException e) {
