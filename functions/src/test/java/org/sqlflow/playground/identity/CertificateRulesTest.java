@@ -97,50 +97,42 @@ class CertificateRulesTest {
             // The original server's gen_cert.sh: O=sqlflow.tech, CN=sqlflow-playground-NAME, no OU.
             bundle(
                     "legacy-carol",
-                    CA.issue(
+                    clientCertificate(
                             new X500NameBuilder(BCStyle.INSTANCE)
                                     .addRDN(BCStyle.O, "sqlflow.tech")
                                     .addRDN(BCStyle.CN, "sqlflow-playground-carol")
                                     .build(),
-                            KeyPurposeId.id_kp_clientAuth,
-                            null,
                             from,
                             to));
             bundle(
                     "multi-valued",
-                    CA.issue(
+                    clientCertificate(
                             new X500NameBuilder(BCStyle.INSTANCE)
                                     .addRDN(BCStyle.OU, CertificateAuthority.USERS_OU)
                                     .addMultiValuedRDN(
                                             new ASN1ObjectIdentifier[] {BCStyle.CN, BCStyle.CN},
                                             new String[] {"bob", "zed"})
                                     .build(),
-                            KeyPurposeId.id_kp_clientAuth,
-                            null,
                             from,
                             to));
             bundle(
                     "two-cns",
-                    CA.issue(
+                    clientCertificate(
                             new X500NameBuilder(BCStyle.INSTANCE)
                                     .addRDN(BCStyle.OU, CertificateAuthority.USERS_OU)
                                     .addRDN(BCStyle.CN, "bob")
                                     .addRDN(BCStyle.CN, "zed")
                                     .build(),
-                            KeyPurposeId.id_kp_clientAuth,
-                            null,
                             from,
                             to));
             bundle(
                     "admin-among-others",
-                    CA.issue(
+                    clientCertificate(
                             new X500NameBuilder(BCStyle.INSTANCE)
                                     .addRDN(BCStyle.OU, CertificateAuthority.USERS_OU)
                                     .addRDN(BCStyle.OU, CertificateAuthority.ADMINS_OU)
                                     .addRDN(BCStyle.CN, "mallory")
                                     .build(),
-                            KeyPurposeId.id_kp_clientAuth,
-                            null,
                             from,
                             to));
             bundle("ca-itself", new IssuedCertificate(CA.certificate(), CA.privateKey()));
@@ -155,6 +147,11 @@ class CertificateRulesTest {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A client certificate from the test CA for any subject, also ones the certs tool would refuse to issue. */
+    private static IssuedCertificate clientCertificate(X500Name subject, Instant from, Instant to) throws Exception {
+        return CA.issue(subject, KeyPurposeId.id_kp_clientAuth, null, from, to);
     }
 
     private static void bundle(String name, IssuedCertificate issued) throws IOException {
@@ -294,13 +291,11 @@ class CertificateRulesTest {
         // "sqlflow-playground-dave" with an OU (acts for that whole name, so it is not dave's).
         Instant from = Instant.now().minusSeconds(60);
         Instant to = Instant.now().plus(Duration.ofDays(1));
-        IssuedCertificate legacy = CA.issue(
+        IssuedCertificate legacy = clientCertificate(
                 new X500NameBuilder(BCStyle.INSTANCE)
                         .addRDN(BCStyle.O, "sqlflow.tech")
                         .addRDN(BCStyle.CN, "sqlflow-playground-dave")
                         .build(),
-                KeyPurposeId.id_kp_clientAuth,
-                null,
                 from,
                 to);
         IssuedCertificate longName = CA.issueClient("sqlflow-playground-dave", CertificateAuthority.USERS_OU, from, to);

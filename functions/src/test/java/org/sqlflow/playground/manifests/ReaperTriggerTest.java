@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.knative.serving.v1.Service;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJobSpec;
 import java.util.ArrayList;
@@ -40,14 +41,12 @@ class ReaperTriggerTest {
                 .get(0);
     }
 
+    private static ObjectMeta podMetadata(Deployment d) {
+        return cronJob(d).getSpec().getJobTemplate().getSpec().getTemplate().getMetadata();
+    }
+
     private static Map<String, String> podAnnotations(Deployment d) {
-        return cronJob(d)
-                .getSpec()
-                .getJobTemplate()
-                .getSpec()
-                .getTemplate()
-                .getMetadata()
-                .getAnnotations();
+        return podMetadata(d).getAnnotations();
     }
 
     private static void replaceInScript(Deployment d, String from, String to) {
@@ -122,13 +121,7 @@ class ReaperTriggerTest {
         Deployment d = broken();
         Map<String, String> annotations = new HashMap<>(podAnnotations(d));
         annotations.remove("sidecar.istio.io/nativeSidecar");
-        cronJob(d)
-                .getSpec()
-                .getJobTemplate()
-                .getSpec()
-                .getTemplate()
-                .getMetadata()
-                .setAnnotations(annotations);
+        podMetadata(d).setAnnotations(annotations);
         assertThat(ManifestChecks.reaperCronJob(d)).anyMatch(p -> p.contains("native Istio sidecar"));
     }
 
@@ -144,13 +137,7 @@ class ReaperTriggerTest {
         Deployment d = broken();
         Map<String, String> annotations = new HashMap<>(podAnnotations(d));
         annotations.put("sidecar.istio.io/inject", "false");
-        cronJob(d)
-                .getSpec()
-                .getJobTemplate()
-                .getSpec()
-                .getTemplate()
-                .getMetadata()
-                .setAnnotations(annotations);
+        podMetadata(d).setAnnotations(annotations);
         assertThat(ManifestChecks.reaperCronJob(d)).anyMatch(p -> p.contains("must not opt out of the mesh"));
     }
 
