@@ -22,6 +22,7 @@ final class Run {
     private KubernetesApi realApi;
     private boolean realApiLoaded;
     private boolean extracted;
+    private String serverJavaVersion;
 
     Run(Options opt, Results results) {
         this.opt = opt;
@@ -81,11 +82,17 @@ final class Run {
                 : java();
     }
 
-    /** The last line of the server's {@code java -version}: its VM and build. */
-    String serverJavaVersion() throws Exception {
-        Process p = new ProcessBuilder(serverJava(), "-version")
-                .redirectErrorStream(true)
-                .start();
+    /** The last line of the server's {@code java -version}: its VM and build; asked once per run. */
+    synchronized String serverJavaVersion() throws Exception {
+        if (serverJavaVersion == null) {
+            serverJavaVersion = javaVersion(serverJava());
+        }
+        return serverJavaVersion;
+    }
+
+    private static String javaVersion(String java) throws Exception {
+        Process p =
+                new ProcessBuilder(java, "-version").redirectErrorStream(true).start();
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         p.waitFor(30, TimeUnit.SECONDS);
         String[] lines = text.split("\n");
